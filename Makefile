@@ -1,0 +1,49 @@
+# pgrant-lab: every target builds .venv first when it is missing or out of date.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+REPORTS ?= reports
+
+.DEFAULT_GOAL := help
+.PHONY: help venv report test bench data lab sync clean
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## venv: create .venv and install the project with its test and notebook tools
+venv: $(STAMP)
+
+## report: execute every notebook on the bundled data and write reports/*.html and reports/index.html
+report: $(STAMP)
+	$(BIN)/pgrant-lab report --out $(REPORTS)
+
+## test: run the test suite (needs fio and cc on PATH; .ci/run installs them)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## bench: run every benchmark in benchmarks/ and print ratios against their baselines
+bench: $(STAMP)
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
+data: $(STAMP) data-fio
+
+## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## sync: re-pair every notebooks/*.py with its output-free .ipynb
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9]*.py
+
+## clean: remove the venv, the reports and caches
+clean:
+	rm -rf $(VENV) $(REPORTS) build .pytest_cache .hypothesis

@@ -1,0 +1,178 @@
+"""Execute the notebooks and render them to HTML: the last stage of the pipeline.
+
+Notebooks are jupytext percent scripts ``notebooks/NN-topic.py``. Each is converted in memory to a
+notebook, executed by papermill with the report's parameters injected after its cell tagged
+``parameters``, and rendered by nbconvert to ``OUT/NN-topic.html``; ``OUT/index.html`` links them
+and says which pages failed. Notebooks run with a scratch working directory, so nothing is written
+into the data folder they read.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+DATA_DIR = REPO_ROOT / "data"
+KERNEL_NAME = "python3"
+
+
+@dataclass
+class Page:
+    """One executed notebook: its source, the HTML written, and the error if execution failed."""
+
+    source: Path
+    html: Path
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Report:
+    """Every page of one report run and the index that links them."""
+
+    out_dir: Path
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+    @property
+    def failed(self) -> list[Page]:
+        return [p for p in self.pages if not p.ok]
+
+
+def notebook_sources(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The notebooks of the suite in reading order: ``NN-*.py`` sorted by name."""
+    return sorted(Path(notebooks_dir).glob("[0-9][0-9]-*.py"))
+
+
+def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> None:
+    """Execute one jupytext script with papermill, writing the executed notebook to out_ipynb.
+
+    Raises papermill's PapermillExecutionError when a cell fails; the partial notebook (with the
+    error output) is still written, so it can be rendered.
+    """
+    import jupytext
+    import papermill
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    papermill.execute_notebook(
+        nb,
+        str(out_ipynb),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        cwd=str(cwd),
+        progress_bar=False,
+        log_output=False,
+    )
+
+
+def to_html(ipynb: Path, html_path: Path) -> None:
+    """Render an executed notebook to a standalone HTML page with its code cells hidden."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+
+
+def write_index(report: Report, title: str) -> Path:
+    """Write ``index.html`` linking every page, marking the ones that failed."""
+    rows = []
+    for page in report.pages:
+        status = "ok" if page.ok else f"FAILED: {html.escape(page.error or '')}"
+        rows.append(
+            f'<li><a href="{html.escape(page.html.name)}">{html.escape(page.source.stem)}</a>'
+            f" <small>({status})</small></li>"
+        )
+    report.index.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body>"
+        f"<h1>{html.escape(title)}</h1><ol>{''.join(rows)}</ol></body></html>\n",
+        encoding="utf-8",
+    )
+    return report.index
+
+
+def build(
+    out_dir: Path,
+    *,
+    parameters: dict | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    only: list[str] | None = None,
+    title: str = "pgrant-lab report",
+    progress: bool | None = None,
+) -> Report:
+    """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
+
+    ``parameters`` are injected into each notebook's ``parameters`` cell; a notebook receives only
+    the names its parameters cell defines, so notebooks can take different subsets.
+    A failed notebook does not stop the others; it is listed in ``Report.failed``.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = Report(out_dir=out_dir)
+    sources = notebook_sources(notebooks_dir)
+    if only:
+        sources = [s for s in sources if any(s.stem.startswith(o) for o in only)]
+    parameters = dict(parameters or {})
+    with tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+        for source in tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress)):
+            page = Page(source=source, html=out_dir / f"{source.stem}.html")
+            executed = out_dir / f"{source.stem}.ipynb"
+            try:
+                execute(source, executed, _accepted(source, parameters), cwd=Path(scratch))
+            except Exception as err:  # noqa: BLE001 - any failure is reported on the page and index
+                page.error = _one_line(err)
+            if executed.exists():
+                to_html(executed, page.html)
+            report.pages.append(page)
+    write_index(report, title)
+    return report
+
+
+def _accepted(source: Path, parameters: dict) -> dict:
+    """The subset of parameters that the notebook's parameters cell assigns."""
+    import jupytext
+
+    nb = jupytext.read(source)
+    names: set[str] = set()
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            for line in cell.source.splitlines():
+                head = line.split("=", 1)[0].split(":", 1)[0].strip()
+                if head.isidentifier():
+                    names.add(head)
+    return {k: v for k, v in parameters.items() if k in names}
+
+
+def _quiet(progress: bool | None) -> bool:
+    """Progress bars on a terminal only, never in CI logs."""
+    import os
+    import sys
+
+    if progress is not None:
+        return not progress
+    return bool(os.environ.get("CI")) or not sys.stderr.isatty()
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    name = getattr(err, "ename", None) or type(err).__name__
+    value = getattr(err, "evalue", None) or (text[-1] if text else "")
+    return f"{name}: {value}"

@@ -1,0 +1,23 @@
+"""Command-line behaviour shared by every subcommand."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis.cli import main
+
+
+def test_unknown_subcommand_exits_2_with_one_line(capsys):
+    try:
+        code = main(["no-such-command"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice: 'no-such-command'" in err[0]
+
+
+def test_console_script_is_installed_and_lists_subcommands():
+    script = Path(sys.executable).with_name("pgrant-lab")
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
+    assert "report" in out

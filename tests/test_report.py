@@ -1,0 +1,47 @@
+"""analysis.report executes jupytext notebooks with parameters and renders them to HTML."""
+
+import textwrap
+
+import pytest
+
+from analysis import report
+
+OK = textwrap.dedent(
+    """\
+    # %% tags=["parameters"]
+    data_dir = "unset"
+
+    # %%
+    print("DATA=" + data_dir)
+    """
+)
+
+FAILS = textwrap.dedent(
+    """\
+    # %% tags=["parameters"]
+    x = 1
+
+    # %%
+    raise ValueError("deliberate failure")
+    """
+)
+
+
+@pytest.mark.slow
+def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    (nbs / "01-ok.py").write_text(OK)
+    (nbs / "02-fails.py").write_text(FAILS)
+    (nbs / "helper.py").write_text("not a notebook\n")
+    out = tmp_path / "out"
+
+    result = report.build(out, parameters={"data_dir": "/some/where", "unused": 3}, notebooks_dir=nbs, progress=False)
+
+    assert [p.source.name for p in result.pages] == ["01-ok.py", "02-fails.py"]
+    ok, failed = result.pages
+    assert ok.ok and "DATA=/some/where" in ok.html.read_text()
+    assert not failed.ok and "deliberate failure" in failed.error
+    assert "deliberate failure" in failed.html.read_text()
+    index = result.index.read_text()
+    assert '<a href="01-ok.html">' in index and "FAILED" in index
