@@ -1,0 +1,37 @@
+"""Constants from the Linux and Xen sources, each with the file it comes from.
+
+Every other module takes these from here; none repeats a literal 11 or 4096.
+Facts were gathered in ../shared/reference/xen-facts.md and checked against the named files.
+"""
+
+# Linux include/xen/page.h (XEN_PAGE_SIZE) / x86 PAGE_SIZE: grants are per 4 KiB page.
+PAGE_BYTES = 4096
+
+# Linux include/linux/blkdev.h (SECTOR_SIZE): blkif addresses in 512-byte sectors.
+SECTOR_BYTES = 512
+
+# Xen xen/include/public/io/blkif.h and Linux include/xen/interface/io/blkif.h:
+# BLKIF_MAX_SEGMENTS_PER_REQUEST, the direct segments one ring request carries (11 x 4 KiB = 44 KiB).
+SEGMENTS_PER_REQUEST = 11
+
+# Linux include/xen/interface/io/ring.h: struct of 4 x u32 indexes + pad[48] before the ring entries.
+RING_HEADER_BYTES = 64
+
+# Linux include/xen/interface/io/blkif.h: BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST and
+# BLKIF_OP_INDIRECT (6); each indirect page holds PAGE_BYTES / sizeof(struct blkif_request_segment)
+# = 4096 / 8 = 512 segments.
+INDIRECT_PAGES_PER_REQUEST = 8
+SEGMENTS_PER_INDIRECT_PAGE = 512
+
+# Linux include/xen/xenbus.h: XENBUS_MAX_RING_GRANT_ORDER, the largest ring (16 pages).
+MAX_RING_PAGE_ORDER = 4
+
+# The 2012 patch (seed thread, include/xen/interface/io/blkif.h hunk):
+# BLKIF_MAX_PERS_REQUESTS_PER_DEV = 256, "the maximum number of entries in the ring".
+PATCH_2012_PERS_REQUESTS_PER_DEV = 256
+
+# Linux drivers/block/xen-blkback/blkback.c (commit 3f3aad5e, 3.11): max_persistent_grants
+# module parameter default, and the LRU purge interval and percentage.
+LINUX_MAX_PERSISTENT_GRANTS = 1056
+LINUX_LRU_INTERVAL_MS = 100
+LINUX_LRU_PERCENT_CLEAN = 5
