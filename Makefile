@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean
+.PHONY: help venv report test bench data lab sync clean data-experiment
 
 ## help: list the targets
 help:
@@ -34,7 +34,11 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio
+data: $(STAMP) data-fio data-experiment
+
+## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
+data-experiment: $(STAMP)
+	$(BIN)/python -m analysis.loopback data/raw/measured-here/fio-experiment
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)

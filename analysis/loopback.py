@@ -142,7 +142,8 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
                 job = scratch / f"{row['mode']}-{row['bs']}.fio"
                 job.write_text(kit.job_text(mode_plan, row["bs"]))
                 hosts = servers.host_list(row["guests"], scratch / "hosts.txt")
-                result = out_dir / row["file"]
+                # absolute: the fio servers open --output too, relative to their own working folders
+                result = (out_dir / row["file"]).resolve()
                 result.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(
                     [fio, f"--client={hosts}", "--output-format=json", f"--output={result}", str(job)],
@@ -177,7 +178,7 @@ def machine_facts() -> dict:
 
 DEMO_PLAN = kit.Plan(
     guests=[1, 2, 3, 4, 5, 6], dom0_vcpus=[os.cpu_count() or 1], modes=list(kit.MODES), bs=["4k", "64k"],
-    runs=1, rw="randread", iodepth=1, ioengine="psync", direct=False, runtime_s=1, ramp_s=0,
+    runs=2, rw="randread", iodepth=1, ioengine="psync", direct=False, runtime_s=1, ramp_s=0,
     size="4m", filename=GUEST_FILE,
 )
 
