@@ -302,7 +302,8 @@ def _json_documents(path: Path) -> list[dict]:
             doc, pos = decoder.raw_decode(text, start)
         except json.JSONDecodeError as err:
             line = text.count("\n", 0, start) + 1
-            if err.pos >= len(text.rstrip()):
+            # fio closes a document with "}" at the start of a line; without one it was cut off
+            if not re.compile(r"^\}", re.M).search(text, start):
                 found = "the file ends before the document does (truncated)"
             else:
                 found = f"{err.msg.lower()} at line {err.lineno} column {err.colno}"
