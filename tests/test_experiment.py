@@ -100,8 +100,11 @@ def test_aggregate_sums_guests_without_the_all_clients_row(loopback_experiment):
         hosts = same[~same["is_aggregate"]]
         assert run.iops == pytest.approx(hosts["iops"].sum())
         assert run.iops_per_guest_min <= run.iops_per_guest_mean <= run.iops_per_guest_max
-        if run.guests > 1:  # fio's own "All clients" total agrees with our sum over guests
-            assert run.iops == pytest.approx(same.loc[same["is_aggregate"], "iops"].sum(), rel=1e-6)
+        if run.guests > 1:  # fio's own "All clients" row counts the same I/Os ...
+            everyone = same[same["is_aggregate"]]
+            assert hosts["ios"].sum() == everyone["ios"].sum()
+            # ... but divides by the longest runtime, not each host's own: within a few percent
+            assert run.iops == pytest.approx(everyone["iops"].sum(), rel=0.05)
 
 
 @pytest.mark.slow
