@@ -60,6 +60,13 @@ ABIS = {
 }
 
 
+# blkback runs in dom0, taken to be 64-bit (Jan Beulich, 2012-09-20: "I don't think 11Mb of
+# _virtual_ space is unacceptable overhead in a 64-bit kernel"); its struct page pointers are
+# 8 bytes whatever the guest's ABI.
+DOM0_ABI = "x86_64"
+DOM0_POINTER_BYTES = ABIS[DOM0_ABI].pointer_bytes
+
+
 def get_abi(abi: str | Abi) -> Abi:
     """The ABI named ``abi`` (``x86_64`` or ``x86_32``); UsageError names the allowed set."""
     if isinstance(abi, Abi):
@@ -271,14 +278,19 @@ def response_size(abi: str | Abi = "x86_64") -> int:
     return layout(RESPONSE, abi).size
 
 
+def _compiler_abi(abi: str | Abi, view: str) -> str | Abi:
+    """The ABI the structs are compiled for: the guest's (xen view) or dom0's (blkback, linux view)."""
+    return abi if view == "xen" else DOM0_ABI
+
+
 def entry_size(abi: str | Abi = "x86_64", *, view: str = "xen") -> int:
     """sizeof(union blkif_sring_entry): the bytes one ring slot takes."""
-    return layout(ring_entry_type(abi, view=view), abi).size
+    return layout(ring_entry_type(abi, view=view), _compiler_abi(abi, view)).size
 
 
 def ring_header_bytes(abi: str | Abi = "x86_64", *, view: str = "xen") -> int:
     """offsetof(struct blkif_sring, ring): the bytes before the first slot (64)."""
-    return layout(sring_type(abi, view=view), abi).offsets["ring"]
+    return layout(sring_type(abi, view=view), _compiler_abi(abi, view)).offsets["ring"]
 
 
 def _round_down_pow2(value: int) -> int:
@@ -301,13 +313,18 @@ def ring_bytes(order: int = 0) -> int:
     return C.PAGE_BYTES << check_order(order)
 
 
-def ring_slots(order: int = 0, abi: str | Abi = "x86_64", *, view: str = "xen") -> int:
-    """Requests a shared ring of 2**order pages holds: __CONST_RING_SIZE in ring.h.
+def slots_for_bytes(total_bytes: int, abi: str | Abi = "x86_64", *, view: str = "xen") -> int:
+    """__CONST_RING_SIZE(blkif, total_bytes) in ring.h, for any shared-area size in bytes.
 
-    slots = __RD32((PAGE_BYTES * 2**order - offsetof(sring, ring)) / sizeof(entry)).
+    slots = __RD32((total_bytes - offsetof(sring, ring)) / sizeof(entry)); 0 if not one entry fits.
     """
-    whole_entries = (ring_bytes(order) - ring_header_bytes(abi, view=view)) // entry_size(abi, view=view)
-    return _round_down_pow2(whole_entries)
+    spare = total_bytes - ring_header_bytes(abi, view=view)
+    return _round_down_pow2(max(spare, 0) // entry_size(abi, view=view))
+
+
+def ring_slots(order: int = 0, abi: str | Abi = "x86_64", *, view: str = "xen") -> int:
+    """Requests a shared ring of 2**order pages holds (32 for one page on both x86 ABIs)."""
+    return slots_for_bytes(ring_bytes(order), abi, view=view)
 
 
 def order_for_slots(slots: int, abi: str | Abi = "x86_64") -> int | None:
@@ -458,7 +475,7 @@ def persistent_memory(
     page_bytes: int = C.PAGE_BYTES,
     cap: int | None = None,
     *,
-    pointer_bytes: int = ABIS["x86_64"].pointer_bytes,
+    pointer_bytes: int = DOM0_POINTER_BYTES,
 ) -> PersistentMemory:
     """Worst-case persistently mapped grants of one ring: every slot in flight with every segment.
 
@@ -530,7 +547,7 @@ def host_memory(
     page_bytes: int = C.PAGE_BYTES,
     cap: int | None = None,
     queues: int = 1,
-    pointer_bytes: int = ABIS["x86_64"].pointer_bytes,
+    pointer_bytes: int = DOM0_POINTER_BYTES,
 ) -> HostMemory:
     """Worst-case persistent-grant memory of ``vms`` guests with ``disks`` devices each.
 
@@ -559,13 +576,12 @@ def memory_grid(
     page_pointer_bytes, in_flight_requests, in_flight_bytes.
     """
     orders = range(C.MAX_RING_PAGE_ORDER + 1) if orders is None else orders
-    pointer = get_abi(abi).pointer_bytes
     rows = []
     for order in orders:
         slots = ring_slots(order, abi)
         for seg in segments:
             for cap in caps:
-                mem = persistent_memory(slots, seg, page_bytes, cap, pointer_bytes=pointer)
+                mem = persistent_memory(slots, seg, page_bytes, cap)
                 rows.append({
                     "abi": get_abi(abi).name, "order": order, "slots": slots, "segments": seg, "cap": cap,
                     "pages": mem.pages, "mib_per_device": mem.mib, "page_pointer_bytes": mem.page_pointer_bytes,
@@ -615,7 +631,6 @@ def judge_claims(claims: pd.DataFrame, abi: str = "x86_64") -> pd.DataFrame:
     and ``premise_ok`` (the slot count the claim assumes is the one-page ring's).
     """
     one_page = ring_slots(0, abi)
-    pointer = get_abi(abi).pointer_bytes
     out = []
     for _, row in claims.iterrows():
         quantity = row["quantity"]
@@ -633,7 +648,7 @@ def judge_claims(claims: pd.DataFrame, abi: str = "x86_64") -> pd.DataFrame:
             premise_ok = slots == one_page
         else:  # page_pointer_array: "11Mb worth of pages" -> pointers to that many pages
             pages = persistent_memory(slots).pages
-            computed = pages * pointer / CLAIM_UNIT_BYTES[row["unit"]]
+            computed = pages * DOM0_POINTER_BYTES / CLAIM_UNIT_BYTES[row["unit"]]
             premise_ok = slots == one_page
         claimed = float(row["value"])
         if row["relation"] == ">":
@@ -658,8 +673,8 @@ def memory_scenarios(claims: pd.DataFrame, abi: str = "x86_64", *, vms: int = 15
     rows.append((f"computed: one-page ring, {get_abi(abi).name}", ring_slots(0, abi), float("nan")))
     out = []
     for label, slots, claimed_mib in rows:
-        mem = persistent_memory(slots, pointer_bytes=get_abi(abi).pointer_bytes)
-        host = host_memory(vms, disks, slots=slots, pointer_bytes=get_abi(abi).pointer_bytes)
+        mem = persistent_memory(slots)
+        host = host_memory(vms, disks, slots=slots)
         order = order_for_slots(slots, abi)
         out.append({
             "scenario": label,
