@@ -1,8 +1,8 @@
 """The ``pgrant-lab`` command line.
 
 Each subcommand lives in its own module in this package and exposes ``register(subparsers)``,
-which adds its parser and sets ``func``; modules are discovered, so adding a file adds the command (a callable taking the parsed namespace and returning an
-exit status). Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
+which adds its parser and sets ``func`` (a callable taking the parsed namespace and returning an
+exit status). Modules are discovered, so adding ``analysis/cli/<name>.py`` adds the command. Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
 on stderr with exit status 2; so are argparse's own usage errors.
 """
 
@@ -14,6 +14,7 @@ import pkgutil
 import sys
 
 from analysis.errors import PgrantLabError
+
 
 def _subcommand_modules() -> list[str]:
     """Every module of this package but __main__ is a subcommand; listed alphabetically."""
