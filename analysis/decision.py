@@ -1,0 +1,300 @@
+"""Where persistent grants pay: USL fits per mode of an experiment, their ratio, and its memory cost.
+
+Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
+``analysis.experiment.aggregate(table)`` (one row per run: total ``iops`` over ``guests``).
+
+- ``fit_cells(runs)``: one Universal Scalability Law fit (analysis.models.USL) per mode in each
+  *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
+  parameters' 95% intervals, and a residual bootstrap of the fit for bands on curves and ratios.
+- ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
+  cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
+  ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
+- ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.blkif).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import constants
+from analysis.errors import ModelFitError
+from analysis.experiment import missing_modes, run_key
+from analysis.kit import MODES, bs_bytes
+
+EXAMPLE_EXPERIMENT = Path("raw") / "measured-here" / "fio-experiment"
+MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
+BOOTSTRAP_DRAWS = 200
+BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
+
+
+# ---- describing the data ---------------------------------------------------------------------
+
+
+def source_label(folder: Path) -> str:
+    """A short line for figure titles saying whose data this is and, if known, what it is."""
+    what = _provenance(folder)
+    if what:
+        return f"{Path(folder).name}: {what}"
+    return f"your experiment {Path(folder).name}"
+
+
+def describe(folder: Path, table: pd.DataFrame) -> str:
+    """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
+    conditions = table.attrs.get("conditions", [])
+    files = table["file"].nunique()
+    lines = [f"**Data**: {source_label(folder)} ({files} fio files, folder `{folder}`)."]
+    varying = [c for c in conditions if table[c].nunique() > 1]
+    if varying:
+        lines.append("**Conditions that vary**: " + "; ".join(
+            f"`{c}` = {', '.join(str(v) for v in sorted(table[c].unique(), key=str))}" for c in varying))
+    missing = missing_modes(table)
+    if "mode" not in conditions:
+        lines.append("**Missing**: manifest.csv has no `mode` column, so persistent and non-persistent runs "
+                     "cannot be told apart; every run is treated as one mode and nothing is compared.")
+    elif missing:
+        lines.append(f"**Missing**: no {' and no '.join(missing)} runs in this experiment; comparisons "
+                     "between the modes are left out.")
+    if "guests" not in conditions:
+        lines.append("**Missing**: manifest.csv has no `guests` column, so nothing is plotted or fitted against guests.")
+    return "\n\n".join(lines)
+
+
+def _provenance(folder: Path) -> str | None:
+    path = Path(folder) / "manifest.json"
+    try:
+        return json.loads(path.read_text()).get("what")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def can_plot_scaling(runs: pd.DataFrame) -> bool:
+    return "guests" in runs.columns and runs["guests"].nunique() >= 2
+
+
+def scaling_missing(runs: pd.DataFrame) -> str:
+    if "guests" not in runs.columns:
+        return "No `guests` column in manifest.csv: the scaling figures need runs at several guest counts."
+    return f"Only one guest count ({runs['guests'].iloc[0]}) in this experiment: scaling needs at least two."
+
+
+def cell_columns(runs: pd.DataFrame) -> list[str]:
+    """The conditions that define a cell: every run-key column except mode, guests and run."""
+    key = [c for c in runs.columns if c in run_key(list(runs.columns))]
+    measured = {"iops", "bw_bytes_s", "guests_measured", "iops_per_guest_mean", "iops_per_guest_min",
+                "iops_per_guest_max", "iops_per_guest_cv"}
+    return [c for c in key if c not in measured | {"mode", "guests", "run"}]
+
+
+def cell_label(cell: dict) -> str:
+    names = {"dom0_vcpus": "dom0 VCPUs", "bs": "bs", "ring_order": "ring order"}
+    return ", ".join(f"{names.get(k, k)} {v}" for k, v in cell.items()) or "all runs"
+
+
+# ---- fitting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CellFit:
+    """The USL fitted to one mode in one cell, with bootstrap refits for bands."""
+
+    cell: dict
+    mode: str
+    guests: np.ndarray
+    iops: np.ndarray
+    model: object
+    boot: list = field(default_factory=list)
+
+    def predict(self, n) -> np.ndarray:
+        return _usl_predict(self.model, np.asarray(n, dtype=float))
+
+    def band(self, n) -> tuple[np.ndarray, np.ndarray]:
+        """The BAND percentiles of the bootstrap refits' predictions at n (NaN without refits)."""
+        n = np.asarray(n, dtype=float)
+        if not self.boot:
+            return np.full(n.shape, np.nan), np.full(n.shape, np.nan)
+        draws = np.array([_usl_predict(m, n) for m in self.boot])
+        return tuple(np.percentile(draws, BAND, axis=0))
+
+
+@dataclass
+class CellFits:
+    """Every fit of an experiment plus notes on what could not be fitted and why."""
+
+    cells: list[CellFit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """One row per fit: cell, mode, points, each USL parameter with its 95% interval, peak guests."""
+        rows = []
+        for fit in self.cells:
+            row = {**fit.cell, "mode": fit.mode, "runs": len(fit.guests)}
+            row.update(_usl_parameters(fit.model))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def notes_markdown(self) -> str:
+        if not self.notes:
+            return f"USL fitted to {len(self.cells)} mode(s) x cell(s)."
+        return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
+
+    def get(self, cell: dict, mode: str) -> CellFit | None:
+        return next((f for f in self.cells if f.cell == cell and f.mode == mode), None)
+
+
+def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> CellFits:
+    """Fit the USL to total IOPS against guests for every mode in every cell that has enough points.
+
+    A cell with fewer than MIN_GUEST_COUNTS distinct guest counts is noted and skipped; a fit that
+    fails (ModelFitError) is noted too. ``draws`` residual-bootstrap refits (seeded) give the bands.
+    """
+    result = CellFits()
+    if not can_plot_scaling(runs):
+        result.notes.append(scaling_missing(runs))
+        return result
+    cells = cell_columns(runs)
+    modes = runs["mode"] if "mode" in runs.columns else pd.Series("all", index=runs.index)
+    rng = np.random.default_rng(seed)
+    groups = runs.assign(_mode=modes).groupby(cells + ["_mode"] if cells else ["_mode"], sort=True)
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        cell = {c: _plain(v) for c, v in zip(cells, key[:-1])}
+        mode = key[-1]
+        where = f"{mode}, {cell_label(cell)}"
+        n = group["guests"].to_numpy(float)
+        x = group["iops"].to_numpy(float)
+        if len(np.unique(n)) < MIN_GUEST_COUNTS:
+            result.notes.append(f"{where}: only {len(np.unique(n))} guest count(s); the USL needs "
+                                f"{MIN_GUEST_COUNTS} or more, so this mode is not fitted here.")
+            continue
+        try:
+            model = _usl_fit(n, x)
+        except ModelFitError as err:
+            result.notes.append(f"{where}: the USL fit failed ({err}).")
+            continue
+        boot = _bootstrap(n, x, model, draws, rng)
+        result.cells.append(CellFit(cell=cell, mode=mode, guests=n, iops=x, model=model, boot=boot))
+        for note in _usl_notes(model):
+            result.notes.append(f"{where}: {note}")
+    return result
+
+
+def _bootstrap(n, x, model, draws, rng) -> list:
+    """Residual bootstrap: refit on prediction + resampled residuals; failed refits are dropped."""
+    fitted = _usl_predict(model, n)
+    residuals = x - fitted
+    refits = []
+    for _ in range(draws):
+        sample = fitted + rng.choice(residuals, size=len(residuals), replace=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                refits.append(_usl_fit(n, np.clip(sample, 1e-9, None)))
+        except ModelFitError:
+            continue
+    return refits
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+# ---- the decision ----------------------------------------------------------------------------
+
+
+def guest_grid(runs: pd.DataFrame, at_least: int = 10) -> np.ndarray:
+    """Guest counts to predict at: 1 .. max(at_least, 2 x the most guests measured)."""
+    top = int(max(at_least, 2 * runs["guests"].max())) if "guests" in runs.columns else at_least
+    return np.arange(1, top + 1)
+
+
+def ratio_map(fits: CellFits, guests: np.ndarray) -> pd.DataFrame:
+    """Persistent / non-persistent predicted total IOPS for each cell with both modes fitted.
+
+    Columns: the cell's conditions, ``cell`` (label), ``guests``, ``ratio`` (point fits),
+    ``ratio_low``/``ratio_high`` (BAND percentiles of paired bootstrap refits), ``verdict``,
+    ``extrapolated`` (guests beyond the largest count measured in both modes).
+    """
+    rows = []
+    for fit_p in (f for f in fits.cells if f.mode == MODES[0]):
+        fit_np = fits.get(fit_p.cell, MODES[1])
+        if fit_np is None:
+            continue
+        ratio = fit_p.predict(guests) / fit_np.predict(guests)
+        low, high = _ratio_band(fit_p, fit_np, guests)
+        measured = min(fit_p.guests.max(), fit_np.guests.max())
+        for i, g in enumerate(guests):
+            rows.append({**fit_p.cell, "cell": cell_label(fit_p.cell), "guests": int(g), "ratio": ratio[i],
+                         "ratio_low": low[i], "ratio_high": high[i],
+                         "verdict": _verdict(low[i], high[i]), "extrapolated": bool(g > measured)})
+    return pd.DataFrame(rows)
+
+
+def _ratio_band(fit_p: CellFit, fit_np: CellFit, guests) -> tuple[np.ndarray, np.ndarray]:
+    k = min(len(fit_p.boot), len(fit_np.boot))
+    if k == 0:
+        return np.full(len(guests), np.nan), np.full(len(guests), np.nan)
+    draws = np.array([_usl_predict(a, guests) / _usl_predict(b, guests)
+                      for a, b in zip(fit_p.boot[:k], fit_np.boot[:k])])
+    return tuple(np.percentile(draws, BAND, axis=0))
+
+
+def _verdict(low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "unclear"
+    if low > 1:
+        return "persistent pays"
+    if high < 1:
+        return "non-persistent pays"
+    return "unclear"
+
+
+def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 0,
+               queues: tuple[int, ...] = (1, 4), disks: int = 1) -> pd.DataFrame:
+    """Worst-case dom0 memory held by persistent grants per host, from analysis.blkif.
+
+    Each request of block size bs uses ceil(bs / 4 KiB) grant pages; blkback keeps up to
+    ring slots x pages per request mapped per ring, capped at LINUX_MAX_PERSISTENT_GRANTS (Linux
+    max_persistent_grants) per ring; a device has ``queues`` rings (blkfront max_queues: 1 in 2012,
+    4 by default since Linux 4.6). Non-persistent mode keeps none mapped between requests.
+    Columns: guests, bs, queues, ring_order, mem_mib.
+    """
+    from analysis import blkif
+
+    slots = blkif.ring_slots(ring_order)
+    rows = []
+    for bs in block_sizes:
+        segments = max(1, math.ceil(bs_bytes(bs) / constants.PAGE_BYTES))
+        for q in queues:
+            for g in guests:
+                mem = blkif.host_memory(int(g), disks, slots=slots, segments=segments,
+                                        cap=constants.LINUX_MAX_PERSISTENT_GRANTS, queues=q)
+                rows.append({"guests": int(g), "bs": bs, "queues": q, "ring_order": ring_order, "mem_mib": mem.mib})
+    return pd.DataFrame(rows)
+
+
+# ---- the USL, through analysis.models --------------------------------------------------------
+
+
+def _usl_fit(n, x):
+    from analysis.models import USL
+
+    return USL().fit(n, x)
+
+
+def _usl_predict(model, n) -> np.ndarray:
+    return np.asarray(model.predict(n), dtype=float)
+
+
+def _usl_parameters(model) -> dict:
+    raise NotImplementedError
+
+
+def _usl_notes(model) -> list[str]:
+    return []
