@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +37,10 @@ BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
 
 
 def source_label(folder: Path) -> str:
-    """A short line for figure titles saying whose data this is and, if known, what it is."""
-    what = _provenance(folder)
-    if what:
-        return f"{Path(folder).name}: {what}"
+    """A short line for figure titles: the folder's name and its manifest.json "title" if it has one."""
+    title = _provenance(folder, "title")
+    if title:
+        return f"{Path(folder).name} ({title})"
     return f"your experiment {Path(folder).name}"
 
 
@@ -49,7 +48,10 @@ def describe(folder: Path, table: pd.DataFrame) -> str:
     """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
-    lines = [f"**Data**: {source_label(folder)} ({files} fio files, folder `{folder}`)."]
+    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{folder}`."]
+    what = _provenance(folder, "what")
+    if what:
+        lines.append(f"**How it was measured** (manifest.json): {what}.")
     varying = [c for c in conditions if table[c].nunique() > 1]
     if varying:
         lines.append("**Conditions that vary**: " + "; ".join(
@@ -66,10 +68,10 @@ def describe(folder: Path, table: pd.DataFrame) -> str:
     return "\n\n".join(lines)
 
 
-def _provenance(folder: Path) -> str | None:
+def _provenance(folder: Path, key: str) -> str | None:
     path = Path(folder) / "manifest.json"
     try:
-        return json.loads(path.read_text()).get("what")
+        return json.loads(path.read_text()).get(key)
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -102,25 +104,24 @@ def cell_label(cell: dict) -> str:
 
 @dataclass
 class CellFit:
-    """The USL fitted to one mode in one cell, with bootstrap refits for bands."""
+    """The USL fitted to one mode in one cell; the model's bootstrap refits give the bands."""
 
     cell: dict
     mode: str
     guests: np.ndarray
     iops: np.ndarray
     model: object
-    boot: list = field(default_factory=list)
 
     def predict(self, n) -> np.ndarray:
-        return _usl_predict(self.model, np.asarray(n, dtype=float))
+        return np.asarray(self.model.predict(np.asarray(n, dtype=float)), dtype=float)
+
+    def draws(self, n) -> np.ndarray:
+        """Predictions at n of every bootstrap refit (rows; NaN for refits that failed)."""
+        return _draw_predictions(self.model, np.asarray(n, dtype=float))
 
     def band(self, n) -> tuple[np.ndarray, np.ndarray]:
         """The BAND percentiles of the bootstrap refits' predictions at n (NaN without refits)."""
-        n = np.asarray(n, dtype=float)
-        if not self.boot:
-            return np.full(n.shape, np.nan), np.full(n.shape, np.nan)
-        draws = np.array([_usl_predict(m, n) for m in self.boot])
-        return tuple(np.percentile(draws, BAND, axis=0))
+        return _percentiles(self.draws(n), len(np.atleast_1d(n)))
 
 
 @dataclass
@@ -131,17 +132,22 @@ class CellFits:
     notes: list[str] = field(default_factory=list)
 
     def parameter_table(self) -> pd.DataFrame:
-        """One row per fit: cell, mode, points, each USL parameter with its 95% interval, peak guests."""
+        """One row per fit: the cell, mode, runs, each USL parameter with its 95% interval
+        (covariance), and the peak: guests N* and total IOPS there (inf guests when kappa = 0)."""
         rows = []
         for fit in self.cells:
             row = {**fit.cell, "mode": fit.mode, "runs": len(fit.guests)}
-            row.update(_usl_parameters(fit.model))
+            for name, value in fit.model.params_.items():
+                low, high = fit.model.ci_.get(name, (math.nan, math.nan))
+                row[name] = value
+                row[f"{name} 95% CI"] = f"[{low:.4g}, {high:.4g}]"
+            row["peak_guests"], row["peak_iops"] = fit.model.peak()
             rows.append(row)
         return pd.DataFrame(rows)
 
     def notes_markdown(self) -> str:
         if not self.notes:
-            return f"USL fitted to {len(self.cells)} mode(s) x cell(s)."
+            return f"USL fitted to {len(self.cells)} mode x cell combination(s); no notes."
         return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
 
     def get(self, cell: dict, mode: str) -> CellFit | None:
@@ -152,7 +158,8 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
     """Fit the USL to total IOPS against guests for every mode in every cell that has enough points.
 
     A cell with fewer than MIN_GUEST_COUNTS distinct guest counts is noted and skipped; a fit that
-    fails (ModelFitError) is noted too. ``draws`` residual-bootstrap refits (seeded) give the bands.
+    fails (ModelFitError) is noted too, and so is each fit's own Notes (analysis.models). ``draws``
+    seeded residual-bootstrap refits per fit (analysis.models' bootstrap) give the bands.
     """
     result = CellFits()
     if not can_plot_scaling(runs):
@@ -160,9 +167,7 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
         return result
     cells = cell_columns(runs)
     modes = runs["mode"] if "mode" in runs.columns else pd.Series("all", index=runs.index)
-    rng = np.random.default_rng(seed)
-    groups = runs.assign(_mode=modes).groupby(cells + ["_mode"] if cells else ["_mode"], sort=True)
-    for key, group in groups:
+    for key, group in runs.assign(_mode=modes).groupby(cells + ["_mode"], sort=True):
         key = key if isinstance(key, tuple) else (key,)
         cell = {c: _plain(v) for c, v in zip(cells, key[:-1])}
         mode = key[-1]
@@ -174,35 +179,25 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
                                 f"{MIN_GUEST_COUNTS} or more, so this mode is not fitted here.")
             continue
         try:
-            model = _usl_fit(n, x)
+            model = _usl_fit(n, x, draws=draws, seed=seed)
         except ModelFitError as err:
             result.notes.append(f"{where}: the USL fit failed ({err}).")
             continue
-        boot = _bootstrap(n, x, model, draws, rng)
-        result.cells.append(CellFit(cell=cell, mode=mode, guests=n, iops=x, model=model, boot=boot))
-        for note in _usl_notes(model):
-            result.notes.append(f"{where}: {note}")
+        result.cells.append(CellFit(cell=cell, mode=mode, guests=n, iops=x, model=model))
+        result.notes += [f"{where}: {note}" for note in model.notes_]
     return result
-
-
-def _bootstrap(n, x, model, draws, rng) -> list:
-    """Residual bootstrap: refit on prediction + resampled residuals; failed refits are dropped."""
-    fitted = _usl_predict(model, n)
-    residuals = x - fitted
-    refits = []
-    for _ in range(draws):
-        sample = fitted + rng.choice(residuals, size=len(residuals), replace=True)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                refits.append(_usl_fit(n, np.clip(sample, 1e-9, None)))
-        except ModelFitError:
-            continue
-    return refits
 
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
+
+
+def _percentiles(draws: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    ok = draws[~np.isnan(draws).any(axis=1)] if draws.size else draws
+    if len(ok) == 0:
+        return np.full(size, np.nan), np.full(size, np.nan)
+    low, high = np.percentile(ok, BAND, axis=0)
+    return low, high
 
 
 # ---- the decision ----------------------------------------------------------------------------
@@ -237,12 +232,10 @@ def ratio_map(fits: CellFits, guests: np.ndarray) -> pd.DataFrame:
 
 
 def _ratio_band(fit_p: CellFit, fit_np: CellFit, guests) -> tuple[np.ndarray, np.ndarray]:
-    k = min(len(fit_p.boot), len(fit_np.boot))
-    if k == 0:
-        return np.full(len(guests), np.nan), np.full(len(guests), np.nan)
-    draws = np.array([_usl_predict(a, guests) / _usl_predict(b, guests)
-                      for a, b in zip(fit_p.boot[:k], fit_np.boot[:k])])
-    return tuple(np.percentile(draws, BAND, axis=0))
+    """Percentiles of the ratio over paired bootstrap refits (the two fits' draws are independent)."""
+    a, b = fit_p.draws(guests), fit_np.draws(guests)
+    k = min(len(a), len(b))
+    return _percentiles(a[:k] / b[:k], len(guests))
 
 
 def _verdict(low: float, high: float) -> str:
@@ -282,19 +275,20 @@ def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 
 # ---- the USL, through analysis.models --------------------------------------------------------
 
 
-def _usl_fit(n, x):
+def _usl_fit(n, x, *, draws: int, seed: int):
     from analysis.models import USL
 
-    return USL().fit(n, x)
+    return USL(n_boot=draws, bootstrap="residual", seed=seed).fit(n, x)
 
 
-def _usl_predict(model, n) -> np.ndarray:
-    return np.asarray(model.predict(n), dtype=float)
-
-
-def _usl_parameters(model) -> dict:
-    raise NotImplementedError
-
-
-def _usl_notes(model) -> list[str]:
-    return []
+def _draw_predictions(model, n: np.ndarray) -> np.ndarray:
+    """model.predict at n for each row of the model's bootstrap draws (free parameters, in order)."""
+    draws = getattr(model, "boot_draws_", None)
+    if draws is None or len(draws) == 0:
+        return np.empty((0, len(n)))
+    free = [p.name for p in model.parameters if p.name not in model.fixed_]
+    out = np.full((len(draws), len(n)), np.nan)
+    for i, row in enumerate(draws):
+        if not np.isnan(row).any():
+            out[i] = model.predict(n, **dict(zip(free, row)))
+    return out

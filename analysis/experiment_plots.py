@@ -19,6 +19,13 @@ _PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange", "all": "tab:gray"}
 IOPS_LABEL = "total IOPS of all guests (I/O per s)"
 
 
+def _order(table: pd.DataFrame) -> list[str] | None:
+    """Modes in a fixed order (persistent first) so colours and markers agree across figures."""
+    if "mode" not in table.columns:
+        return None
+    return [m for m in MODES if m in set(table["mode"])]
+
+
 def _facets(runs: pd.DataFrame) -> dict:
     cells = [c for c in cell_columns(runs) if runs[c].nunique() > 1]
     facets = {}
@@ -33,6 +40,7 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
     grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
+                       hue_order=_order(runs), style_order=_order(runs),
                        errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
                        facet_kws={"sharey": False}, **_facets(runs))
     for ax, (_, sub) in zip(grid.axes.flat, _facet_groups(runs, grid)):
@@ -44,7 +52,7 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
 def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     """Each guest's IOPS against the number of guests in its run, per mode."""
     hue = "mode" if "mode" in per_guest.columns else None
-    grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True,
+    grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
                        palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
                        **_facets(per_guest))
     grid.set_axis_labels("guests in the run", "IOPS of one guest (I/O per s)")
@@ -54,7 +62,7 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
 def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     """The runs with each mode's fitted USL curve and its bootstrap band."""
     grid = sns.relplot(data=runs, x="guests", y="iops", hue="mode" if "mode" in runs.columns else None,
-                       palette=_PALETTE, height=3.2, aspect=1.3, facet_kws={"sharey": False}, **_facets(runs))
+                       hue_order=_order(runs), palette=_PALETTE, height=3.2, aspect=1.3, facet_kws={"sharey": False}, **_facets(runs))
     facet_cols = [v for v in (grid._col_var, grid._row_var) if v]
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:

@@ -39,6 +39,7 @@ STAND_IN_NOTE = (
     "('persistent' = fio ioengine=psync, one read() copy per block; 'non-persistent' = fio "
     "ioengine=mmap, reads through a mapping of the file)"
 )
+STAND_IN_TITLE = "bundled example: fio client/server on loopback, measured here, stand-in modes, not Xen"
 GUEST_FILE = "guest.dat"
 _SERVER_START_TIMEOUT_S = 10.0
 
@@ -193,6 +194,7 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
     for name in ("site.env", "runbook.sh", "kit.json"):  # Xen-host parts of the kit: not used here
         (out_dir / name).unlink()
     (out_dir / "manifest.json").write_text(json.dumps({
+        "title": STAND_IN_TITLE,
         "what": STAND_IN_NOTE,
         "command": "python -m analysis.loopback data/raw/measured-here/fio-experiment (make data-experiment)",
         "date_utc": started,

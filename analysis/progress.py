@@ -14,7 +14,13 @@ def enabled(progress: bool | None = None) -> bool:
 
 
 def bar(iterable, *, progress: bool | None = None, **tqdm_kwargs):
-    """``iterable`` wrapped in a tqdm bar when ``enabled(progress)``, else unchanged."""
-    from tqdm.auto import tqdm
+    """``iterable`` wrapped in a tqdm bar when ``enabled(progress)``, else unchanged.
 
-    return tqdm(iterable, disable=not enabled(progress), **tqdm_kwargs)
+    Plain tqdm, not tqdm.auto: inside a notebook kernel (no terminal) there is no bar, and
+    tqdm.auto's import there warns on stderr about ipywidgets.
+    """
+    if not enabled(progress):
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, **tqdm_kwargs)

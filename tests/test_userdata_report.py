@@ -3,6 +3,7 @@
 import hashlib
 import shutil
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -39,12 +40,15 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
     pages = {p.name: p.read_text() for p in out.glob("*.html") if p.name != "index.html"}
     assert sorted(pages) == ["09-your-experiment.html", "10-decision.html"]
     for name, page in pages.items():
-        assert "application/vnd.jupyter.stderr" not in page, f"{name} has stderr output"
-        assert "Traceback" not in page and "ename" not in page, f"{name} has an error cell"
-        assert str(folder.name) in page, f"{name} does not say which data it shows"
+        executed = nbformat.read(out / name.replace(".html", ".ipynb"), as_version=4)
+        outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
+        assert not [o for o in outputs if o.output_type == "error"], f"{name} has an error cell"
+        stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert not stderr, f"{name} wrote to stderr: {stderr}"
+        assert str(folder) in page, f"{name} does not say which data it shows"
     fitted = pages["09-your-experiment.html"]
     assert "USL" in fitted
-    for column in ("lam", "sigma", "kappa", "peak_guests"):
+    for column in ("lambda", "sigma", "kappa", "peak_guests"):
         assert f"<th>{column}" in fitted, f"the fitted parameter table lacks {column}"
     assert "persistent / non-persistent" in pages["10-decision.html"].lower() or "Persistent / non-persistent" in pages["10-decision.html"]
 
@@ -53,7 +57,7 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
 def test_bad_manifest_gives_one_line_per_problem_exit_2_and_no_report(loopback_experiment, tmp_path, capsys):
     folder = tmp_path / "exp"
     shutil.copytree(loopback_experiment.folder, folder)
-    rows = pd.read_csv(folder / "manifest.csv")
+    rows = pd.read_csv(folder / "manifest.csv", dtype=str)
     rows.loc[1, "mode"] = "persistant"
     rows.loc[3, "guests"] = "many"
     rows.to_csv(folder / "manifest.csv", index=False)
