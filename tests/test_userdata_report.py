@@ -86,3 +86,30 @@ def test_out_inside_the_experiment_folder_is_refused(tmp_path, capsys):
     assert code == 2 and len(err) == 1
     assert "expected a folder outside --data" in err[0]
     assert list(folder.iterdir()) == []
+
+
+def test_missing_modes_are_said_first(loopback_experiment):
+    from analysis import decision, experiment
+
+    table = experiment.load(loopback_experiment.folder)
+    only_persistent = table[table["mode"] == "persistent"]
+    only_persistent.attrs = table.attrs
+    text = decision.describe(loopback_experiment.folder, only_persistent)
+    assert "**Missing**: no non-persistent runs in this experiment; comparisons between the modes are left out." in text
+
+
+@pytest.mark.slow
+def test_decision_on_one_mode_says_so_and_falls_back_to_the_bundled_example(loopback_experiment, tmp_path):
+    folder = tmp_path / "exp"
+    shutil.copytree(loopback_experiment.folder, folder)
+    rows = pd.read_csv(folder / "manifest.csv", dtype=str)
+    rows[rows["mode"] == "persistent"].to_csv(folder / "manifest.csv", index=False)
+    out = tmp_path / "report"
+
+    assert main(["report", "--data", str(folder), "--out", str(out), "--only", "10"]) == 0
+
+    executed = nbformat.read(out / "10-decision.ipynb", as_version=4)
+    first = next(o for cell in executed.cells for o in cell.get("outputs", []))
+    text = first["data"]["text/markdown"]
+    assert "no non-persistent runs in this experiment" in text
+    assert "**This experiment does not support the decision**" in text and "bundled example experiment" in text
