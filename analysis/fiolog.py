@@ -53,6 +53,8 @@ _HEX_PRIO = re.compile(r"0x[0-9a-fA-F]{1,4}")
 
 _HIST_LEAD_FIELDS = ("time_ms", "ddir", "bs_bytes")
 _LOG_KIND = "fio log"
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_FOUND_CHARS = 40  # longer bad fields are cut in messages (e.g. a compressed .fz log)
 _HIST_KIND = "fio histogram log"
 
 
@@ -159,6 +161,8 @@ def _first_line(path: Path, kind: str = _LOG_KIND) -> str | None:
         raise FioFormatError(f"{kind} {path}: expected a file, found no file at that path") from None
     except IsADirectoryError:
         raise FioFormatError(f"{kind} {path}: expected a file, found a directory") from None
+    except OSError as err:
+        raise FioFormatError(f"{kind} {path}: expected a readable file, found {err.strerror}") from None
     return None
 
 
@@ -241,7 +245,7 @@ def _describe_bad_log(path: Path, layout: _LogLayout) -> FioFormatError:
                 if not _HEX_PRIO.fullmatch(text):
                     return _field_error(path, lineno, i, name, "a hex ioprio such as 0x0000 (log_prio=1)", text)
             elif not _is_int(text):
-                return _field_error(path, lineno, i, name, "an integer", text)
+                return _field_error(path, lineno, i, name, "an integer of at most 19 digits", text)
             elif name == "ddir" and int(text) not in range(len(DIRECTIONS)):
                 return _field_error(path, lineno, i, name, "0 (read), 1 (write) or 2 (trim)", text)
             elif name == "prio" and int(text) not in (0, 1):
@@ -259,11 +263,12 @@ def _lines(path: Path):
 
 
 def _is_int(text: str) -> bool:
+    """Whether ``text`` is a decimal integer that fits the int64 columns (as the fast path needs)."""
     try:
-        int(text)
+        value = int(text)
     except ValueError:
         return False
-    return True
+    return _INT64_MIN <= value <= _INT64_MAX
 
 
 def _count_error(path: Path, lineno: int, names: list[str], found: int) -> FioFormatError:
@@ -274,6 +279,8 @@ def _count_error(path: Path, lineno: int, names: list[str], found: int) -> FioFo
 
 
 def _field_error(path: Path, lineno: int, index: int, name: str, expected: str, found: str, *, kind: str = "fio log") -> FioFormatError:
+    if len(found) > _FOUND_CHARS:
+        found = found[:_FOUND_CHARS] + "..."
     return FioFormatError(f"{kind} {path} line {lineno} field {index} ({name}): expected {expected}, found {found!r}")
 
 
@@ -407,7 +414,7 @@ def _describe_bad_hist(path: Path, n_fields: int) -> FioFormatError:
             )
         for i, (name, text) in enumerate(zip(names, fields), start=1):
             if not _is_int(text):
-                return _field_error(path, lineno, i, name, "an integer", text, kind=_HIST_KIND)
+                return _field_error(path, lineno, i, name, "an integer of at most 19 digits", text, kind=_HIST_KIND)
             if name == "ddir" and int(text) not in range(len(DIRECTIONS)):
                 return _field_error(path, lineno, i, name, "0 (read), 1 (write) or 2 (trim)", text, kind=_HIST_KIND)
             if name.startswith("bin") and int(text) < 0:

@@ -24,6 +24,7 @@ SIZE_BYTES = 1 << 20
 BS_BYTES = 4096
 RATE_IOPS = 1000  # per direction; spreads 128 I/Os per direction over ~130 ms for windows
 WINDOW_MS = 20
+WINDOW_RUN_MS = 300
 
 # One job per log layout: (job name, options). All run in parallel in one fio process.
 JOBS = {
@@ -31,8 +32,9 @@ JOBS = {
     "offset": "ioengine=psync\nwrite_lat_log=offset\nlog_offset=1",
     "offprio": "ioengine=libaio\niodepth=4\nprioclass=2\nprio=5\nwrite_lat_log=offprio\nlog_offset=1\nlog_prio=1",
     "prio": "ioengine=libaio\niodepth=4\nprioclass=2\nprio=5\nwrite_lat_log=prio\nlog_prio=1",
-    "window": f"ioengine=libaio\niodepth=2\nrate_iops={RATE_IOPS}\nwrite_bw_log=window\nwrite_iops_log=window\n"
-    f"write_lat_log=window\nlog_avg_msec={WINDOW_MS}\nlog_offset=1",
+    # fio 3.33 wrote empty windowed bw/iops logs for a 130 ms size-bound job: run this one by time.
+    "window": f"ioengine=libaio\niodepth=2\nrate_iops={RATE_IOPS}\ntime_based=1\nruntime={WINDOW_RUN_MS}ms\n"
+    f"write_bw_log=window\nwrite_iops_log=window\nwrite_lat_log=window\nlog_avg_msec={WINDOW_MS}\nlog_offset=1",
     "trim": "ioengine=null\nrw=randtrim\nwrite_lat_log=trim\nwrite_iops_log=trim",
     "hist0": f"ioengine=psync\nrate_iops={RATE_IOPS}\nwrite_hist_log=hist0\nlog_hist_msec={WINDOW_MS}",
     "hist3": f"ioengine=psync\nrate_iops={RATE_IOPS}\nwrite_hist_log=hist3\nlog_hist_msec={WINDOW_MS}\n"
@@ -124,15 +126,18 @@ def test_latency_log_mean_matches_the_json_summary_in_ns(fio_run, metric):
         assert logged.min() == summary["min"] and logged.max() == summary["max"]
 
 
-def test_iops_log_writes_one_per_io_and_bw_log_is_kib_per_s(fio_run):
+def test_iops_log_writes_one_per_io_and_bw_log_is_bytes_over_clat(fio_run):
     iops = read_log(fio_run.log("plain", "iops"))
     assert (iops["iops"] == 1).all()
     bw = read_log(fio_run.log("plain", "bw"))
     clat = read_log(fio_run.log("plain", "clat"))
-    # fio logs a per-I/O bandwidth of bs over the I/O's time; with 4 KiB I/Os taking microseconds
-    # that is between 1 MiB/s and 100 GiB/s, which in KiB/s is 2^10 .. 2^27 (in B/s it would be 1024x).
-    assert bw["bw_kib_s"].between(1 << 10, 100 << 20).all()
-    assert len(bw) == len(clat)
+    # fio io_u.c logs add_bw_sample(td, io_u, bytes, clat_ns) per I/O and stat.c computes
+    # rate = bytes * 1000000 / clat_ns: the two logs are row-aligned, and only a clat in ns
+    # (not us) and a rate in fio's KiB/s reproduce each other exactly.
+    assert len(bw) == len(clat) > 0
+    expected = (bw["bs_bytes"] * 1_000_000) // clat["clat_ns"]
+    assert (bw["bw_kib_s"] == expected).all()
+    assert (bw["direction"] == clat["direction"]).all()
 
 
 def test_empty_slat_log_of_a_synchronous_engine_reads_as_zero_typed_rows(fio_run):
@@ -174,20 +179,24 @@ def test_slat_log_of_libaio_matches_the_json_summary(fio_run):
 
 
 @pytest.mark.parametrize("metric", ["bw", "iops", "lat"])
-def test_windowed_log_has_zero_bs_and_offset_and_window_times(fio_run, metric):
+def test_windowed_log_has_zero_bs_and_offset_and_a_row_per_window(fio_run, metric):
     table = read_log(fio_run.log("window", metric))
     assert len(table) > 0
     assert (table["bs_bytes"] == 0).all() and (table["offset_bytes"] == 0).all()
     assert set(table["direction"]) == {"read", "write"}
-    # one row per direction per window
-    assert not table.duplicated(["time_ms", "direction"]).any()
-    assert len(table) < fio_run.jobs["window"]["read"]["total_ios"]
+    # about one row per direction per window (fio may repeat a time stamp at the end, #739),
+    # far fewer than one per I/O
+    per_direction = table["direction"].value_counts()
+    assert (per_direction[["read", "write"]] <= WINDOW_RUN_MS // WINDOW_MS + 3).all()
+    assert per_direction["read"] < fio_run.jobs["window"]["read"]["total_ios"] / 4
 
 
 def test_windowed_iops_are_near_the_rate_limit(fio_run):
     table = read_log(fio_run.log("window", "iops"))
-    # fio's window value is an IOPS projection; rate_iops caps it near RATE_IOPS per direction.
-    assert table["iops"].median() == pytest.approx(RATE_IOPS, rel=0.25)
+    # fio's window value is I/Os per second (not per window, which would be ~RATE_IOPS * 0.02);
+    # rate_iops caps it near RATE_IOPS per direction (less on a busy machine; window times are
+    # irregular under load, fio issues #739 and #1058, so we do not check them).
+    assert RATE_IOPS / 4 <= table["iops"].median() <= RATE_IOPS * 1.5
 
 
 def test_trim_direction_from_ddir_2(fio_run):
@@ -223,7 +232,27 @@ def test_non_numeric_value_names_line_and_field(fio_run, tmp_path):
     _rewrite_line(path, 3, lambda f: [f[0], "12x4", *f[2:]])
     with pytest.raises(FioFormatError) as err:
         read_log(path)
-    assert str(err.value) == f"fio log {path} line 3 field 2 (value): expected an integer, found '12x4'"
+    assert str(err.value) == f"fio log {path} line 3 field 2 (value): expected an integer of at most 19 digits, found '12x4'"
+
+
+def test_value_beyond_int64_is_named(fio_run, tmp_path):
+    path = _copy(fio_run.log("plain", "bw"), tmp_path)
+    _rewrite_line(path, 6, lambda f: [f[0], str(1 << 64), *f[2:]])
+    with pytest.raises(FioFormatError) as err:
+        read_log(path)
+    assert str(err.value) == (
+        f"fio log {path} line 6 field 2 (value): expected an integer of at most 19 digits, found '{1 << 64}'"
+    )
+
+
+def test_binary_file_message_is_short(fio_run, tmp_path):
+    path = _copy(fio_run.log("plain", "clat"), tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[:200] + bytes(range(128, 256)) * 2 + data[200:])
+    with pytest.raises(FioFormatError) as err:
+        read_log(path)
+    message = str(err.value)
+    assert message.startswith(f"fio log {path} line ") and "\n" not in message and len(message) < 300
 
 
 def test_extra_field_names_line_and_count(fio_run, tmp_path):
@@ -298,7 +327,7 @@ def test_error_messages_are_one_line(fio_run, tmp_path):
     with pytest.raises(FioFormatError) as err:
         read_log(path)
     assert "\n" not in str(err.value)
-    assert str(err.value).endswith("line 2 field 2 (value): expected an integer, found ''")
+    assert str(err.value).endswith("line 2 field 2 (value): expected an integer of at most 19 digits, found ''")
 
 
 # --- histogram logs ------------------------------------------------------------------------------
@@ -388,7 +417,7 @@ def test_histogram_log_bad_count_and_bad_direction(fio_run, tmp_path):
     _rewrite_line(path, 2, lambda f: [*f[:10], "n/a", *f[11:]])
     with pytest.raises(FioFormatError) as err:
         read_hist_log(path)
-    assert str(err.value) == f"fio histogram log {path} line 2 field 11 (bin 7): expected an integer, found 'n/a'"
+    assert str(err.value) == f"fio histogram log {path} line 2 field 11 (bin 7): expected an integer of at most 19 digits, found 'n/a'"
     path = _copy(fio_run.log("hist3", "clat_hist"), tmp_path, "other_clat_hist.1.log")
     _rewrite_line(path, 3, lambda f: [f[0], "5", *f[2:]])
     with pytest.raises(FioFormatError) as err:
