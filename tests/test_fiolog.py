@@ -5,9 +5,11 @@ Every valid input here is real fio output; bad inputs are real logs corrupted in
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -435,4 +437,56 @@ def test_histogram_log_row_with_missing_bins(fio_run, tmp_path):
     assert str(err.value) == (
         f"fio histogram log {path} line 2: expected 1859 comma-separated fields "
         "(time_ms, ddir, bs_bytes and 1856 bins) as on line 1, found 1858"
+    )
+
+
+# --- pgrant-lab ingest on logs (the CLI dispatches logs to this module) --------------------------
+
+SCRIPT = str(Path(sys.executable).with_name("pgrant-lab"))
+
+
+def _ingest(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([SCRIPT, "ingest", *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def test_ingest_prints_a_log_as_csv(fio_run):
+    path = fio_run.log("offset", "clat")
+    proc = _ingest(path)
+    assert proc.returncode == 0, proc.stderr
+    printed = pd.read_csv(io.StringIO(proc.stdout))
+    table = read_log(path)
+    assert list(printed.columns) == list(table.columns)
+    for column in ("time_ms", "clat_ns", "bs_bytes", "offset_bytes", "prio_rt"):
+        assert printed[column].tolist() == table[column].tolist()
+    assert printed["direction"].tolist() == table["direction"].astype(str).tolist()
+    assert set(printed["metric"]) == {"clat"} and set(printed["source"]) == {str(path)}
+
+
+def test_ingest_concatenates_logs_and_histogram_logs_with_their_source(fio_run):
+    paths = [fio_run.log("plain", "clat"), fio_run.log("trim", "clat")]
+    printed = pd.read_csv(io.StringIO(_ingest(*paths).stdout))
+    assert printed.groupby("source", sort=False).size().to_dict() == {str(p): len(read_log(p)) for p in paths}
+    hist = fio_run.log("hist3", "clat_hist")
+    printed = pd.read_csv(io.StringIO(_ingest(hist).stdout))
+    table = read_hist_log(hist)
+    assert list(printed.columns) == list(table.columns)
+    assert printed["count"].tolist() == table["count"].tolist()
+    assert printed["lat_ns"].tolist() == table["lat_ns"].tolist()
+
+
+def test_ingest_of_an_empty_log_prints_the_header_only(fio_run):
+    proc = _ingest(fio_run.log("plain", "slat"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "time_ms,slat_ns,direction,bs_bytes,source,metric"
+
+
+def test_ingest_of_a_bad_log_exits_2_with_one_line(fio_run, tmp_path):
+    path = _copy(fio_run.log("plain", "clat"), tmp_path)
+    _rewrite_line(path, 3, lambda f: [f[0], "12x4", *f[2:]])
+    proc = _ingest(path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        f"pgrant-lab ingest: fio log {path} line 3 field 2 (value): expected an integer of at most 19 digits, "
+        "found '12x4'\n"
     )
