@@ -157,12 +157,8 @@ def _first_line(path: Path, kind: str = _LOG_KIND) -> str | None:
             for line in f:
                 if line.strip():
                     return line.decode("ascii", errors="replace")
-    except FileNotFoundError:
-        raise FioFormatError(f"{kind} {path}: expected a file, found no file at that path") from None
-    except IsADirectoryError:
-        raise FioFormatError(f"{kind} {path}: expected a file, found a directory") from None
-    except OSError as err:
-        raise FioFormatError(f"{kind} {path}: expected a readable file, found {err.strerror}") from None
+    except OSError as err:  # missing file, a directory, no permission: strerror says which
+        raise FioFormatError(f"{kind} {path}: expected a readable file, found {err.strerror.lower()}") from None
     return None
 
 

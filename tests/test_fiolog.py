@@ -229,22 +229,56 @@ def test_per_job_logs_0_name_tells_the_metric(fio_run, tmp_path):
 # --- bad per-I/O logs ---------------------------------------------------------------------------
 
 
-def test_non_numeric_value_names_line_and_field(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "clat"), tmp_path)
-    _rewrite_line(path, 3, lambda f: [f[0], "12x4", *f[2:]])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == f"fio log {path} line 3 field 2 (value): expected an integer of at most 19 digits, found '12x4'"
+BAD_LOGS = {
+    "non-numeric value": (
+        "plain", "clat", 3, lambda f: [f[0], "12x4", *f[2:]],
+        " line 3 field 2 (value): expected an integer of at most 19 digits, found '12x4'",
+    ),
+    "empty value": (
+        "plain", "clat", 2, lambda f: [f[0], "", *f[2:]],
+        " line 2 field 2 (value): expected an integer of at most 19 digits, found ''",
+    ),
+    "value beyond int64": (
+        "plain", "bw", 6, lambda f: [f[0], str(1 << 64), *f[2:]],
+        f" line 6 field 2 (value): expected an integer of at most 19 digits, found '{1 << 64}'",
+    ),
+    "extra field": (
+        "plain", "lat", 7, lambda f: [*f, "9"],
+        " line 7: expected 5 comma-separated fields (time_ms, value, ddir, bs_bytes, prio) as on line 1, found 6",
+    ),
+    "missing field": (
+        "offset", "lat", 5, lambda f: f[:-1],
+        " line 5: expected 6 comma-separated fields (time_ms, value, ddir, bs_bytes, offset_bytes, prio) "
+        "as on line 1, found 5",
+    ),
+    "unknown direction": (
+        "plain", "iops", 2, lambda f: [f[0], f[1], "3", *f[3:]],
+        " line 2 field 3 (ddir): expected 0 (read), 1 (write) or 2 (trim), found '3'",
+    ),
+    "bad hex prio": (
+        "prio", "clat", 4, lambda f: [*f[:-1], "0xZZ"],
+        " line 4 field 5 (prio): expected a hex ioprio such as 0x0000 (log_prio=1), found '0xZZ'",
+    ),
+    "decimal prio beyond the flag": (
+        "offset", "clat", 8, lambda f: [*f[:-1], "2"],
+        " line 8 field 6 (prio): expected 0 or 1 (the real-time class flag), found '2'",
+    ),
+    "first line of a layout fio 3 does not write": (
+        "plain", "clat", 1, lambda f: f[:4],
+        " line 1: expected 5 or 6 comma-separated fields (time, value, ddir, bs, [offset,] prio as fio 3.x "
+        "writes), found 4",
+    ),
+}
 
 
-def test_value_beyond_int64_is_named(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "bw"), tmp_path)
-    _rewrite_line(path, 6, lambda f: [f[0], str(1 << 64), *f[2:]])
+@pytest.mark.parametrize("case", list(BAD_LOGS))
+def test_bad_log_gives_one_sentence_naming_line_field_expected_and_found(fio_run, tmp_path, case):
+    job, metric, lineno, edit, message = BAD_LOGS[case]
+    path = _copy(fio_run.log(job, metric), tmp_path)
+    _rewrite_line(path, lineno, edit)
     with pytest.raises(FioFormatError) as err:
         read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 6 field 2 (value): expected an integer of at most 19 digits, found '{1 << 64}'"
-    )
+    assert str(err.value) == f"fio log {path}{message}"
 
 
 def test_binary_file_message_is_short(fio_run, tmp_path):
@@ -257,79 +291,17 @@ def test_binary_file_message_is_short(fio_run, tmp_path):
     assert message.startswith(f"fio log {path} line ") and "\n" not in message and len(message) < 300
 
 
-def test_extra_field_names_line_and_count(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "lat"), tmp_path)
-    _rewrite_line(path, 7, lambda f: [*f, "9"])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 7: expected 5 comma-separated fields "
-        "(time_ms, value, ddir, bs_bytes, prio) as on line 1, found 6"
-    )
-
-
-def test_missing_field_names_line_and_count(fio_run, tmp_path):
-    path = _copy(fio_run.log("offset", "lat"), tmp_path)
-    _rewrite_line(path, 5, lambda f: f[:-1])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 5: expected 6 comma-separated fields "
-        "(time_ms, value, ddir, bs_bytes, offset_bytes, prio) as on line 1, found 5"
-    )
-
-
-def test_unknown_direction_code(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "iops"), tmp_path)
-    _rewrite_line(path, 2, lambda f: [f[0], f[1], "3", *f[3:]])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 2 field 3 (ddir): expected 0 (read), 1 (write) or 2 (trim), found '3'"
-    )
-
-
-def test_bad_hex_prio(fio_run, tmp_path):
-    path = _copy(fio_run.log("prio", "clat"), tmp_path)
-    _rewrite_line(path, 4, lambda f: [*f[:-1], "0xZZ"])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 4 field 5 (prio): expected a hex ioprio such as 0x0000 (log_prio=1), found '0xZZ'"
-    )
-
-
-def test_first_line_with_a_layout_fio_3_does_not_write(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "clat"), tmp_path)
-    _rewrite_line(path, 1, lambda f: f[:4])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert str(err.value) == (
-        f"fio log {path} line 1: expected 5 or 6 comma-separated fields "
-        "(time, value, ddir, bs, [offset,] prio as fio 3.x writes), found 4"
-    )
-
-
 def test_missing_file(tmp_path):
     path = tmp_path / "gone_clat.1.log"
     with pytest.raises(FioFormatError) as err:
         read_log(path)
-    assert str(err.value) == f"fio log {path}: expected a file, found no file at that path"
+    assert str(err.value) == f"fio log {path}: expected a readable file, found no such file or directory"
 
 
 def test_histogram_log_given_to_read_log(fio_run):
     path = fio_run.log("hist0", "clat_hist")
     with pytest.raises(FioFormatError, match=r"found a histogram log name \(_clat_hist\.\); read it with read_hist_log$"):
         read_log(path)
-
-
-def test_error_messages_are_one_line(fio_run, tmp_path):
-    path = _copy(fio_run.log("plain", "clat"), tmp_path)
-    _rewrite_line(path, 2, lambda f: [f[0], "", *f[2:]])
-    with pytest.raises(FioFormatError) as err:
-        read_log(path)
-    assert "\n" not in str(err.value)
-    assert str(err.value).endswith("line 2 field 2 (value): expected an integer of at most 19 digits, found ''")
 
 
 # --- histogram logs ------------------------------------------------------------------------------
