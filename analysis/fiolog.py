@@ -126,7 +126,9 @@ class _LogLayout:
         names = self.names()
         types = {i: np.int64 for i in range(len(names))}
         if self.hex_prio:
-            types[len(names) - 1] = str
+            # parsed as a category: pandas hashes the few distinct strings instead of making
+            # one string object per row (measured 1.35x -> ~1x bare read_csv on 2M lines)
+            types[len(names) - 1] = "category"
         return types
 
 
@@ -200,12 +202,12 @@ def _log_table(raw: pd.DataFrame, layout: _LogLayout, value_column: str) -> pd.D
 
 
 def _hex_to_int(column: pd.Series) -> np.ndarray:
-    """``" 0x2004"`` strings to int64, converting each distinct string once."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    if (codes < 0).any():
+    """A categorical of ``" 0x2004"`` strings to int64, converting each distinct string once."""
+    codes = column.cat.codes.to_numpy()
+    if codes.size and codes.min() < 0:
         raise ValueError("missing prio")
     values = []
-    for text in uniques:
+    for text in column.cat.categories:
         text = str(text).strip()
         if not _HEX_PRIO.fullmatch(text):
             raise ValueError(f"not a hex prio: {text!r}")
