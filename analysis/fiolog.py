@@ -10,6 +10,19 @@ iolog.c ``flush_samples`` / ``flush_hist_samples``; HOWTO.rst "Log File Formats"
   per-interval completion-latency histograms, returned as a long table of non-empty bins with
   their edges in ns (:func:`hist_bin_edges_ns` gives the edges alone).
 
+Layouts fio 3.33 writes (seen by running it; tests/test_fiolog.py runs each):
+
+- default, 5 fields: ``time_ms, value, ddir, bs, rt_flag``, e.g. ``0, 260527, 0, 4096, 0``;
+- ``log_offset=1``, 6 fields: ``time_ms, value, ddir, bs, offset, rt_flag``;
+- ``log_prio=1``, 5 fields: ``time_ms, value, ddir, bs, 0x4005`` (the ioprio value in hex);
+- both, 6 fields: ``time_ms, value, ddir, bs, offset, 0x4005``;
+- ``log_avg_msec=N``: as above, one line per direction and window, with bs and offset 0;
+- slat with a synchronous engine (psync): an empty file.
+
+Seen too: windowed bw/iops logs of a job shorter than about 150 ms are empty, window times
+are irregular under load and may repeat at the end (fio issues #739, #1058), and a histogram
+log leaves out the last partial interval (its counts sum to less than the JSON total).
+
 Malformed input raises :class:`analysis.errors.FioFormatError` with one sentence naming the
 file, the line, the field, what was expected and what was found. Both readers parse with
 pandas' C reader and explicit dtypes and check with vectorised operations; only when that fast
@@ -53,9 +66,9 @@ _HEX_PRIO = re.compile(r"0x[0-9a-fA-F]{1,4}")
 
 _HIST_LEAD_FIELDS = ("time_ms", "ddir", "bs_bytes")
 _LOG_KIND = "fio log"
+_HIST_KIND = "fio histogram log"
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _FOUND_CHARS = 40  # longer bad fields are cut in messages (e.g. a compressed .fz log)
-_HIST_KIND = "fio histogram log"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +95,8 @@ def read_log(path, *, metric: str | None = None) -> pd.DataFrame:
       value is the window's mean (or max with ``log_max_value``) per direction.
     - ``offset_bytes`` (int64), only with ``log_offset=1``; 0 on windowed rows.
     - ``prio_rt`` (bool, whether the I/O ran in the real-time ioprio class), or with
-      ``log_prio=1`` ``prio`` (int64, the Linux ioprio value ``class << 13 | level``).
+      ``log_prio=1`` ``prio`` (int64, the Linux ioprio value ``class << 13 | level``,
+      IOPRIO_CLASS_SHIFT in include/uapi/linux/ioprio.h; fio os/os-linux.h ioprio_value).
     - ``source`` (category, the file's path as given) and ``metric`` (category, e.g. ``clat``).
 
     An empty file (fio writes one for ``slat`` with synchronous engines, and for logs that got

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,17 @@ def test_log_prio_reads_the_hex_ioprio_value(fio_run, job, has_offset):
         assert table["prio"].dtype == np.int64
         assert (table["prio"] == IOPRIO_BE_5).all()
         assert len(table) == fio_run.jobs[job]["read"]["total_ios"] + fio_run.jobs[job]["write"]["total_ios"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the real-time ioprio class needs root (ioprio_set(2))")
+def test_prio_rt_flag_is_true_for_a_real_time_job(tmp_path):
+    subprocess.run(
+        ["fio", "--name=rt", f"--filename={tmp_path / 'data'}", "--size=64k", "--bs=4k", "--rw=randrw",
+         "--ioengine=psync", "--prioclass=1", "--prio=0", "--write_lat_log=rt", "--output=/dev/null"],
+        cwd=tmp_path, check=True, capture_output=True, timeout=60,
+    )
+    table = read_log(tmp_path / "rt_clat.1.log")
+    assert len(table) == 16 and table["prio_rt"].all()
 
 
 def test_slat_log_of_libaio_matches_the_json_summary(fio_run):
