@@ -161,6 +161,8 @@ def test_layout_engine_matches_the_compiler_on_random_structs(tmp_path):
 def test_one_page_ring_holds_what_blkback_says(abi):
     # Linux drivers/block/xen-blkback/common.h: XEN_BLKIF_REQS_PER_PAGE 32.
     assert blkif.ring_slots(0, abi) == C.LINUX_REQS_PER_RING_PAGE
+    # ring.h: four u32 indexes and pad[48] before the entries.
+    assert blkif.ring_header_bytes(abi) == C.RING_HEADER_BYTES == C.RING_INDEXES * 4 + C.RING_PAD_BYTES
 
 
 def test_x86_64_request_is_112_bytes_as_the_xen_blog_computes():
@@ -374,3 +376,15 @@ def test_readme_documents_the_order_0_json_output(capsys):
     documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     _, out, _ = _ring(capsys, "--order", "0", "--json")
     assert json.loads(out) == documented
+
+
+@pytest.mark.slow
+def test_notebook_02_executes_and_states_the_one_page_ring(tmp_path):
+    from analysis import report
+
+    result = report.build(tmp_path, parameters={"data_dir": str(ROOT / "data")}, only=["02"], progress=False)
+    assert [p.source.name for p in result.pages] == ["02-ring-size-and-memory.py"]
+    page = result.pages[0]
+    assert page.ok, page.error
+    html = page.html.read_text()
+    assert f"-&gt; {C.LINUX_REQS_PER_RING_PAGE} slots" in html or f"-> {C.LINUX_REQS_PER_RING_PAGE} slots" in html
