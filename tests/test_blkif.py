@@ -338,7 +338,7 @@ def test_ring_json_reports_geometry_and_memory(capsys):
     report = json.loads(out)
     assert code == 0
     assert report["slots"] == 256 and report["ring_grant_refs"] == 8
-    assert report["bytes_per_device"] == 256 * 11 * 4096 == report["in_flight_bytes"]
+    assert report["bytes_per_device"] == 256 * 11 * 4096 == report["in_flight_bytes_per_ring"]
     assert report["bytes_per_host"] == 300 * report["bytes_per_device"]
     assert report["page_pointer_bytes_per_device"] == 256 * 11 * 8
 
@@ -348,7 +348,16 @@ def test_ring_indirect_segments_and_cap(capsys):
     report = json.loads(out)
     assert code == 0 and report["slots"] == 512 and report["indirect_pages_per_request"] == 1
     assert report["pages_per_device"] == 1056 and report["capped"] is True
-    assert report["in_flight_bytes"] == 512 * 256 * 4096
+    assert report["in_flight_bytes_per_ring"] == 512 * 256 * 4096
+
+
+def test_ring_queues_multiply_the_per_ring_store(capsys):
+    _, one, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--json")
+    code, four, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--queues", "4", "--vms", "3", "--json")
+    one, four = json.loads(one), json.loads(four)
+    assert code == 0 and four["pages_per_ring"] == one["pages_per_ring"] == 1056
+    assert four["bytes_per_device"] == 4 * one["bytes_per_device"]
+    assert four["bytes_per_host"] == 3 * 4 * one["bytes_per_device"]
 
 
 @pytest.mark.parametrize(
@@ -362,6 +371,7 @@ def test_ring_indirect_segments_and_cap(capsys):
         (["--indirect-segments", "0"], "pgrant-lab ring: --indirect-segments: expected an integer from 1 to 4096"),
         (["--vms", "-3"], "argument --vms: expected a non-negative integer, found '-3'"),
         (["--cap", "x"], "argument --cap: expected a non-negative integer, found 'x'"),
+        (["--queues", "0"], "pgrant-lab ring: --queues: expected an integer >= 1, found 0"),
     ],
 )
 def test_ring_bad_arguments_exit_2_with_one_line(capsys, argv, message):
