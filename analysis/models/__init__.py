@@ -45,17 +45,8 @@ from analysis.models.memcpy import MemcpyModel, memcpy_ns
 from analysis.models.shootdown import ShootdownModel, ShootdownScaling, shootdown_iops, unmap_ns
 from analysis.models.usl import USL, Amdahl, Linear, peak_ratio_bounds, usl
 
-#: Models by the name ``pgrant-lab fit --model`` takes.
-MODELS = {
-    "usl": USL,
-    "amdahl": Amdahl,
-    "linear": Linear,
-    "shootdown-scaling": ShootdownScaling,
-    "memcpy": MemcpyModel,
-}
-
 __all__ = [
-    "MODELS", "USL", "Amdahl", "Linear", "ShootdownModel", "ShootdownScaling", "MemcpyModel",
+    "USL", "Amdahl", "Linear", "ShootdownModel", "ShootdownScaling", "MemcpyModel",
     "LookupModel", "CurveModel", "FitSummary", "Parameter", "compare", "usl", "unmap_ns",
     "shootdown_iops", "memcpy_ns", "linear_lookup_ns", "log_lookup_ns", "lookup_crossover",
     "peak_ratio_bounds",

@@ -366,8 +366,8 @@ class CurveModel:
                     raise ModelFitError(f"{what}: {msg}")
                 notes.append(msg)
         if dof == 0:
-            notes.append(f"{n} points for {k} parameters: an exact fit with no residual degrees "
-                         f"of freedom, so no standard errors or intervals")
+            notes.append(f"{n} points for {k} parameters: no residual degrees of freedom, so no "
+                         f"standard errors or intervals")
         elif n < FEW_POINTS:
             notes.append(f"only {n} points for {k} parameters: intervals are wide and rely on the "
                          f"model being right")
