@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from analysis.errors import ModelFitError, UsageError
 from analysis.models import (
     USL, Amdahl, Linear, LookupModel, MemcpyModel, ShootdownModel, ShootdownScaling, compare,
-    linear_lookup_ns, log_lookup_ns, lookup_crossover, memcpy_ns, peak_ratio_bounds,
+    integer_peak_ratio_range, linear_lookup_ns, log_lookup_ns, lookup_crossover, memcpy_ns,
+    peak_calibrated, peak_ratio_bounds,
     shootdown_iops, unmap_ns, usl,
 )
 
@@ -326,3 +327,36 @@ def test_shootdown_throughput_peaks_only_with_contention():
     assert np.all(np.diff(x) > 0)  # saturates towards 1e9 / unmap cost, never falls
     x = linear.throughput(n, dom0_vcpus=24, service_ns=5000, contention=0.5)
     assert 1 < n[x.argmax()] < 24 and x[-1] < x.max()
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(n_peak=st.floats(2, 30), x_peak=st.floats(1e3, 1e7), share=st.floats(0, 0.99))  # 1: flat, no peak
+def test_peak_calibrated_curves_peak_where_asked(n_peak, x_peak, share):
+    budget = 1e9 / x_peak
+    p = peak_calibrated(n_peak, x_peak, share * budget)
+    model = ShootdownScaling()
+    n_star, x_star = model.peak(**p)
+    assert n_star == pytest.approx(n_peak, rel=1e-9)
+    assert x_star == pytest.approx(x_peak, rel=1e-9)
+    with pytest.raises(UsageError, match="expected 0..[0-9.e+-]+ ns, the flush budget per I/O"):
+        peak_calibrated(n_peak, x_peak, budget * 1.01)
+
+
+def test_integer_peak_range_contains_the_exact_peak_range():
+    lo, hi = peak_ratio_bounds(5, 10)
+    ilo, ihi, count = integer_peak_ratio_range(5, 10, grid=200)
+    assert count > 0 and ilo < lo and ihi <= 1.0
+    # Every qualifying USL really has its best integer load at 5 (spot-check the extreme one).
+    assert ilo > 0.5
+
+
+def test_predict_band_brackets_the_fitted_curve():
+    rng = np.random.default_rng(8)
+    y = _noisy(rng, usl(GUESTS, lam=1e4, sigma=0.05, kappa=0.005))
+    model = USL(n_boot=300, seed=1).fit(GUESTS, y)
+    lo, hi = model.predict_band(GUESTS)
+    fitted = model.predict(GUESTS)
+    assert np.all(lo <= fitted) and np.all(fitted <= hi)
+    # X(1) = lambda, so the band at one guest is the bootstrap interval of lambda.
+    assert (lo[0], hi[0]) == pytest.approx(model.ci_boot_["lambda"], rel=1e-9)
+    assert np.all(np.isnan(USL(n_boot=0).fit(GUESTS, y).predict_band(GUESTS)[0]))

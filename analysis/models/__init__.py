@@ -31,9 +31,11 @@ LookupModel            fit(n_grants, lookup_ns)  count, ns         base_ns, step
 =====================  ==========================================  ==============================
 
 Derived quantities (one function per concept, overrides for what-if): ``USL.peak()``,
-``USL.efficiency(n)``, ``peak_ratio_bounds(n_peak, n_later)``; ``ShootdownModel.predict(vcpus,
+``USL.efficiency(n)``, ``peak_ratio_bounds(n_peak, n_later)``,
+``integer_peak_ratio_range(n_peak, n_later)``; ``model.predict_band(x)`` (bootstrap band); ``ShootdownModel.predict(vcpus,
 unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, unmaps_per_io=)``;
-``ShootdownScaling.peak()``, ``.to_usl()``; ``MemcpyModel.io_ns(block_bytes)``,
+``ShootdownScaling.peak()``, ``.contention()``, ``.to_usl()``,
+``peak_calibrated(n_peak, x_peak_iops, flush_ns)``; ``MemcpyModel.io_ns(block_bytes)``,
 ``.cpu_share(iops, block_bytes)``; ``LookupModel.cpu_share(n, iops=)``,
 ``lookup_crossover(linear, tree, iops=, cpu_share=0.01)``; ``compare({name: fitted})`` ranks fits
 of the same data by AIC/BIC.
@@ -42,12 +44,13 @@ of the same data by AIC/BIC.
 from analysis.models.base import CurveModel, FitSummary, Parameter, compare
 from analysis.models.lookup import LookupModel, linear_lookup_ns, log_lookup_ns, lookup_crossover
 from analysis.models.memcpy import MemcpyModel, memcpy_ns
-from analysis.models.shootdown import ShootdownModel, ShootdownScaling, shootdown_iops, unmap_ns
-from analysis.models.usl import USL, Amdahl, Linear, peak_ratio_bounds, usl
+from analysis.models.shootdown import (ShootdownModel, ShootdownScaling, peak_calibrated,
+                                      shootdown_iops, unmap_ns)
+from analysis.models.usl import USL, Amdahl, Linear, integer_peak_ratio_range, peak_ratio_bounds, usl
 
 __all__ = [
     "USL", "Amdahl", "Linear", "ShootdownModel", "ShootdownScaling", "MemcpyModel",
     "LookupModel", "CurveModel", "FitSummary", "Parameter", "compare", "usl", "unmap_ns",
     "shootdown_iops", "memcpy_ns", "linear_lookup_ns", "log_lookup_ns", "lookup_crossover",
-    "peak_ratio_bounds",
+    "peak_ratio_bounds", "integer_peak_ratio_range", "peak_calibrated",
 ]

@@ -373,7 +373,8 @@ class CurveModel:
                          f"model being right")
         self.n_, self.dof_, self.rss_ = n, dof, rss
         self.rse_ = math.sqrt(rss / dof) if dof > 0 else math.nan
-        self.aic_, self.bic_ = _information(n, k, rss)
+        # With no residual dof the likelihood is unbounded (rss -> 0): AIC/BIC are undefined.
+        self.aic_, self.bic_ = _information(n, k, rss) if dof > 0 else (math.nan, math.nan)
         self.x_, self.y_ = x, y
         self.ci_boot_ = self._bootstrap(x, y, free, fixed, theta, resid, notes) if dof > 0 else {
             p.name: (math.nan, math.nan) for p in free}
@@ -442,6 +443,21 @@ class CurveModel:
     def predict(self, x, **overrides) -> np.ndarray:
         """Model values at ``x`` from the fitted parameters (any overridden by name)."""
         return self._evaluate(self._prepare_x(x), self._values(overrides))
+
+    def predict_band(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """95% band of the fitted curve at ``x``: percentiles of the bootstrap refits' predictions
+        (NaN without a bootstrap)."""
+        self._check_fitted()
+        x = self._prepare_x(x)
+        draws = getattr(self, "boot_draws_", None)
+        if draws is None or self.n_boot == 0 or np.isnan(draws).all():
+            nan = np.full(x.shape[-1], math.nan)
+            return nan, nan
+        names = [p.name for p in self.parameters if p.name not in self.fixed_]
+        curves = np.array([self._evaluate(x, {**self.fixed_, **dict(zip(names, row))})
+                           for row in draws if np.all(np.isfinite(row))])
+        lo, hi = np.percentile(curves, [50 * (1 - CI_LEVEL), 50 * (1 + CI_LEVEL)], axis=0)
+        return lo, hi
 
     def summary(self) -> FitSummary:
         """The fit as a table: parameter, unit, value +/- stderr, both 95% intervals, Notes."""

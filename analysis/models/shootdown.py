@@ -181,3 +181,20 @@ class ShootdownScaling(CurveModel):
         per_io = v["service_ns"] + v["flush_ns"]
         return {"lambda": NS_PER_S / per_io, "sigma": v["flush_ns"] / per_io,
                 "kappa": v["contention_ns"] / per_io}
+
+
+def peak_calibrated(n_peak: float, x_peak_iops: float, flush_ns: float) -> dict:
+    """ShootdownScaling parameters whose curve peaks at ``n_peak`` guests with ``x_peak_iops``
+    total IOPS, for a chosen stalling flush time per I/O ``flush_ns``.
+
+    The peak N* = sqrt(service_ns / contention_ns) pins contention_ns = service_ns / N*^2, and
+    X(N*) fixes T(N*) = 1e9 N* / X* = service_ns (2 - 1/N*) + flush_ns N*. Feasible (service_ns
+    >= 0) only for flush_ns <= 1e9 / X*, the flush budget per I/O; raises UsageError beyond it.
+    """
+    per_io_ns = NS_PER_S * n_peak / x_peak_iops
+    budget_ns = per_io_ns / n_peak
+    if not 0 <= flush_ns <= budget_ns:
+        raise UsageError(f"flush_ns={flush_ns:g}: expected 0..{budget_ns:.6g} ns, the flush budget per "
+                         f"I/O of a peak of {x_peak_iops:g} IOPS at {n_peak:g} guests")
+    service_ns = (per_io_ns - flush_ns * n_peak) / (2 - 1 / n_peak)
+    return {"service_ns": service_ns, "flush_ns": flush_ns, "contention_ns": service_ns / n_peak**2}

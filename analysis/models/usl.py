@@ -130,3 +130,23 @@ def peak_ratio_bounds(n_peak: float, n_later: float) -> tuple[float, float]:
 
     ends = ratio(0.0), ratio(1 - 1e-12)
     return min(ends), max(ends)
+
+
+def integer_peak_ratio_range(n_peak: int, n_later: int, *, grid: int = 400) -> tuple[float, float, int]:
+    """(min, max, count) of X(n_later) / X(n_peak) over a grid of USLs (sigma in [0, 1), kappa
+    log-spaced in [1e-6, 10]) whose best *integer* load in 1..n_later is n_peak.
+
+    The numerical companion of :func:`peak_ratio_bounds`: "a bottleneck at 5 guests" read as "5
+    did best among the guest counts tried" rather than N* = 5 exactly. ``count`` is the number of
+    grid USLs that qualify (NaN ratios if none does).
+    """
+    sigma = np.linspace(0.0, 0.999, grid)[:, None, None]
+    kappa = np.logspace(-6, 1, grid)[None, :, None]
+    n = np.arange(1, n_later + 1, dtype=float)[None, None, :]
+    x = usl(n, lam=1.0, sigma=sigma, kappa=kappa)
+    best = x.argmax(axis=2) + 1
+    ratio = x[..., n_later - 1] / x[..., n_peak - 1]
+    chosen = ratio[best == n_peak]
+    if chosen.size == 0:
+        return math.nan, math.nan, 0
+    return float(chosen.min()), float(chosen.max()), int(chosen.size)
