@@ -39,11 +39,12 @@ def _facets(runs: pd.DataFrame) -> dict:
 def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
+    facets = _facets(runs)
     grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
                        hue_order=_order(runs), style_order=_order(runs),
                        errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
-                       facet_kws={"sharey": False}, **_facets(runs))
-    for ax, (_, sub) in zip(grid.axes.flat, _facet_groups(runs, grid)):
+                       facet_kws={"sharey": False}, **facets)
+    for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
     grid.set_axis_labels("guests (fio clients driven at once)", IOPS_LABEL)
     return grid
@@ -61,12 +62,13 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
 
 def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     """The runs with each mode's fitted USL curve and its bootstrap band."""
+    facets = _facets(runs)
     grid = sns.relplot(data=runs, x="guests", y="iops", hue="mode" if "mode" in runs.columns else None,
-                       hue_order=_order(runs), palette=_PALETTE, height=3.2, aspect=1.3, facet_kws={"sharey": False}, **_facets(runs))
-    facet_cols = [v for v in (grid._col_var, grid._row_var) if v]
+                       hue_order=_order(runs), palette=_PALETTE, height=3.2, aspect=1.3, facet_kws={"sharey": False},
+                       **facets)
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
-        ax = _axis_for(grid, fit.cell, facet_cols)
+        ax = _axis_for(grid, facets, fit.cell)
         colour = _PALETTE.get(fit.mode, "tab:gray")
         ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
         low, high = fit.band(n)
@@ -108,27 +110,23 @@ def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
     return grid
 
 
-def _facet_groups(runs: pd.DataFrame, grid: sns.FacetGrid):
-    cols = [v for v in (grid._row_var, grid._col_var) if v]
-    if not cols:
-        return [((), runs)]
-    names = list(grid.row_names or [None])
-    col_names = list(grid.col_names or [None])
-    out = []
-    for r in names:
-        for c in col_names:
-            mask = pd.Series(True, index=runs.index)
-            if grid._row_var:
-                mask &= runs[grid._row_var] == r
-            if grid._col_var:
-                mask &= runs[grid._col_var] == c
-            out.append(((r, c), runs[mask]))
-    return out
+def _facet_key(facets: dict, values) -> object:
+    """The FacetGrid.axes_dict key of a panel: the col value, the row value, or (row, col)."""
+    if "row" in facets and "col" in facets:
+        return (values[facets["row"]], values[facets["col"]])
+    if facets:
+        return values[next(iter(facets.values()))]
+    return None
 
 
-def _axis_for(grid: sns.FacetGrid, cell: dict, facet_cols: list[str]):
-    if not facet_cols:
-        return grid.ax
-    row = list(grid.row_names).index(cell[grid._row_var]) if grid._row_var else 0
-    col = list(grid.col_names).index(cell[grid._col_var]) if grid._col_var else 0
-    return grid.axes[row, col]
+def _facet_data(runs: pd.DataFrame, grid: sns.FacetGrid, facets: dict):
+    """(axis, rows of runs drawn in it) for every panel."""
+    if not facets:
+        return [(grid.ax, runs)]
+    names = [facets[k] for k in ("row", "col") if k in facets]
+    return [(grid.axes_dict[_facet_key(facets, dict(zip(names, key if isinstance(key, tuple) else (key,))))], sub)
+            for key, sub in runs.groupby(names)]
+
+
+def _axis_for(grid: sns.FacetGrid, facets: dict, cell: dict):
+    return grid.axes_dict[_facet_key(facets, cell)] if facets else grid.ax
