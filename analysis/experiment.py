@@ -53,7 +53,7 @@ def load(folder: Path, *, progress: bool | None = None) -> pd.DataFrame:
     frames = _ingest(folder, manifest, progress=progress)
     conditions = [c for c in manifest.columns if c not in ("file", "manifest_line", "bs_bytes")]
     table = _join(manifest, frames, conditions)
-    problems = _guest_count_problems(folder, table, manifest, conditions)
+    problems = _guest_count_problems(folder, table, conditions)
     if problems:
         raise ManifestError("\n".join(problems))
     table.attrs["conditions"] = conditions
@@ -178,10 +178,22 @@ def _header_problems(path: Path, line: int, header: list[str]) -> list[str]:
     blank = [i + 1 for i, h in enumerate(header) if not h]
     if blank:
         problems.append(f"{path} line {line}: expected a name for every column, found empty names in columns {blank}")
+    taken = [h for h in header if h in _measured_columns()]
+    if taken:
+        problems.append(f"{path} line {line}: expected condition names other than the measured columns of "
+                        f"analysis.fio's table, found {taken}; rename them")
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         problems.append(f"{path} line {line}: expected each column name once, found {dupes} more than once")
     return problems
+
+
+def _measured_columns() -> set[str]:
+    """Columns of the tidy fio table that a condition may not replace (fio's job options may)."""
+    from analysis import fio
+
+    options = {"rw", "bs", "bs_bytes", "iodepth", "numjobs", "ioengine", "fio_version"}
+    return (set(fio.COLUMNS) - options) | {"manifest_line"}
 
 
 def _row_problems(folder: Path, path: Path, line: int, record: dict) -> list[str]:
@@ -284,8 +296,7 @@ def _join(manifest: pd.DataFrame, frames: dict[str, pd.DataFrame], conditions: l
     return table[head + ["manifest_line"] + rest]
 
 
-def _guest_count_problems(folder: Path, table: pd.DataFrame, manifest: pd.DataFrame,
-                          conditions: list[str]) -> list[str]:
+def _guest_count_problems(folder: Path, table: pd.DataFrame, conditions: list[str]) -> list[str]:
     """A run whose files hold a different number of guests than its ``guests`` cell says."""
     if "guests" not in conditions:
         return []
@@ -294,12 +305,12 @@ def _guest_count_problems(folder: Path, table: pd.DataFrame, manifest: pd.DataFr
     key = run_key(conditions)
     problems = []
     lines = table.groupby(key, dropna=False)["manifest_line"].min()
-    for row in totals.itertuples(index=False):
-        if row.guests_measured != row.guests:
-            values = tuple(getattr(row, k) for k in key)
+    for row in totals.to_dict("records"):
+        if row["guests_measured"] != row["guests"]:
+            values = tuple(row[k] for k in key)
             line = lines.loc[values if len(key) > 1 else values[0]]
-            problems.append(f"{path} line {line}, column guests: expected {row.guests} guests in the run's "
-                            f"fio output, found {row.guests_measured}")
+            problems.append(f"{path} line {line}, column guests: expected {row['guests']} guests in the run's "
+                            f"fio output, found {row['guests_measured']}")
     return problems
 
 

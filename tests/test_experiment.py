@@ -61,10 +61,12 @@ def test_every_bad_row_is_reported_on_its_own_line_naming_line_column_expected_a
 
 
 def test_header_problems(tmp_path):
-    folder = _folder(tmp_path, "path,mode,mode\nx.json,persistent,persistent\n")
+    folder = _folder(tmp_path, "path,mode,mode,iops\nx.json,persistent,persistent,5\n")
     m = folder / "manifest.csv"
     assert _problems(folder) == [
-        f"{m} line 1: expected a column named 'file', found columns ['path', 'mode', 'mode']",
+        f"{m} line 1: expected a column named 'file', found columns ['path', 'mode', 'mode', 'iops']",
+        f"{m} line 1: expected condition names other than the measured columns of analysis.fio's table, "
+        "found ['iops']; rename them",
         f"{m} line 1: expected each column name once, found ['mode'] more than once",
     ]
 
