@@ -29,9 +29,10 @@ from analysis import kit
 # The stand-ins are two fio engines reading the same tmpfs file: psync issues one read() per block,
 # which copies it out of the page cache; mmap maps the file into the process and reads it through
 # the mapping. They differ in per-request kernel work, as the two grant modes do, and nothing more.
+# A mode without overrides runs the kit's job file exactly as written (the plan uses psync).
 STAND_IN_MODES = {
-    "persistent": {"ioengine": "psync", "direct": False},
-    "non-persistent": {"ioengine": "mmap", "direct": False},
+    "persistent": {},
+    "non-persistent": {"ioengine": "mmap"},
 }
 STAND_IN_NOTE = (
     "measured on this machine with fio client/server over loopback, NOT Xen: 'guests' are fio "
@@ -121,9 +122,9 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
     """Write the kit for ``plan`` into out_dir, then run every manifest row with local fio servers.
 
     ``mode_settings`` maps a mode to Plan fields that differ in that mode (default
-    ``STAND_IN_MODES``); the kit's job files stay as written and each mode's job is written to a
-    scratch folder. ``plan.filename`` should be relative (each server resolves it in its own
-    folder). Returns the fio output files written.
+    ``STAND_IN_MODES``). A mode without overrides runs the kit's job file in out_dir/jobs exactly
+    as written; a mode with overrides gets its own job in a scratch folder. ``plan.filename``
+    should be relative (each server resolves it in its own folder). Returns the fio output files.
     """
     from analysis.progress import bar
 
@@ -139,15 +140,17 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
         env = {**os.environ, kit.DEVICE_VARIABLE: GUEST_FILE}
         with FioServers(max(plan.guests), scratch / "guests", fio=fio) as servers:
             for row in bar(rows, desc="fio runs", unit="run", progress=progress):
-                mode_plan = replace(plan, **mode_settings.get(row["mode"], {}))
-                job = scratch / f"{row['mode']}-{row['bs']}.fio"
-                job.write_text(kit.job_text(mode_plan, row["bs"]))
+                overrides = mode_settings.get(row["mode"], {})
+                job = out_dir / kit.job_path(plan.rw, row["bs"])
+                if overrides:
+                    job = scratch / f"{row['mode']}-{row['bs']}.fio"
+                    job.write_text(kit.job_text(replace(plan, **overrides), row["bs"]))
                 hosts = servers.host_list(row["guests"], scratch / "hosts.txt")
                 # absolute: the fio servers open --output too, relative to their own working folders
                 result = (out_dir / row["file"]).resolve()
                 result.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(
-                    [fio, f"--client={hosts}", "--output-format=json", f"--output={result}", str(job)],
+                    [fio, f"--client={hosts}", "--output-format=json", f"--output={result}", str(job.resolve())],
                     check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 )
                 written.append(result)
@@ -199,7 +202,8 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
         "command": "python -m analysis.loopback data/raw/measured-here/fio-experiment (make data-experiment)",
         "date_utc": started,
         "machine": machine_facts(),
-        "stand_in_modes": {m: {k: v for k, v in s.items()} for m, s in STAND_IN_MODES.items()},
+        "stand_in_modes": {m: {"ioengine": replace(plan, **s).ioengine, "direct": replace(plan, **s).direct}
+                           for m, s in STAND_IN_MODES.items()},
         "plan": {k: v for k, v in vars(plan).items()},
     }, indent=2) + "\n")
     (out_dir / "README.md").write_text(_DEMO_README.format(note=STAND_IN_NOTE))

@@ -17,8 +17,9 @@ class LoopbackExperiment:
 def loopback_experiment(tmp_path_factory):
     """A real experiment folder: the kit's plan run by fio client/server on 127.0.0.1..4 (~20 s).
 
-    Two stand-in modes (two fio engines, analysis.loopback.STAND_IN_MODES), 4 guest counts, one
-    block size, 1 s per run. Tests must not modify it (copy it first).
+    Two stand-in modes (analysis.loopback.STAND_IN_MODES: "persistent" runs the kit's job file
+    exactly as `kit.write` wrote it, "non-persistent" the same job with fio's mmap engine),
+    4 guest counts, one block size, 1 s per run. Tests must not modify it (copy it first).
     """
     from analysis import kit, loopback
 

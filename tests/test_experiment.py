@@ -89,6 +89,9 @@ def test_load_joins_real_fio_output_with_conditions(loopback_experiment):
     assert sorted(three.loc[~three["is_aggregate"], "hostname"].unique()) == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
     assert (three["bs_bytes"] == 4096).all() and (three["fio_bs"] == "4k").all()
     assert three["is_aggregate"].sum() >= 1, "fio's All clients row is kept in the tidy table, flagged"
+    hosts = table[~table["is_aggregate"]]
+    engines = hosts.groupby("mode")["ioengine"].unique().map(list).to_dict()
+    assert engines == {"persistent": ["psync"], "non-persistent": ["mmap"]}, "the stand-ins ran as labelled"
 
 
 @pytest.mark.slow
