@@ -101,6 +101,26 @@ def aggregate(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.Da
     return out.drop(columns="iops_per_guest_std")
 
 
+def spread(runs: pd.DataFrame) -> pd.DataFrame:
+    """``aggregate``'s runs summarised over repeats: one row per condition set (all but ``run``).
+
+    Columns: the conditions, ``runs``, ``iops_mean`` and ``iops_std`` (total IOPS over repeats;
+    std NaN for one run), ``iops_per_guest_min``/``_max`` (slowest and fastest guest of any repeat),
+    ``iops_per_guest_cv_mean`` (mean over repeats of the guests' coefficient of variation).
+    """
+    measured = {"iops", "bw_bytes_s", "guests_measured", "iops_per_guest_mean", "iops_per_guest_min",
+                "iops_per_guest_max", "iops_per_guest_cv", "run"}
+    key = [c for c in runs.columns if c not in measured]
+    return runs.groupby(key, dropna=False, sort=True).agg(
+        runs=("iops", "size"),
+        iops_mean=("iops", "mean"),
+        iops_std=("iops", "std"),
+        iops_per_guest_min=("iops_per_guest_min", "min"),
+        iops_per_guest_max=("iops_per_guest_max", "max"),
+        iops_per_guest_cv_mean=("iops_per_guest_cv", "mean"),
+    ).reset_index()
+
+
 def per_guest(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.DataFrame:
     """One row per guest per run: the run's conditions, ``guest_label`` and its summed ``iops``."""
     conditions = list(conditions if conditions is not None else table.attrs.get("conditions", []))

@@ -47,8 +47,9 @@ else:
 # %% [markdown]
 # ## Per-guest spread
 #
-# A fair host gives every guest about the same share. The bars span the slowest to the fastest
-# guest of each run; the coefficient of variation (std/mean) is in the table under the figure.
+# A fair host gives every guest about the same share. Each point is one guest in one run; the
+# table under the figure gives, per condition, the total IOPS over repeats (mean, std), the slowest
+# and fastest guest, and the mean coefficient of variation (std/mean) between guests.
 
 # %%
 if decision.can_plot_scaling(runs):
@@ -56,8 +57,8 @@ if decision.can_plot_scaling(runs):
     grid = plots.plot_per_guest(guests)
     grid.figure.suptitle(f"IOPS of each guest vs guests, per mode\ndata: {source}", y=1.12)
     plt.show()
-    display(runs.round({"iops": 0, "iops_per_guest_mean": 0, "iops_per_guest_min": 0,
-                        "iops_per_guest_max": 0, "iops_per_guest_cv": 3, "bw_bytes_s": 0}))
+    display(experiment.spread(runs).round({"iops_mean": 0, "iops_std": 0, "iops_per_guest_min": 0,
+                                           "iops_per_guest_max": 0, "iops_per_guest_cv_mean": 3}))
 
 # %% [markdown]
 # ## Universal Scalability Law, per mode
@@ -66,7 +67,8 @@ if decision.can_plot_scaling(runs):
 # $\lambda$ is IOPS of one guest, $\sigma$ the contention (serialised fraction), $\kappa$ the
 # coherency cost (the pairwise cross-talk, such as TLB-shootdown IPIs that reach every dom0 VCPU);
 # $\kappa > 0$ makes throughput peak at $N^* = \sqrt{(1-\sigma)/\kappa}$ and then fall, as the thread
-# reports for non-persistent grants. Fitted by analysis.models.USL, 95% intervals.
+# reports for non-persistent grants. Fitted by analysis.models.USL to every run; the table gives
+# 95% intervals from the fit's covariance, and the notes say where the bootstrap disagrees.
 
 # %%
 fits = decision.fit_cells(runs)

@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -133,3 +134,18 @@ def test_unreadable_fio_file_and_wrong_guest_count_are_reported(loopback_experim
     assert str(info.value).splitlines() == [
         f"{folder / 'manifest.csv'} line {len(rows) + 1}, column guests: expected 5 guests in the run's fio output, "
         f"found {loopback_experiment.plan.guests[-1]}"]
+
+
+def test_spread_summarises_repeats_of_each_condition():
+    runs = pd.DataFrame({
+        "mode": ["persistent"] * 3, "guests": [2, 2, 3], "run": [1, 2, 1],
+        "iops": [100.0, 140.0, 200.0], "bw_bytes_s": [0.0] * 3, "guests_measured": [2, 2, 3],
+        "iops_per_guest_mean": [50.0, 70.0, 66.7], "iops_per_guest_min": [40.0, 60.0, 60.0],
+        "iops_per_guest_max": [60.0, 80.0, 70.0], "iops_per_guest_cv": [0.2, 0.1, 0.05],
+    })
+    two, three = experiment.spread(runs).to_dict("records")
+    assert (two["guests"], two["runs"], two["iops_mean"]) == (2, 2, 120.0)
+    assert two["iops_std"] == pytest.approx(28.2843, rel=1e-4)  # sample std of 100 and 140
+    assert (two["iops_per_guest_min"], two["iops_per_guest_max"]) == (40.0, 80.0)
+    assert two["iops_per_guest_cv_mean"] == pytest.approx(0.15)
+    assert three["runs"] == 1 and np.isnan(three["iops_std"])
