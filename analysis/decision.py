@@ -91,7 +91,7 @@ def cell_columns(runs: pd.DataFrame) -> list[str]:
     key = [c for c in runs.columns if c in run_key(list(runs.columns))]
     measured = {"iops", "bw_bytes_s", "guests_measured", "iops_per_guest_mean", "iops_per_guest_min",
                 "iops_per_guest_max", "iops_per_guest_cv"}
-    return [c for c in key if c not in measured | {"mode", "guests", "run"}]
+    return [c for c in key if c not in measured | {"mode", "guests", "run", "guest_label"}]
 
 
 def cell_label(cell: dict) -> str:

@@ -79,6 +79,6 @@ ring_order = int(table["ring_order"].iloc[0]) if "ring_order" in table.columns e
 block_sizes = sorted(table["bs"].unique(), key=decision.bs_bytes) if "bs" in table.columns else ["4k"]
 memory = decision.memory_map(guests, block_sizes, ring_order=ring_order)
 grid = plots.plot_memory(memory)
-grid.figure.suptitle(f"Persistent-grant memory per host (worst case, ring order {ring_order}; "
-                     "model: analysis.blkif geometry, Linux cap 1056 per ring)", y=1.1)
+grid.figure.suptitle(f"Persistent-grant memory per host, worst case, ring order {ring_order}\n"
+                     "model: analysis.blkif ring geometry, Linux cap 1056 grants per ring (no measured data)", y=1.1)
 plt.show()
