@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean
+.PHONY: help venv report test bench data lab sync clean data-fio
 
 ## help: list the targets
 help:
@@ -35,6 +35,10 @@ bench: $(STAMP)
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
 data: $(STAMP) data-fio
+
+## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
+data-fio: $(STAMP)
+	$(BIN)/python -m analysis.sweep measure data/raw/measured-here/fio-sweep
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)

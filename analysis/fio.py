@@ -36,6 +36,8 @@ clat_p99_ns     float64    without it); terse: the ``50.000000%=usec`` field x 1
 clat_p99_9_ns   float64    (terse percentiles are whole microseconds)
 ios             Int64      ``total_ios`` (completed I/Os); <NA> for terse (not written)
 error           int64      the job's fio ``error`` (an errno; 0 = none)
+usr_cpu_pct     float64    the job's ``usr_cpu`` / ``sys_cpu``: % of one CPU over the job's
+sys_cpu_pct     float64    runtime (terse: cpu user, cpu system); <NA>/NaN when not written
 rw              string     the job's options, from ``job options`` or else ``global options``
 bs              string     or else fio's default (``fio --cmdhelp``), exactly as written
 bs_bytes        Int64      the block size of this direction in bytes (``bs=4k,8k`` -> read
@@ -90,6 +92,8 @@ COLUMNS: dict[str, str] = {
     "clat_p99_9_ns": "float64",
     "ios": "Int64",
     "error": "int64",
+    "usr_cpu_pct": "float64",
+    "sys_cpu_pct": "float64",
     "rw": "string",
     "bs": "string",
     "bs_bytes": "Int64",
@@ -130,13 +134,14 @@ _AGGREGATE_NAME = "All clients"  # client.c: the sum over clients when there are
 
 # Terse v3 layout (HOWTO "Terse output"): 5 header fields, then per direction (read, write)
 # 4 totals, 4 slat, 4 clat, 20 clat percentiles, 4 lat, 5 bw = 41 fields, then 5 cpu,
-# 7 iodepth, 10 usec + 12 msec latency buckets = 121 fields. Disk utilisation appends 9 per disk,
+# 7 iodepth, 10 usec + 12 msec latency buckets = 121 fields; cpu user/system are fields 88/89. Disk utilisation appends 9 per disk,
 # continue_on_error 2, a description 1.
 TERSE_VERSION = "3"
 TERSE_V3_FIELDS = 121
 _TERSE_HEADER = 5
 _TERSE_DIRECTION_FIELDS = 41
 _TERSE_DISK_FIELDS = 9
+_TERSE_CPU = _TERSE_HEADER + 2 * _TERSE_DIRECTION_FIELDS
 _US_TO_NS = 1000.0
 _KIB = 1024
 
@@ -413,6 +418,8 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
             "jobname": entry.jobname,
             "groupid": entry.raw.get("groupid", 0),
             "error": entry.raw.get("error", 0),
+            "usr_cpu_pct": entry.raw.get("usr_cpu"),
+            "sys_cpu_pct": entry.raw.get("sys_cpu"),
             **options,
             "fio_version": version,
         }
@@ -535,6 +542,8 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
         "jobname": fields[2],
         "groupid": _terse_number(fields, 3, "groupid", path, number, int),
         "error": _terse_number(fields, 4, "error", path, number, int),
+        "usr_cpu_pct": _terse_number(fields, _TERSE_CPU, "cpu user (%)", path, number, _percent),
+        "sys_cpu_pct": _terse_number(fields, _TERSE_CPU + 1, "cpu system (%)", path, number, _percent),
         "rw": None, "bs": None, "bs_bytes": None, "iodepth": None, "numjobs": None, "ioengine": None,
         "fio_version": fields[1],
     }
@@ -571,6 +580,10 @@ def _terse_number(fields, index, name, path, number, kind):
         raise FioFormatError(
             f"{path}: line {number}, field {index + 1} ({name}): expected a number, found {fields[index][:20]!r}"
         ) from None
+
+
+def _percent(text: str) -> float:
+    return float(text.rstrip("%"))
 
 
 def _terse_percentiles(fields, path, number, direction) -> dict[float, float]:
