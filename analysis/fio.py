@@ -150,7 +150,6 @@ _TERSE_LINE = re.compile(r"^\d+;")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _SIZE_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
 _SNIFF_BYTES = 1 << 16
-_SNIFF_LINES = 64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +175,7 @@ def detect_format(path) -> str:
     lines = head.splitlines()
     if len(head) == _SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut by the sniff limit
-    for line in lines[:_SNIFF_LINES]:
+    for line in lines:
         if line.startswith("{"):
             return "json"
         if _TERSE_LINE.match(line):
