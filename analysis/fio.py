@@ -55,6 +55,10 @@ Quirks handled (each tested on real fio output in tests/test_fio.py): text befor
 (``--output-format=json,normal``); several concatenated cumulative documents
 (``--status-interval``: :func:`read` returns the last, the final report); ``client_stats``; the
 ``sync`` object is not a data direction and gives no row.
+
+Not handled: terse output written with ``--status-interval`` (fio repeats each job's line per
+interval with nothing to tell the snapshots apart, so every line reads as one more job: use json
+for status runs) and client/server terse output (its disk lines raise FioFormatError).
 """
 
 from __future__ import annotations
