@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean data-experiment
+.PHONY: help venv report test bench data lab sync clean data-fio data-experiment
 
 ## help: list the targets
 help:
@@ -39,6 +39,10 @@ data: $(STAMP) data-fio data-experiment
 ## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
 data-experiment: $(STAMP)
 	$(BIN)/python -m analysis.loopback data/raw/measured-here/fio-experiment
+
+## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
+data-fio: $(STAMP)
+	$(BIN)/python -m analysis.sweep measure data/raw/measured-here/fio-sweep
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)
