@@ -44,7 +44,8 @@ def run(args) -> int:
         if args.only:
             applies = [s for s in applies if any(s.startswith(o) for o in args.only)]
         if not applies:
-            raise UsageError(f"--only {args.only}: expected notebooks that take {report.EXPERIMENT_PARAMETER}, found none")
+            raise UsageError(f"--only {','.join(args.only)}: expected notebooks that take "
+                             f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
         only, title = applies, f"pgrant-lab report on {data}"
         parameters[report.EXPERIMENT_PARAMETER] = str(data)
     result = report.build(out, parameters=parameters, only=only, title=title)
