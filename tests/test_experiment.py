@@ -149,3 +149,25 @@ def test_spread_summarises_repeats_of_each_condition():
     assert (two["iops_per_guest_min"], two["iops_per_guest_max"]) == (40.0, 80.0)
     assert two["iops_per_guest_cv_mean"] == pytest.approx(0.15)
     assert three["runs"] == 1 and np.isnan(three["iops_std"])
+
+
+@pytest.mark.slow
+def test_one_file_per_guest_with_a_guest_column_sums_the_files_of_a_run(tmp_path):
+    """The layout without client/server: each guest's fio wrote its own file (real fio, tiny runs)."""
+    import subprocess
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    rows = [("g1-a.json", 1, "a"), ("g2-a.json", 2, "a"), ("g2-b.json", 2, "b")]
+    for name, _, guest in rows:
+        subprocess.run(["fio", "--name=guest", f"--filename={tmp_path / guest}.dat", "--size=1m", "--rw=read",
+                        "--bs=4k", "--ioengine=psync", "--output-format=json", f"--output={folder / name}"],
+                       check=True, capture_output=True)
+    (folder / "manifest.csv").write_text("file,mode,guests,guest\n" + "".join(
+        f"{name},persistent,{guests},{guest}\n" for name, guests, guest in rows))
+    table = experiment.load(folder)
+    runs = experiment.aggregate(table).set_index("guests")
+    assert list(runs["guests_measured"]) == [1, 2]
+    two = table[table["guests"] == 2]
+    assert runs.loc[2, "iops"] == pytest.approx(two["iops"].sum())
+    assert runs.loc[2, "bw_bytes_s"] == pytest.approx(two["bw_bytes_s"].sum())
