@@ -35,3 +35,8 @@ PATCH_2012_PERS_REQUESTS_PER_DEV = 256
 LINUX_MAX_PERSISTENT_GRANTS = 1056
 LINUX_LRU_INTERVAL_MS = 100
 LINUX_LRU_PERCENT_CLEAN = 5
+
+# Linux include/xen/interface/io/ring.h __RING_SIZE with a one-page blkif ring on x86_64:
+# (4096 - 64) / 112-byte request = 36, rounded down to a power of two = 32 requests
+# (see ../shared/reference/xen-facts.md; v3.8 blkback.c: "RING_SIZE = 32 (for all known ring types)").
+RING_SLOTS_ONE_PAGE_X86_64 = 32

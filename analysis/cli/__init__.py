@@ -17,6 +17,7 @@ from analysis.errors import PgrantLabError
 # One module per subcommand, in the order `pgrant-lab --help` lists them.
 SUBCOMMANDS = (
     "report",
+    "simulate",
 )
 
 
