@@ -5,7 +5,7 @@ Stages: :mod:`~analysis.grants.workloads` (seeded request traces) -> :mod:`~anal
 :mod:`~analysis.grants.datasets` (the files under ``data/simulated/``).
 """
 
-from analysis.grants.costs import Costs, dom0_ns, guest_ns, service_ns_per_request, throughput_iops
+from analysis.grants.costs import Costs, dom0_ns, guest_ns, service_ns_per_request, throughput_iops, with_costs
 from analysis.grants.policies import (
     POLICIES,
     STATUS_NAMES,
@@ -23,7 +23,7 @@ from analysis.grants.policies import (
 from analysis.grants.workloads import WORKLOADS, Trace, fresh, generate, phase, pool, working_set
 
 __all__ = [
-    "Costs", "dom0_ns", "guest_ns", "service_ns_per_request", "throughput_iops",
+    "Costs", "dom0_ns", "guest_ns", "service_ns_per_request", "throughput_iops", "with_costs",
     "POLICIES", "STATUS_NAMES", "FailPastLimit", "LinuxLru", "Lru", "NonPersistent", "PersistentArray",
     "PersistentTree", "Result", "describe", "make_policy", "simulate",
     "WORKLOADS", "Trace", "fresh", "generate", "phase", "pool", "working_set",

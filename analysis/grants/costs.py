@@ -92,3 +92,18 @@ def throughput_iops(counts, costs: Costs, guests, dom0_vcpus: int | None = None)
 def per_request_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """A per-request table (Result.frame()) with a ``requests`` column of ones, ready for the cost functions."""
     return frame.assign(requests=1)
+
+
+def with_costs(table: pd.DataFrame, costs: Costs, guests: int, dom0_vcpus: int | None = None) -> pd.DataFrame:
+    """Add dom0_us_per_request, guest_us_per_request (microseconds), throughput_iops (requests/s for
+    ``guests`` identical guests) and goodput_iops (successful requests/s) to a table of totals (one row
+    per simulation) or of single requests."""
+    counts = table if "requests" in table else per_request_counts(table)
+    throughput = throughput_iops(counts, costs, guests, dom0_vcpus)
+    ok_fraction = 1.0 - counts["failed_requests"] / counts["requests"] if "failed_requests" in counts else 1.0
+    return table.assign(
+        dom0_us_per_request=dom0_ns(counts, costs, dom0_vcpus) / counts["requests"] / 1000.0,
+        guest_us_per_request=guest_ns(counts, costs) / counts["requests"] / 1000.0,
+        throughput_iops=throughput,
+        goodput_iops=throughput * ok_fraction,
+    )

@@ -160,6 +160,15 @@ def _sidecar(workload: str, policies, params: dict, columns: dict) -> dict:
             "parameters": params, "columns": columns, "regenerate": COMMAND}
 
 
+def caption(sidecar: dict, **shown) -> str:
+    """A plot label: "simulated: <model>, workload <name> (<parameters>)" from a sidecar, plus ``shown``."""
+    skip = {"write_fraction", "gap_us", "rows"}
+    params = {k: v for k, v in sidecar["parameters"].items() if k not in skip and not isinstance(v, list)}
+    params.update(shown)
+    text = ", ".join(f"{k}={v}" for k, v in params.items())
+    return f"simulated: grant-store simulator, workload {sidecar['workload']} ({text})"
+
+
 def write(out_dir: Path, name: str, table: pd.DataFrame, sidecar: dict) -> Path:
     """Write ``<name>.csv`` and ``<name>.json`` into ``out_dir``; ``name`` must contain "simulated"."""
     if "simulated" not in name:
