@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 
-from analysis.constants import (
-    INDIRECT_PAGES_PER_REQUEST,
-    RING_SLOTS_ONE_PAGE_X86_64,
-    SEGMENTS_PER_INDIRECT_PAGE,
-    SEGMENTS_PER_REQUEST,
-)
+from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 from analysis.grants import POLICIES, generate, make_policy, simulate
+from analysis.grants.workloads import ONE_PAGE_SLOTS
 
 CLI_WORKLOADS = ("pool", "fresh", "phase")
 MAX_SEGMENTS = INDIRECT_PAGES_PER_REQUEST * SEGMENTS_PER_INDIRECT_PAGE  # the protocol's largest request
@@ -23,8 +19,8 @@ def register(sub) -> None:
                                    "guest memcpy) for one policy over a seeded workload; print the totals.")
     p.add_argument("--policy", default="lru", help=f"one of {', '.join(POLICIES)} (default: lru)")
     p.add_argument("--workload", default="pool", help=f"one of {', '.join(CLI_WORKLOADS)} (default: pool)")
-    p.add_argument("--slots", type=int, default=RING_SLOTS_ONE_PAGE_X86_64,
-                   help=f"ring slots = requests in flight (default: {RING_SLOTS_ONE_PAGE_X86_64}, a one-page x86_64 ring)")
+    p.add_argument("--slots", type=int, default=ONE_PAGE_SLOTS,
+                   help=f"ring slots = requests in flight (default: {ONE_PAGE_SLOTS}, a one-page x86_64 ring)")
     p.add_argument("--segments", type=int, default=SEGMENTS_PER_REQUEST,
                    help=f"segments (pages) per request (default: {SEGMENTS_PER_REQUEST})")
     p.add_argument("--cap", type=int, default=None, help="most persistently mapped pages (default: slots x segments)")

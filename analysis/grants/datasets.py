@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.constants import LINUX_MAX_PERSISTENT_GRANTS, RING_SLOTS_ONE_PAGE_X86_64, SEGMENTS_PER_REQUEST
+from analysis.blkif import ring_slots
+from analysis.constants import LINUX_MAX_PERSISTENT_GRANTS, SEGMENTS_PER_REQUEST
 from analysis.grants.policies import (
     FailPastLimit,
     LinuxLru,
@@ -26,11 +27,11 @@ from analysis.grants.policies import (
     describe,
     simulate,
 )
-from analysis.grants.workloads import fresh, phase, working_set
+from analysis.grants.workloads import ONE_PAGE_SLOTS, fresh, phase, working_set
 
 MODEL = "pgrant-lab grant-store simulator (analysis.grants.policies.simulate), trace-driven, exact counts"
 COMMAND = "make data-simulated  (python -m analysis.grants.datasets --out data/simulated)"
-ONE_PAGE_CAP = RING_SLOTS_ONE_PAGE_X86_64 * SEGMENTS_PER_REQUEST  # 352 pages: Ian's "same as the ring"
+ONE_PAGE_CAP = ONE_PAGE_SLOTS * SEGMENTS_PER_REQUEST  # 352 pages: Ian's "same as the ring"
 
 TOTAL_COLUMNS = {
     "requests": "requests", "segments": "pages", "maps": "grant maps", "unmaps": "grant unmaps",
@@ -116,7 +117,7 @@ def _per_request(trace, policies, every: int = 1) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def malicious(*, cap: int = ONE_PAGE_CAP, requests: int = 2000, slots: int = RING_SLOTS_ONE_PAGE_X86_64,
+def malicious(*, cap: int = ONE_PAGE_CAP, requests: int = 2000, slots: int = ONE_PAGE_SLOTS,
               seed: int = 1) -> tuple[pd.DataFrame, dict]:
     """Per-request counts for a frontend sending fresh grefs every time (the DoS the cap is for)."""
     trace = fresh(requests, slots=slots, seed=seed)
@@ -124,7 +125,7 @@ def malicious(*, cap: int = ONE_PAGE_CAP, requests: int = 2000, slots: int = RIN
     return _per_request(trace, policies), _sidecar("fresh", policies, {"cap_pages": cap, **trace.params}, PER_REQUEST_COLUMNS)
 
 
-def burst_then_idle(*, cap: int = LINUX_MAX_PERSISTENT_GRANTS, requests: int = 12000, slots: int = 64,
+def burst_then_idle(*, cap: int = LINUX_MAX_PERSISTENT_GRANTS, requests: int = 12000, slots: int = ring_slots(1),
                     seed: int = 1) -> tuple[pd.DataFrame, dict]:
     """Per-request memory over time for the phase workload (a two-page ring bursting, then idle)."""
     trace = phase(requests, slots=slots, burst_requests=3000, idle_requests=3000, seed=seed)

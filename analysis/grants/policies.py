@@ -238,9 +238,13 @@ def _finish(trace: Trace, raw: dict, *, persistent_frontend: bool) -> dict:
     return out
 
 
+# The per-request lists every kernel fills, in this order.
+_RAW = ("maps", "transient_maps", "purge_unmaps", "purge_batches", "lookup_comparisons", "resident_pages",
+        "peak_resident_pages", "status")
+
+
 def _empty(n: int) -> dict:
-    return {k: [0] * n for k in ("maps", "transient_maps", "purge_unmaps", "purge_batches", "lookup_comparisons",
-                                 "resident_pages", "peak_resident_pages", "status")}
+    return {k: [0] * n for k in _RAW}
 
 
 def _run_non_persistent(trace: Trace, log: list | None) -> dict:
@@ -336,9 +340,7 @@ def _run_lru(trace: Trace, cap: int, batch: int, log: list | None) -> dict:
     offs, grefs = trace.offsets.tolist(), trace.grefs.tolist()
     done = trace.complete_before.tolist()
     out = _empty(n)
-    maps, trans, pu, pb, cmps, res, peak, status = (out[k] for k in (
-        "maps", "transient_maps", "purge_unmaps", "purge_batches", "lookup_comparisons",
-        "resident_pages", "peak_resident_pages", "status"))
+    maps, trans, pu, pb, cmps, res, peak, status = (out[k] for k in _RAW)
     lru: OrderedDict[int, int] = OrderedDict()  # gref -> last request that used it, least recent first
     move = lru.move_to_end
     size = 0
@@ -396,9 +398,7 @@ def _run_linux_lru(trace: Trace, policy: LinuxLru, log: list | None) -> dict:
     times = trace.time_us.tolist()
     interval_us = policy.interval_ms * 1000.0
     out = _empty(n)
-    maps, trans, pu, pb, cmps, res, peak, status = (out[k] for k in (
-        "maps", "transient_maps", "purge_unmaps", "purge_batches", "lookup_comparisons",
-        "resident_pages", "peak_resident_pages", "status"))
+    maps, trans, pu, pb, cmps, res, peak, status = (out[k] for k in _RAW)
     store: dict[int, int] = {}  # gref -> last request that used it
     was_active: set[int] = set()
     overflow = False

@@ -28,11 +28,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.constants import RING_SLOTS_ONE_PAGE_X86_64, SEGMENTS_PER_REQUEST
+from analysis.blkif import ring_slots
+from analysis.constants import SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 
 WORKLOADS = ("pool", "working_set", "fresh", "phase")
 REUSE_ORDERS = ("lifo", "fifo")
+# Requests a one-page x86_64 ring holds (32): the default number in flight.
+ONE_PAGE_SLOTS = ring_slots(0, "x86_64")
 WORKING_SET_ORDERS = ("random", "cyclic")
 
 
@@ -168,7 +171,21 @@ def _blkfront_pool(segs: np.ndarray, done: np.ndarray, reuse: str) -> np.ndarray
     return grefs
 
 
-def pool(requests: int, *, slots: int = RING_SLOTS_ONE_PAGE_X86_64, segments: int = SEGMENTS_PER_REQUEST,
+def _full_requests(rng: np.random.Generator, grefs: np.ndarray, workload: str, params: dict) -> Trace:
+    """A trace of params["requests"] requests of params["segments"] grefs each, params["slots"] in flight."""
+    requests, segments = params["requests"], params["segments"]
+    return Trace(
+        offsets=np.arange(0, requests * segments + 1, segments, dtype=np.int64),
+        grefs=grefs,
+        is_write=rng.random(requests) < params["write_fraction"],
+        time_us=_arrivals(rng, np.full(requests, params["gap_us"])),
+        complete_before=_fifo_completion(np.full(requests, params["slots"], dtype=np.int64)),
+        workload=workload,
+        params=params,
+    )
+
+
+def pool(requests: int, *, slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST,
          min_segments: int | None = None, reuse: str = "lifo", write_fraction: float = 0.5,
          gap_us: float = 10.0, seed: int = 0) -> Trace:
     """Linux blkfront's pool of granted pages with a full ring (``slots`` requests in flight).
@@ -198,7 +215,7 @@ def pool(requests: int, *, slots: int = RING_SLOTS_ONE_PAGE_X86_64, segments: in
     )
 
 
-def working_set(requests: int, *, working_set_pages: int, slots: int = RING_SLOTS_ONE_PAGE_X86_64,
+def working_set(requests: int, *, working_set_pages: int, slots: int = ONE_PAGE_SLOTS,
                 segments: int = SEGMENTS_PER_REQUEST, order: str = "random", write_fraction: float = 0.5,
                 gap_us: float = 10.0, seed: int = 0) -> Trace:
     """A frontend whose requests touch a fixed set of ``working_set_pages`` granted pages.
@@ -217,18 +234,10 @@ def working_set(requests: int, *, working_set_pages: int, slots: int = RING_SLOT
         pages = np.arange(total, dtype=np.int64) % working_set_pages
     params = dict(requests=requests, working_set_pages=working_set_pages, slots=slots, segments=segments,
                   order=order, write_fraction=write_fraction, gap_us=gap_us, seed=seed)
-    return Trace(
-        offsets=np.arange(0, total + 1, segments, dtype=np.int64),
-        grefs=pages + 8,
-        is_write=rng.random(requests) < write_fraction,
-        time_us=_arrivals(rng, np.full(requests, gap_us)),
-        complete_before=_fifo_completion(np.full(requests, slots, dtype=np.int64)),
-        workload="working_set",
-        params=params,
-    )
+    return _full_requests(rng, pages + 8, "working_set", params)
 
 
-def fresh(requests: int, *, slots: int = RING_SLOTS_ONE_PAGE_X86_64, segments: int = SEGMENTS_PER_REQUEST,
+def fresh(requests: int, *, slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST,
           write_fraction: float = 0.5, gap_us: float = 10.0, seed: int = 0) -> Trace:
     """A malicious frontend: every segment of every request carries a gref never sent before."""
     _check_positive(requests=requests, slots=slots, segments=segments)
@@ -237,18 +246,10 @@ def fresh(requests: int, *, slots: int = RING_SLOTS_ONE_PAGE_X86_64, segments: i
     base = int(rng.integers(8, 1 << 20))
     params = dict(requests=requests, slots=slots, segments=segments, write_fraction=write_fraction,
                   gap_us=gap_us, seed=seed)
-    return Trace(
-        offsets=np.arange(0, total + 1, segments, dtype=np.int64),
-        grefs=np.arange(base, base + total, dtype=np.int64),
-        is_write=rng.random(requests) < write_fraction,
-        time_us=_arrivals(rng, np.full(requests, gap_us)),
-        complete_before=_fifo_completion(np.full(requests, slots, dtype=np.int64)),
-        workload="fresh",
-        params=params,
-    )
+    return _full_requests(rng, np.arange(base, base + total, dtype=np.int64), "fresh", params)
 
 
-def phase(requests: int, *, slots: int = RING_SLOTS_ONE_PAGE_X86_64, segments: int = SEGMENTS_PER_REQUEST,
+def phase(requests: int, *, slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST,
           burst_requests: int = 2000, idle_requests: int = 2000, idle_depth: int = 1,
           burst_gap_us: float = 10.0, idle_gap_us: float = 1000.0, reuse: str = "lifo",
           write_fraction: float = 0.5, seed: int = 0) -> Trace:
