@@ -59,3 +59,7 @@ PATCH_2012_MAX_PERSISTENT_GRANTS = PATCH_2012_PERS_REQUESTS_PER_DEV * SEGMENTS_P
 LINUX_MAX_PERSISTENT_GRANTS = 1056
 LINUX_LRU_INTERVAL_MS = 100
 LINUX_LRU_PERCENT_CLEAN = 5
+
+# Linux drivers/block/xen-blkback/blkback.c, module parameter persistent_grant_unused_seconds
+# (pgrant_timeout, Juergen Gross, 2018): idle persistent grants older than this are purged.
+LINUX_PERSISTENT_GRANT_UNUSED_SECONDS = 60

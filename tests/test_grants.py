@@ -136,6 +136,19 @@ def test_linux_lru_purges_5_percent_of_cap_after_an_overflow_in_one_interval():
     assert [e[2] for e in result.events if e[1] == UNMAP_PERSISTENT] == list(range(1, 11))
 
 
+def test_linux_lru_with_expiry_unmaps_grants_idle_for_longer_than_the_timeout():
+    # Expiry after 1 s. The first purge check is at the first request >= 100 ms: r2 at 1.5 s.
+    # r0 and r1 have completed (1 in flight) and were last used at 0 s and 10 us, both >= 1 s ago:
+    # 2 unmaps in ceil(2 / 11) = 1 batch, below the cap; then 3 is mapped. Maps 3, resident 1.
+    trace = Trace.from_requests([[1], [2], [3]], time_us=[0, 10, 1_500_000])
+    t = simulate(trace, LinuxLru(cap=200, unused_seconds=1)).totals()
+    assert (t["maps"], t["unmaps"], t["unmap_batches"], t["resident_pages_at_end"]) == (3, 2, 1, 1)
+    # With a 2 s expiry nothing is old enough, and the 3.11 purge never runs below the cap.
+    for policy in (LinuxLru(cap=200, unused_seconds=2), LinuxLru(cap=200)):
+        t = simulate(trace, policy).totals()
+        assert (t["unmaps"], t["resident_pages_at_end"]) == (0, 3)
+
+
 def test_linux_lru_never_purges_below_100_pages():
     # num_clean = cap // 100 x 5 is 0 for cap < 100: overflowing grefs stay transient forever.
     t = simulate(fresh(50, slots=1, segments=4), LinuxLru(cap=60)).totals()
@@ -178,8 +191,10 @@ def test_bad_workload_settings_name_the_setting():
 
 # ---------------------------------------------------------------- invariants (hypothesis)
 
-CAPPED = ("persistent_array", "persistent_tree", "persistent_tree_gref", "fail_past_limit", "lru", "linux_lru")
-GREF_LEVEL = ("persistent_tree_gref", "fail_past_limit", "lru", "linux_lru")
+# Every capped policy; the last one expires idle grants by design, so it may unmap within the cap.
+CAPPED = ("persistent_array", "persistent_tree", "persistent_tree_gref", "fail_past_limit", "lru", "linux_lru",
+          "linux_lru_expiry")
+GREF_LEVEL = ("persistent_tree_gref", "fail_past_limit", "lru", "linux_lru", "linux_lru_expiry")
 
 
 def _policy(name, cap, m):
@@ -190,6 +205,7 @@ def _policy(name, cap, m):
         "fail_past_limit": FailPastLimit(cap=cap),
         "lru": Lru(cap=cap, m=min(m, cap)),
         "linux_lru": LinuxLru(cap=cap, interval_ms=0.05),  # short interval: purges happen within the trace
+        "linux_lru_expiry": LinuxLru(cap=cap, interval_ms=0.05, unused_seconds=1e-4),
     }[name]
 
 
@@ -225,7 +241,7 @@ def test_invariants_cap_conservation_and_no_double_persistent_map(trace, name, c
 
 
 @given(slots=st.integers(1, 6), segments=st.integers(1, 11), spare=st.integers(0, 40),
-       reuse=st.sampled_from(["lifo", "fifo"]), name=st.sampled_from(CAPPED), seed=st.integers(0, 99))
+       reuse=st.sampled_from(["lifo", "fifo"]), name=st.sampled_from(CAPPED[:-1]), seed=st.integers(0, 99))
 @settings(max_examples=80, deadline=None)
 def test_working_set_within_cap_means_no_unmaps(slots, segments, spare, reuse, name, seed):
     trace = pool(300, slots=slots, segments=segments, min_segments=1, reuse=reuse, seed=seed)
@@ -299,7 +315,7 @@ def test_every_simulated_file_has_a_sidecar_naming_model_policies_and_parameters
         assert "simulated" in name and sidecar["simulated"] is True
         assert sidecar["model"] and sidecar["workload"] and sidecar["policies"] and sidecar["parameters"]
         assert set(pd.read_csv(folder / f"{name}.csv", nrows=1).columns) <= set(sidecar["columns"]) | {
-            "label", "policy", "cap", "fallback", "m", "interval_ms", "percent_clean", "unmap_batch_pages",
+            "label", "policy", "cap", "fallback", "m", "interval_ms", "percent_clean", "unmap_batch_pages", "unused_seconds",
             "order", "ratio", "working_set_pages", "workload"}
 
 

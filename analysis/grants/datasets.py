@@ -16,7 +16,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.blkif import ring_slots
-from analysis.constants import LINUX_MAX_PERSISTENT_GRANTS, SEGMENTS_PER_REQUEST
+from analysis.constants import (
+    LINUX_MAX_PERSISTENT_GRANTS,
+    LINUX_PERSISTENT_GRANT_UNUSED_SECONDS,
+    SEGMENTS_PER_REQUEST,
+)
 from analysis.grants.policies import (
     FailPastLimit,
     LinuxLru,
@@ -43,7 +47,7 @@ TOTAL_COLUMNS = {
     "fallback_requests": "requests", "failed_requests": "requests", "non_persistent_requests": "requests",
 }
 PER_REQUEST_COLUMNS = {
-    "request": "index", "time_us": "microseconds since the first request", "segments": "pages",
+    "request": "index (first of the window when rows are windows)", "requests": "requests in the window", "time_us": "microseconds since the first request", "segments": "pages",
     "maps": "grant maps", "transient_maps": "grant maps unmapped at completion", "unmaps": "grant unmaps",
     "unmap_batches": "unmap batches", "lookup_comparisons": "gref comparisons",
     "resident_pages": "pages (persistent, after the request)", "mapped_pages": "pages (persistent + transient in flight)",
@@ -69,6 +73,8 @@ def label(policy) -> str:
     """A short unique label: the name plus the settings that tell variants apart."""
     if isinstance(policy, Lru):
         return f"lru M={policy.m}"
+    if getattr(policy, "unused_seconds", None) is not None:
+        return f"{policy.name} (expire after {policy.unused_seconds:g} s unused)"
     if getattr(policy, "fallback", "request") == "gref":
         return f"{policy.name} (per-gref fallback)"
     return policy.name
@@ -108,12 +114,20 @@ def lru_tradeoff(*, caps=(ONE_PAGE_CAP, 2 * ONE_PAGE_CAP, LINUX_MAX_PERSISTENT_G
 
 
 def _per_request(trace, policies, every: int = 1) -> pd.DataFrame:
+    """One row per request and policy, or per window of ``every`` requests (counts summed, pages at
+    their maximum, time and index of the window's first request, status of its last)."""
     frames = []
     for policy in policies:
         table = simulate(trace, policy).frame().drop(columns=["peak_resident_pages", "hits"])
         table.insert(0, "request", np.arange(len(table)))
+        if every > 1:
+            table = table.groupby(table["request"] // every).agg(
+                {"request": "first", "time_us": "first", "segments": "sum", "maps": "sum", "transient_maps": "sum",
+                 "unmaps": "sum", "unmap_batches": "sum", "lookup_comparisons": "sum", "resident_pages": "max",
+                 "mapped_pages": "max", "memcpy_bytes": "sum", "status": "last"})
+            table.insert(1, "requests", every)
         table.insert(0, "label", label(policy))
-        frames.append(table.iloc[::every])
+        frames.append(table)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -127,11 +141,13 @@ def malicious(*, cap: int = ONE_PAGE_CAP, requests: int = 2000, slots: int = ONE
 
 def burst_then_idle(*, cap: int = LINUX_MAX_PERSISTENT_GRANTS, requests: int = 12000, slots: int = ring_slots(1),
                     seed: int = 1) -> tuple[pd.DataFrame, dict]:
-    """Per-request memory over time for the phase workload (a two-page ring bursting, then idle)."""
-    trace = phase(requests, slots=slots, burst_requests=3000, idle_requests=3000, seed=seed)
-    policies = [NonPersistent(), PersistentTree(cap=cap, fallback="gref"), Lru(cap=cap, m=2), LinuxLru(cap=cap)]
+    """Per-request memory over time for the phase workload (a two-page ring bursting for 30 ms, then
+    idle for about 75 s with one request in flight), with and without Linux's 60 s expiry."""
+    trace = phase(requests, slots=slots, burst_requests=3000, idle_requests=3000, idle_gap_us=25000.0, seed=seed)
+    policies = [NonPersistent(), PersistentTree(cap=cap, fallback="gref"), Lru(cap=cap, m=2), LinuxLru(cap=cap),
+                LinuxLru(cap=cap, unused_seconds=LINUX_PERSISTENT_GRANT_UNUSED_SECONDS)]
     return (_per_request(trace, policies, every=10),
-            _sidecar("phase", policies, {"cap_pages": cap, "rows": "every 10th request", **trace.params}, PER_REQUEST_COLUMNS))
+            _sidecar("phase", policies, {"cap_pages": cap, "rows": "windows of 10 requests", **trace.params}, PER_REQUEST_COLUMNS))
 
 
 def predictability(*, cap: int = ONE_PAGE_CAP, working_sets=(264, 352, 440), requests: int = 2000, slots: int = 16,

@@ -24,7 +24,9 @@ only (transient: unmapped in one batch when the request completes). Policies (na
 ``linux_lru``
     Linux 3.11+ (commit 3f3aad5e, blkback.c purge_persistent_gnt): map misses transiently past
     ``cap``; every LRU_INTERVAL ms, if the cap overflowed, unmap cap/100 x LRU_PERCENT_CLEAN grants
-    (unused since the last purge first, in rb-tree order), in batches of 11 pages.
+    (unused since the last purge first, in rb-tree order), in batches of 11 pages. With
+    ``unused_seconds`` set, the purge since 2018 (persistent_grant_unused_seconds, Juergen Gross,
+    LINUX_PERSISTENT_GRANT_UNUSED_SECONDS = 60 s by default): every interval, also below the cap, unmap every idle grant unused for that long.
 
 Counting rules (the modelled structures, not Python's): an array lookup hit at 0-based position p
 costs p + 1 comparisons and a miss costs one per stored grant; a balanced tree of n grants costs
@@ -111,6 +113,8 @@ class LinuxLru:
     percent_clean: int = LINUX_LRU_PERCENT_CLEAN
     # blkback.c unmap_purged_grants calls gnttab_unmap_refs every BLKIF_MAX_SEGMENTS_PER_REQUEST pages.
     unmap_batch_pages: int = SEGMENTS_PER_REQUEST
+    # None: the 3.11 purge; seconds: the 2018+ purge with persistent_grant_unused_seconds (Linux: 60).
+    unused_seconds: float | None = None
     name = "linux_lru"
 
 
@@ -144,8 +148,10 @@ def _validate(policy) -> None:
     if not isinstance(m, (int, np.integer)) or m < 1 or m > cap:
         raise UsageError(f"--m: expected an integer from 1 to cap={cap} (LRU discards cap // m), found {m!r}")
     if isinstance(policy, LinuxLru):
-        if policy.interval_ms <= 0 or not 0 < policy.percent_clean <= 100 or policy.unmap_batch_pages < 1:
-            raise UsageError(f"linux_lru: expected interval_ms > 0, 0 < percent_clean <= 100, unmap_batch_pages >= 1, found {policy}")
+        if (policy.interval_ms <= 0 or not 0 < policy.percent_clean <= 100 or policy.unmap_batch_pages < 1
+                or (policy.unused_seconds is not None and policy.unused_seconds <= 0)):
+            raise UsageError("linux_lru: expected interval_ms > 0, 0 < percent_clean <= 100, unmap_batch_pages >= 1 "
+                             f"and unused_seconds > 0 or None, found {policy}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -397,6 +403,7 @@ def _run_linux_lru(trace: Trace, policy: LinuxLru, log: list | None) -> dict:
     done = trace.complete_before.tolist()
     times = trace.time_us.tolist()
     interval_us = policy.interval_ms * 1000.0
+    timeout_us = None if policy.unused_seconds is None else policy.unused_seconds * 1e6
     out = _empty(n)
     maps, trans, pu, pb, cmps, res, peak, status = (out[k] for k in _RAW)
     store: dict[int, int] = {}  # gref -> last request that used it
@@ -409,8 +416,13 @@ def _run_linux_lru(trace: Trace, policy: LinuxLru, log: list | None) -> dict:
         peak_k = size
         if times[k] >= next_lru_us:
             next_lru_us = times[k] + interval_us
-            if size > cap or (size == cap and overflow):
-                purged = _linux_purge(store, was_active, cap, policy.percent_clean, done, k, log)
+            over = size > cap or (size == cap and overflow)
+            if over or timeout_us is not None:
+                num_clean = min(size, (cap // 100) * policy.percent_clean + size - cap) if over else 0
+                if timeout_us is None:
+                    purged = _linux_purge_unused(store, was_active, num_clean, done, k, log)
+                else:
+                    purged = _linux_purge_timed_out(store, num_clean, done, times, k, timeout_us, log)
                 if purged:
                     pu[k] = purged
                     pb[k] = -(-purged // policy.unmap_batch_pages)
@@ -444,25 +456,48 @@ def _run_linux_lru(trace: Trace, policy: LinuxLru, log: list | None) -> dict:
     return out
 
 
-def _linux_purge(store: dict, was_active: set, cap: int, percent_clean: int, done: list, k: int,
-                 log: list | None) -> int:
-    """purge_persistent_gnt (Linux 3.11 blkback.c): returns the number of grants unmapped."""
+def _linux_purge_unused(store: dict, was_active: set, num_clean: int, done: list, k: int, log: list | None) -> int:
+    """purge_persistent_gnt as in Linux 3.11 (commit 3f3aad5e): returns the number of grants unmapped.
+
+    Skips the purge when nothing is over the cap or fewer than num_clean grants are idle; else
+    unmaps grants not used since the last purge (PERSISTENT_GNT_WAS_ACTIVE clear) in rb-tree order,
+    then any idle grant, until num_clean; then clears every WAS_ACTIVE flag.
+    """
     size = len(store)
-    num_clean = min(size, (cap // 100) * percent_clean + size - cap)
     in_use = sum(1 for last in store.values() if done[last] > k)
     if num_clean == 0 or num_clean > size - in_use:
         return 0
     victims: dict[int, None] = {}  # insertion-ordered set
-    for scan_used in (False, True):  # first grants unused since the last purge, then any idle one
+    for scan_used in (False, True):
         for g in sorted(store):  # rb-tree order is gref order
             if len(victims) == num_clean:
                 break
             if done[store[g]] > k or (not scan_used and g in was_active) or g in victims:
                 continue
             victims[g] = None
+    _unmap(store, victims, k, log)
+    was_active.clear()
+    return len(victims)
+
+
+def _linux_purge_timed_out(store: dict, num_clean: int, done: list, times: list, k: int, timeout_us: float,
+                           log: list | None) -> int:
+    """purge_persistent_gnt since 2018 (persistent_grant_unused_seconds): every idle grant unused
+    for timeout_us (last use = issue time of its last request), then idle grants in rb-tree order
+    until num_clean are gone; runs every interval even below the cap."""
+    now = times[k]
+    idle = [g for g in sorted(store) if done[store[g]] <= k]
+    victims = dict.fromkeys(g for g in idle if now - times[store[g]] >= timeout_us)
+    for g in idle:
+        if len(victims) >= num_clean:
+            break
+        victims.setdefault(g, None)
+    _unmap(store, victims, k, log)
+    return len(victims)
+
+
+def _unmap(store: dict, victims, k: int, log: list | None) -> None:
     for g in victims:
         del store[g]
         if log is not None:
             log.append((k, UNMAP_PERSISTENT, g))
-    was_active.clear()
-    return len(victims)
