@@ -47,7 +47,8 @@ TOTAL_COLUMNS = {
     "fallback_requests": "requests", "failed_requests": "requests", "non_persistent_requests": "requests",
 }
 PER_REQUEST_COLUMNS = {
-    "request": "index (first of the window when rows are windows)", "requests": "requests in the window", "time_us": "microseconds since the first request", "segments": "pages",
+    "request": "index (first of the window when rows are windows)", "requests": "requests in the window",
+    "time_us": "microseconds since the first request", "segments": "pages",
     "maps": "grant maps", "transient_maps": "grant maps unmapped at completion", "unmaps": "grant unmaps",
     "unmap_batches": "unmap batches", "lookup_comparisons": "gref comparisons",
     "resident_pages": "pages (persistent, after the request)", "mapped_pages": "pages (persistent + transient in flight)",
