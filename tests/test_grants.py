@@ -340,6 +340,23 @@ def test_cli_prints_the_issue_json_keys(capsys):
     assert out["memcpy_bytes"] == 500 * 11 * PAGE_BYTES
 
 
+def test_cli_text_output_and_undefined_hit_rate_as_null(capsys):
+    # cap 5 < 11 segments: every request of the fresh workload fails, so no segment is served.
+    assert main(["simulate", "--policy", "fail_past_limit", "--cap", "5", "--workload", "fresh",
+                 "--requests", "20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["failed_requests"], out["maps"], out["hit_rate"]) == (20, 0, None)
+    assert main(["simulate", "--policy", "non_persistent", "--workload", "phase", "--requests", "50"]) == 0
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert lines["maps"] == lines["unmaps"] == str(50 * 11) and lines["unmap_batches"] == "50"
+
+
+def test_trace_rejects_completion_that_is_not_fifo():
+    with pytest.raises(UsageError, match=r"^trace complete_before: expected FIFO completion"):
+        Trace(offsets=np.array([0, 1, 2]), grefs=np.array([1, 2]), is_write=np.zeros(2, bool),
+              time_us=np.zeros(2), complete_before=np.array([2, 1]))
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--policy", "mru"], "pgrant-lab simulate: --policy: expected one of non_persistent, persistent_array, "
                           "persistent_tree, fail_past_limit, lru, linux_lru, found 'mru'"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
@@ -59,7 +60,8 @@ def run(args) -> int:
     if args.policy == "lru":
         totals["m"] = args.m
     if args.json:
-        print(json.dumps(totals))
+        # An undefined rate (no request served) is NaN in Python and null in JSON.
+        print(json.dumps({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in totals.items()}))
     else:
         width = max(map(len, totals))
         for key, value in totals.items():
