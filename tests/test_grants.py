@@ -295,6 +295,27 @@ def test_cost_override_records_provenance():
     assert (table["unit"] != "").all()
 
 
+def test_costs_from_fitted_models_reproduce_the_fitted_unmap_cost():
+    from analysis.models import LookupModel, MemcpyModel, ShootdownModel
+
+    rng = np.random.default_rng(3)
+    vcpus = np.array([1, 2, 4, 8, 12, 16, 24, 32], dtype=float)
+    unmap = 900 + 150 * vcpus + rng.normal(0, 5, vcpus.size)  # known truth: 900 ns + 150 ns/VCPU
+    shootdown = ShootdownModel(kind="linear", n_boot=20).fit(vcpus, unmap)
+    nbytes = np.array([512, 4096, 16384, 65536, 262144], dtype=float)
+    memcpy = MemcpyModel(n_boot=20).fit(nbytes, 50 + nbytes / 8.0)  # 8 bytes/ns = 8e9 bytes/s
+    grants = np.array([1, 16, 64, 256, 1024, 2816], dtype=float)
+    lookup = LookupModel(kind="linear", n_boot=20).fit(grants, 10 + 0.7 * grants)
+
+    costs = Costs(dom0_vcpus=24).from_models("fitted on synthetic data", shootdown=shootdown, memcpy=memcpy,
+                                             lookup=lookup)
+    assert costs.shootdown_ns() == pytest.approx(float(shootdown.predict(24)))
+    assert costs.shootdown_ns() == pytest.approx(900 + 150 * 24, rel=0.02)
+    assert costs.memcpy_ns_per_byte == pytest.approx(1 / 8.0, rel=1e-3)
+    assert costs.lookup_ns_per_comparison == pytest.approx(0.7, rel=1e-3)
+    assert costs.table().set_index("name").loc["memcpy_ns_per_byte", "source"] == "fitted on synthetic data"
+
+
 # ---------------------------------------------------------------- data sets
 
 def test_committed_malicious_data_set_is_what_the_code_generates(tmp_path):

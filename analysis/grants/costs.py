@@ -1,8 +1,9 @@
 """Per-operation costs, and the service time and throughput they predict from a policy's counts.
 
 :class:`Costs` holds one named value per operation, each with a unit and a provenance. The
-defaults are assumptions or rules of thumb (named in ``SOURCES``); fitted values from
-``analysis.models`` replace them with :meth:`Costs.override`, which records where they came from.
+defaults are assumptions or rules of thumb (each field's ``source`` metadata); fitted models from
+``analysis.models`` replace them with :meth:`Costs.from_models`, any value with
+:meth:`Costs.override`; both record where the new values came from.
 
 Model (operational bounds, no contention; the USL in ``analysis.models`` adds contention):
 
@@ -49,6 +50,27 @@ class Costs:
     def override(self, source: str, **values) -> "Costs":
         """A copy with ``values`` replaced and their provenance set to ``source`` (e.g. a fitted model)."""
         return replace(self, **values, sources={**self.sources, **{k: source for k in values}})
+
+    def from_models(self, source: str, *, shootdown=None, memcpy=None, lookup=None) -> "Costs":
+        """A copy with the values the fitted ``analysis.models`` supply, provenance set to ``source``.
+
+        ``shootdown`` (ShootdownModel, unmap_ns(V) = base_ns + per_vcpu_ns x V for one unmap with
+        its flush): charged once per unmap batch, so shootdown_base_ns = base_ns + per_vcpu_ns and
+        shootdown_ns_per_vcpu = per_vcpu_ns make shootdown_ns(V) equal the fitted cost (the receiving
+        VCPUs are V - 1). ``memcpy`` (MemcpyModel): memcpy_ns_per_byte = 1e9 / bw_bytes_s (its
+        per-call fixed_ns is not used: the counts hold bytes, not calls). ``lookup`` (LookupModel,
+        either kind): lookup_ns_per_comparison = step_ns (one array entry or one tree level).
+        """
+        values = {}
+        if shootdown is not None:
+            fitted = shootdown.params_
+            values.update(shootdown_base_ns=fitted["base_ns"] + fitted["per_vcpu_ns"],
+                          shootdown_ns_per_vcpu=fitted["per_vcpu_ns"])
+        if memcpy is not None:
+            values["memcpy_ns_per_byte"] = 1e9 / memcpy.params_["bw_bytes_s"]
+        if lookup is not None:
+            values["lookup_ns_per_comparison"] = lookup.params_["step_ns"]
+        return self.override(source, **values)
 
     def table(self) -> pd.DataFrame:
         """One row per cost: name, value, unit, source."""
