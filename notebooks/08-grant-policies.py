@@ -64,6 +64,8 @@ costs.table()
 # unmap cost + unmap batches x shootdown(dom0 VCPUs) + comparisons x compare cost + other backend work;
 # guest time = per-request work + memcpy bytes x copy cost; throughput of N guests is the lower of
 # N x (guest bound) and dom0 VCPUs / dom0 time. No contention term: this is a bound, not a USL fit.
+# With fitted models, `Costs(dom0_vcpus=...).from_models("fitted from <data>", shootdown=...,
+# memcpy=..., lookup=...)` replaces the assumed values and records their provenance in this table.
 
 # %% [markdown]
 # ## 1 The fallback cliff
