@@ -101,6 +101,25 @@ for order in ("random", "cyclic"):
     fig.tight_layout()
     plt.show()
 
+# %%
+from analysis.grants import throughput_iops
+
+n_guests = np.arange(1, 41)
+fig, axes = plt.subplots(1, 2, figsize=(14, 4), sharey=True)
+for ax, w in zip(axes, (264, 440)):
+    at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == w)]
+    for _, row in at_w.iterrows():
+        ok = 1 - row["failed_requests"] / row["requests"]
+        ax.plot(n_guests, throughput_iops(row, costs, n_guests) * ok / 1e6, label=row["label"])
+    ax.set_title(f"working set W = {w} pages (cap {cap})")
+    ax.set_xlabel("guests (identical, 1 VCPU each)")
+axes[0].set_ylabel("successful requests/s (millions), bound")
+axes[1].legend(fontsize=8)
+fig.suptitle(datasets.caption(cliff_meta, order="random") + f"; costs: assumed, dom0 VCPUs = {dom0_vcpus}",
+             fontsize=9)
+fig.tight_layout()
+plt.show()
+
 # %% [markdown]
 # What the simulation shows (for these parameters):
 #
@@ -112,6 +131,10 @@ for order in ("random", "cyclic"):
 #   warm. Past the cap the patch costs as much dom0 time as no persistent grants at all, *plus* the
 #   guest's memcpy: the worst of both.
 # - **The per-gref rule (Linux 3.8) degrades gradually**: hits stay at about cap / W for random access.
+# - **Array vs tree** matters only once dom0 is the bottleneck: at W = 264 the patch's linear search
+#   costs about 11 x 132 comparisons per request, which caps the bound below the tree's (left panel of
+#   the guests plot). With few guests each guest's own CPU (and its memcpy) is the limit, and
+#   non-persistent mapping, which saves the guest its copy, is ahead until dom0 saturates.
 # - **Failing** keeps dom0 cheap and memory capped, but a growing share of requests fails.
 # - `linux_lru` coincides with the per-gref rule here: the 20000 requests span 0.2 s of simulated time,
 #   so its 100 ms purge (15 pages at cap 352) runs only twice.
