@@ -34,7 +34,12 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio
+data: $(STAMP) data-fio data-simulated
+
+## data-simulated: regenerate the grant-store simulator's data sets in data/simulated/ (about 15 s)
+.PHONY: data-simulated
+data-simulated: $(STAMP)
+	$(BIN)/python -m analysis.grants.datasets --out data/simulated
 
 ## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
 data-fio: $(STAMP)
