@@ -34,7 +34,12 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio data-experiment
+data: $(STAMP) data-fio data-simulated data-experiment
+
+## data-simulated: regenerate the grant-store simulator's data sets in data/simulated/ (about 15 s)
+.PHONY: data-simulated
+data-simulated: $(STAMP)
+	$(BIN)/python -m analysis.grants.datasets --out data/simulated
 
 ## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
 data-experiment: $(STAMP)
