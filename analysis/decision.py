@@ -166,7 +166,7 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
         result.notes.append(scaling_missing(runs))
         return result
     cells = cell_columns(runs)
-    modes = runs["mode"] if "mode" in runs.columns else pd.Series("all", index=runs.index)
+    modes = runs["mode"] if "mode" in runs.columns else pd.Series("all runs", index=runs.index)
     for key, group in runs.assign(_mode=modes).groupby(cells + ["_mode"], sort=True):
         key = key if isinstance(key, tuple) else (key,)
         cell = {c: _plain(v) for c, v in zip(cells, key[:-1])}

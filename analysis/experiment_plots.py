@@ -15,7 +15,7 @@ import seaborn as sns
 from analysis.decision import CellFits, cell_columns
 from analysis.kit import MODES
 
-_PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange", "all": "tab:gray"}
+_PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange"}
 IOPS_LABEL = "total IOPS of all guests (I/O per s)"
 
 
@@ -63,13 +63,14 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
 def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     """The runs with each mode's fitted USL curve and its bootstrap band."""
     facets = _facets(runs)
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue="mode" if "mode" in runs.columns else None,
-                       hue_order=_order(runs), palette=_PALETTE, height=3.2, aspect=1.3, facet_kws={"sharey": False},
+    hue = "mode" if "mode" in runs.columns else None
+    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, hue_order=_order(runs),
+                       palette=_PALETTE if hue else None, height=3.2, aspect=1.3, facet_kws={"sharey": False},
                        **facets)
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
-        colour = _PALETTE.get(fit.mode, "tab:gray")
+        colour = _PALETTE.get(fit.mode, "tab:gray")  # gray: no mode column
         ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)

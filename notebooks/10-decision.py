@@ -35,6 +35,7 @@ fits = decision.fit_cells(runs)
 guests = decision.guest_grid(runs)
 ratios = decision.ratio_map(fits, guests)
 message = decision.describe(folder, table)
+memory_guests, memory_table = guests, table  # memory is about the user's host, even after a fallback
 if ratios.empty and folder != example:
     message += ("\n\n**This experiment does not support the decision** (it needs both modes fitted in at least "
                 "one cell; see the notes below). The map below uses the **bundled example experiment** "
@@ -69,15 +70,18 @@ else:
 # %% [markdown]
 # ## What persistent mode costs in dom0 memory
 #
-# Worst case per host: every ring slot in flight with ceil(bs / 4 KiB) grant pages per request,
+# For the block sizes and the largest ring order of the experiment you gave (4k and order 0, the
+# Linux blkfront default, when it does not say). Worst case per host: every ring slot in flight
+# with ceil(bs / 4 KiB) grant pages per request (plus an indirect page above 11 segments),
 # capped at Linux's `max_persistent_grants` (1056) per ring, one disk per guest, from
 # analysis.blkif (ring geometry from the Xen/Linux headers; see notebook 02). Non-persistent mode
 # keeps no grant mapped between requests.
 
 # %%
-ring_order = int(table["ring_order"].iloc[0]) if "ring_order" in table.columns else 0
-block_sizes = sorted(table["bs"].unique(), key=decision.bs_bytes) if "bs" in table.columns else ["4k"]
-memory = decision.memory_map(guests, block_sizes, ring_order=ring_order)
+ring_order = int(memory_table["ring_order"].max()) if "ring_order" in memory_table.columns else 0
+block_sizes = (sorted(memory_table["bs"].unique(), key=decision.bs_bytes) if "bs" in memory_table.columns
+               else ["4k"])
+memory = decision.memory_map(memory_guests, block_sizes, ring_order=ring_order)
 grid = plots.plot_memory(memory)
 grid.figure.suptitle(f"Persistent-grant memory per host, worst case, ring order {ring_order}\n"
                      "model: analysis.blkif ring geometry, Linux cap 1056 grants per ring (no measured data)", y=1.1)
