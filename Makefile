@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean
+.PHONY: help venv report test bench data lab sync clean mechanisms-build data-mechanisms
 
 ## help: list the targets
 help:
@@ -34,7 +34,15 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio
+data: $(STAMP) data-fio data-mechanisms
+
+## mechanisms-build: compile the C mechanism benchmarks (benchmarks/mechanisms/*.c, cc -O2) into build/mechanisms/
+mechanisms-build: $(STAMP)
+	$(BIN)/python -m analysis.mechanisms build build/mechanisms
+
+## data-mechanisms: re-measure memcpy, gref lookup and unmap/TLB shootdown here into data/raw/measured-here/ (about a minute)
+data-mechanisms: mechanisms-build
+	$(BIN)/python -m analysis.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)
