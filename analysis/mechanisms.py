@@ -745,6 +745,12 @@ def budget_ns_per_request(iops: float, *, workers: int = 1) -> float:
     return workers / iops * 1e9
 
 
+def cpu_seconds_per_second(cost_ns, rate_per_s: float):
+    """CPU time spent per second of wall time, in s/s (1.0 = one CPU busy), when an operation costing
+    cost_ns runs rate_per_s times a second; e.g. a 100 ns copy at 650,000 IOPS uses 0.065 CPU."""
+    return cost_ns * (1e-9 * rate_per_s)
+
+
 def seed_unmap_growth_per_cpu_ns(*, dom0_cpus_busy: int | None = None) -> float:
     """Growth of the time per I/O, in ns per extra guest, that the seed's two points imply.
 
