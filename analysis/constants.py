@@ -14,7 +14,11 @@ SECTOR_BYTES = 512
 # BLKIF_MAX_SEGMENTS_PER_REQUEST, the direct segments one ring request carries (11 x 4 KiB = 44 KiB).
 SEGMENTS_PER_REQUEST = 11
 
-# Linux include/xen/interface/io/ring.h: struct of 4 x u32 indexes + pad[48] before the ring entries.
+# Linux include/xen/interface/io/ring.h (DEFINE_RING_TYPES, struct __name##_sring): four RING_IDX
+# (unsigned int) indexes req_prod, req_event, rsp_prod, rsp_event, then uint8_t pad[48], then the
+# entries. analysis.blkif computes the header as offsetof(sring, ring); this is the expected value.
+RING_INDEXES = 4
+RING_PAD_BYTES = 48
 RING_HEADER_BYTES = 64
 
 # Linux include/xen/interface/io/blkif.h: BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST and
@@ -22,16 +26,36 @@ RING_HEADER_BYTES = 64
 # = 4096 / 8 = 512 segments.
 INDIRECT_PAGES_PER_REQUEST = 8
 SEGMENTS_PER_INDIRECT_PAGE = 512
+BLKIF_OP_INDIRECT = 6
+# The protocol maximum of segments in one indirect request: 8 pages x 512 = 4096 (16 MiB of data).
+MAX_INDIRECT_SEGMENTS_PROTOCOL = INDIRECT_PAGES_PER_REQUEST * SEGMENTS_PER_INDIRECT_PAGE
+
+# Linux drivers/block/xen-blkback/common.h: MAX_INDIRECT_SEGMENTS, what blkback advertises in
+# feature-max-indirect-segments; drivers/block/xen-blkfront.c: max_indirect_segments default 32.
+LINUX_BACKEND_MAX_INDIRECT_SEGMENTS = 256
+LINUX_FRONTEND_MAX_INDIRECT_SEGMENTS = 32
+
+# Linux drivers/block/xen-blkback/common.h: XEN_BLKIF_REQS_PER_PAGE, "Number of requests that we
+# can fit in a ring" (one page); the tests check that ring_slots(0) reproduces it.
+LINUX_REQS_PER_RING_PAGE = 32
 
 # Linux include/xen/xenbus.h: XENBUS_MAX_RING_GRANT_ORDER, the largest ring (16 pages).
 MAX_RING_PAGE_ORDER = 4
+# drivers/block/xen-blkfront.c: max_ring_page_order module parameter, default 0 (one page);
+# drivers/block/xen-blkback/xenbus.c: blkback offers up to XENBUS_MAX_RING_GRANT_ORDER.
+LINUX_FRONTEND_RING_PAGE_ORDER = 0
 
 # The 2012 patch (seed thread, include/xen/interface/io/blkif.h hunk):
 # BLKIF_MAX_PERS_REQUESTS_PER_DEV = 256, "the maximum number of entries in the ring".
 PATCH_2012_PERS_REQUESTS_PER_DEV = 256
+# The same patch's cap on mapped persistent grants, drivers/block/xen-blkback/common.h hunk:
+# pers_gnts[BLKIF_MAX_PERS_REQUESTS_PER_DEV * BLKIF_MAX_SEGMENTS_PER_REQUEST] (2816 grants).
+PATCH_2012_MAX_PERSISTENT_GRANTS = PATCH_2012_PERS_REQUESTS_PER_DEV * SEGMENTS_PER_REQUEST
 
 # Linux drivers/block/xen-blkback/blkback.c (commit 3f3aad5e, 3.11): max_persistent_grants
 # module parameter default, and the LRU purge interval and percentage.
+# Since multi-queue blkback (4.6) the limit is counted per ring (struct xen_blkif_ring,
+# persistent_gnt_c), so a device with Q queues may map up to Q x 1056 grants.
 LINUX_MAX_PERSISTENT_GRANTS = 1056
 LINUX_LRU_INTERVAL_MS = 100
 LINUX_LRU_PERCENT_CLEAN = 5

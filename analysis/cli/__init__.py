@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module in this package and exposes ``register(subparsers)``,
 which adds its parser and sets ``func`` (a callable taking the parsed namespace and returning an
-exit status). Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
+exit status). Modules are discovered, so adding ``analysis/cli/<name>.py`` adds the command. Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
 on stderr with exit status 2; so are argparse's own usage errors.
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from analysis.errors import PgrantLabError
 
-# One module per subcommand, in the order `pgrant-lab --help` lists them.
-SUBCOMMANDS = (
-    "report",
-)
+
+def _subcommand_modules() -> list[str]:
+    """Every module of this package but __main__ is a subcommand; listed alphabetically."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Explain, measure and predict Xen PV block I/O with and without persistent grants.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in SUBCOMMANDS:
+    for name in _subcommand_modules():
         importlib.import_module(f"analysis.cli.{name}").register(sub)
     return parser
 

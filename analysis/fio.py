@@ -1,0 +1,603 @@
+"""Read fio's summary output (json, json+, terse v3, client/server json) into one tidy table.
+
+The stage "fio output files -> tidy table". :func:`read` takes one file, detects its format and
+returns one row per (source, hostname, job, direction that did I/O); :func:`read_many` concatenates
+several files; :func:`read_histogram` returns json+'s completion-latency bins; :func:`detect_format`
+says which of fio's formats a file holds. Log files (``write_*_log``, ``write_hist_log``) are read
+by :mod:`analysis.fiolog`. Formats and their units follow fio 3.33's HOWTO ("Terse output",
+"JSON output", "JSON+ output") and were checked against files fio 3.33 wrote.
+
+Tidy schema (:data:`COLUMNS`; every table has exactly these columns and dtypes, in this order)
+
+==============  =========  ==================================================================
+column          dtype      meaning (source field in fio's JSON / terse v3)
+==============  =========  ==================================================================
+source          string     the path the row was read from, as given to :func:`read`
+hostname        string     client/server: the ``hostname`` fio wrote for the server; <NA> for a
+                           local run (fio writes no host there) and for the "All clients" row
+port            Int64      client/server: the server's ``port``; <NA> otherwise
+is_aggregate    bool       True for client/server's "All clients" sum (drop it before summing)
+job             int64      position of the job entry in its file (per host in client/server),
+                           from 0: ``numjobs=2`` gives two jobs with one name
+jobname         string     ``jobname`` (group_reporting: the first job of the group)
+groupid         int64      ``groupid`` (``new_group``/``stonewall`` start a new one)
+direction       string     ``read``, ``write``, ``trim`` or ``mixed`` (unified_rw_reporting);
+                           ``none`` for the one row kept for a job that did no I/O at all
+                           (a direction gets a row when ``total_ios`` or ``io_bytes`` > 0)
+iops            float64    ``iops``, I/Os per second over the direction's runtime
+bw_bytes_s      float64    ``bw_bytes`` (B/s); terse: bandwidth KiB/s x 1024
+io_bytes        int64      ``io_bytes``; terse: Total IO KiB x 1024
+runtime_ms      int64      the direction's ``runtime`` in ms
+lat_mean_ns     float64    ``lat_ns.mean`` (submission + completion); terse: usec x 1000
+clat_mean_ns    float64    ``clat_ns.mean``; terse: usec x 1000
+clat_p50_ns     float64    ``clat_ns.percentile["50.000000"]``; NaN when fio wrote no such
+clat_p90_ns     float64    percentile (``clat_percentiles=0``, or a ``percentile_list``
+clat_p99_ns     float64    without it); terse: the ``50.000000%=usec`` field x 1000
+clat_p99_9_ns   float64    (terse percentiles are whole microseconds)
+ios             Int64      ``total_ios`` (completed I/Os); <NA> for terse (not written)
+error           int64      the job's fio ``error`` (an errno; 0 = none)
+rw              string     the job's options, from ``job options`` or else ``global options``
+bs              string     or else fio's default (``fio --cmdhelp``), exactly as written
+bs_bytes        Int64      the block size of this direction in bytes (``bs=4k,8k`` -> read
+                           4096, write 8192); <NA> for ranges or unparsable values
+iodepth         Int64      ``iodepth`` (fio caps it at 1 for synchronous engines)
+numjobs         Int64      ``numjobs`` (group_reporting rows stand for this many jobs)
+ioengine        string     ``ioengine``; these options are <NA> in terse (fio does not write them),
+                           on "All clients" rows, and where clients' [global]s disagree
+fio_version     string     ``fio version``
+snapshot        int64      only with ``snapshots=True``: index of the JSON document in the file
+==============  =========  ==================================================================
+
+Quirks handled (each tested on real fio output in tests/test_fio.py): text before the JSON (fio
+3.33 prints "note: both iodepth >= 1 and synchronous I/O engine..." to stdout) and after it
+(``--output-format=json,normal``); several concatenated cumulative documents
+(``--status-interval``: :func:`read` returns the last, the final report); ``client_stats``; the
+``sync`` object is not a data direction and gives no row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import FioFormatError
+
+#: Column -> dtype of the tidy summary table (see the module docstring).
+COLUMNS: dict[str, str] = {
+    "source": "string",
+    "hostname": "string",
+    "port": "Int64",
+    "is_aggregate": "bool",
+    "job": "int64",
+    "jobname": "string",
+    "groupid": "int64",
+    "direction": "string",
+    "iops": "float64",
+    "bw_bytes_s": "float64",
+    "io_bytes": "int64",
+    "runtime_ms": "int64",
+    "lat_mean_ns": "float64",
+    "clat_mean_ns": "float64",
+    "clat_p50_ns": "float64",
+    "clat_p90_ns": "float64",
+    "clat_p99_ns": "float64",
+    "clat_p99_9_ns": "float64",
+    "ios": "Int64",
+    "error": "int64",
+    "rw": "string",
+    "bs": "string",
+    "bs_bytes": "Int64",
+    "iodepth": "Int64",
+    "numjobs": "Int64",
+    "ioengine": "string",
+    "fio_version": "string",
+}
+
+#: Column -> dtype of the json+ completion-latency histogram table (:func:`read_histogram`).
+HISTOGRAM_COLUMNS: dict[str, str] = {
+    "source": "string",
+    "hostname": "string",
+    "port": "Int64",
+    "is_aggregate": "bool",
+    "job": "int64",
+    "jobname": "string",
+    "direction": "string",
+    "bin_ns": "int64",
+    "count": "int64",
+}
+
+FORMATS = ("json", "terse", "log", "hist_log")
+
+# Data directions in fio's JSON job objects (stat.c show_thread_status_json: read, write, trim,
+# and "mixed" under unified_rw_reporting); "sync" holds fsync latencies, not data I/O.
+_DIRECTIONS = ("read", "write", "trim", "mixed")
+# Index of each direction in a comma-separated per-direction option such as bs=4k,8k,16k.
+_DIRECTION_INDEX = {"read": 0, "write": 1, "trim": 2}
+
+# fio 3.33 defaults, as printed by `fio --cmdhelp=<option>` (tests check them against fio).
+OPTION_DEFAULTS = {"rw": "read", "bs": "4096", "iodepth": "1", "numjobs": "1", "ioengine": "psync"}
+# Aliases fio accepts for these options (options.c `.alias`).
+_OPTION_ALIASES = {"rw": ("readwrite",), "bs": ("blocksize",)}
+
+_PERCENTILES = {"clat_p50_ns": 50.0, "clat_p90_ns": 90.0, "clat_p99_ns": 99.0, "clat_p99_9_ns": 99.9}
+_AGGREGATE_NAME = "All clients"  # client.c: the sum over clients when there are several
+
+# Terse v3 layout (HOWTO "Terse output"): 5 header fields, then per direction (read, write)
+# 4 totals, 4 slat, 4 clat, 20 clat percentiles, 4 lat, 5 bw = 41 fields, then 5 cpu,
+# 7 iodepth, 10 usec + 12 msec latency buckets = 121 fields. Disk utilisation appends 9 per disk,
+# continue_on_error 2, a description 1.
+TERSE_VERSION = "3"
+TERSE_V3_FIELDS = 121
+_TERSE_HEADER = 5
+_TERSE_DIRECTION_FIELDS = 41
+_TERSE_DISK_FIELDS = 9
+_US_TO_NS = 1000.0
+_KIB = 1024
+
+_LOG_LINE = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
+_TERSE_LINE = re.compile(r"^\d+;")
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
+_SNIFF_BYTES = 1 << 16
+_SNIFF_LINES = 64
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def detect_format(path) -> str:
+    """Say which fio output format ``path`` holds: one of :data:`FORMATS`.
+
+    ``json`` (json, json+, client/server, json,normal: a line starting with ``{``), ``terse``
+    (a line ``<version>;...``), ``log`` (lines of 4-7 comma-separated integers, from
+    ``write_{bw,iops,lat}_log``), ``hist_log`` (more columns: ``write_hist_log``). Leading text
+    lines such as fio's notes are skipped. An empty file is a ``log`` when its name ends in
+    ``.log`` (fio writes empty slat logs for synchronous engines). Raises FioFormatError
+    otherwise.
+    """
+    path = Path(path)
+    head = _read_text(path, limit=_SNIFF_BYTES)
+    if not head.strip():
+        if path.name.endswith(".log"):
+            return "log"
+        raise FioFormatError(f"{path}: expected fio output (json, terse or a log), found an empty file")
+    lines = head.splitlines()
+    if len(head) == _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut by the sniff limit
+    for line in lines[:_SNIFF_LINES]:
+        if line.startswith("{"):
+            return "json"
+        if _TERSE_LINE.match(line):
+            return "terse"
+        if _LOG_LINE.match(line):
+            columns = line.count(",") + 1
+            if 4 <= columns <= 7:
+                return "log"
+            if columns > 7:
+                return "hist_log"
+    first = next((line for line in lines if line.strip()), "")
+    raise FioFormatError(
+        f"{path}: expected fio output (a JSON object, terse v3 lines or comma-separated log lines), "
+        f"found first line {first[:60]!r}"
+    )
+
+
+def read(path, snapshots: bool = False) -> pd.DataFrame:
+    """Read one fio summary file (json, json+, client/server json, terse v3) into the tidy table.
+
+    With ``snapshots=False`` a file of several concatenated JSON documents (``--status-interval``)
+    gives its last document, fio's final cumulative report; with ``snapshots=True`` every document,
+    numbered in the ``snapshot`` column (the last is the final report). Log files are not
+    summaries: read them with :mod:`analysis.fiolog`. Raises FioFormatError on anything else.
+    """
+    path = Path(path)
+    kind = detect_format(path)
+    if kind == "json":
+        docs = _json_documents(path)
+        chosen = list(enumerate(docs)) if snapshots else [(len(docs) - 1, docs[-1])]
+        frames = [_frame(_json_rows(doc, path), snapshot if snapshots else None) for snapshot, doc in chosen]
+        table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    elif kind == "terse":
+        table = _frame(_terse_rows(path), 0 if snapshots else None)
+    else:
+        raise FioFormatError(
+            f"{path}: expected a fio summary (json or terse), found a fio {kind.replace('_', ' ')} file; "
+            f"read it with analysis.fiolog.{'read_hist_log' if kind == 'hist_log' else 'read_log'}"
+        )
+    table["source"] = pd.Series(str(path), index=table.index, dtype="string")
+    return table
+
+
+def read_many(paths: Iterable, snapshots: bool = False) -> pd.DataFrame:
+    """Read several fio summary files with :func:`read` and stack them; ``source`` names each file."""
+    frames = [read(p, snapshots=snapshots) for p in paths]
+    if not frames:
+        return _frame([], 0 if snapshots else None)
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_histogram(path) -> pd.DataFrame:
+    """Completion-latency histograms of a json+ file as a tidy table (:data:`HISTOGRAM_COLUMNS`).
+
+    One row per (host, job, direction, bin) with a non-zero count, from the final JSON document.
+    ``bin_ns`` is the key fio writes in ``clat_ns.bins``: a representative latency of the bin in
+    ns (stat.c ``plat_idx_to_val``: the bin's midpoint; bins are exact below 2**7 ns, then
+    64 per power of two, 1856 in all per FIO_IO_U_PLAT_GROUP_NR x FIO_IO_U_PLAT_VAL in stat.h),
+    ``count`` the number of I/Os in it. Raises FioFormatError when the file is not json+.
+    """
+    path = Path(path)
+    kind = detect_format(path)
+    if kind != "json":
+        raise FioFormatError(f"{path}: expected fio json+ output (--output-format=json+), found {kind}")
+    doc = _json_documents(path)[-1]
+    parts = {name: [] for name in HISTOGRAM_COLUMNS}
+    found_bins = False
+    for entry in _job_entries(doc, path):
+        for direction in _DIRECTIONS:
+            stats = entry.raw.get(direction)
+            bins = stats.get("clat_ns", {}).get("bins") if isinstance(stats, dict) else None
+            if bins is None:
+                continue
+            found_bins = True
+            if not bins:
+                continue
+            n = len(bins)
+            parts["bin_ns"].append(np.fromiter(bins.keys(), dtype=np.int64, count=n))
+            parts["count"].append(np.fromiter(bins.values(), dtype=np.int64, count=n))
+            for name, value in (
+                ("hostname", entry.hostname), ("port", entry.port), ("is_aggregate", entry.is_aggregate),
+                ("job", entry.job), ("jobname", entry.jobname), ("direction", direction),
+            ):
+                parts[name].append(np.full(n, value, dtype=object))
+    if not found_bins:
+        raise FioFormatError(
+            f"{path}: field 'clat_ns.bins': expected fio json+ output (--output-format=json+), "
+            "found plain json without latency bins"
+        )
+    data = {name: (np.concatenate(chunks) if chunks else []) for name, chunks in parts.items() if name != "source"}
+    table = pd.DataFrame(data, columns=[c for c in HISTOGRAM_COLUMNS if c != "source"])
+    table.insert(0, "source", str(path))
+    return table.astype(HISTOGRAM_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------
+# files and JSON documents
+
+
+def _read_text(path: Path, limit: int | None = None) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read() if limit is None else fh.read(limit)
+    except FileNotFoundError:
+        raise FioFormatError(f"{path}: expected a fio output file, found no such file") from None
+    except IsADirectoryError:
+        raise FioFormatError(f"{path}: expected a fio output file, found a directory") from None
+    except OSError as err:
+        raise FioFormatError(f"{path}: expected a readable fio output file, found {err.strerror}") from None
+
+
+def _json_documents(path: Path) -> list[dict]:
+    """Every top-level JSON object in the file, in order, skipping text around them.
+
+    fio writes the top-level ``{`` at the start of a line; other text (notes, ``normal`` output,
+    errors) never starts with ``{``. A document that does not parse to its end is an error, never
+    skipped, so a cut-off final report cannot silently leave an earlier snapshot in its place.
+    """
+    text = _read_text(path)
+    decoder = json.JSONDecoder()
+    docs: list[dict] = []
+    pos = 0
+    for match in re.finditer(r"^\{", text, re.M):
+        start = match.start()
+        if start < pos:
+            continue  # a line inside the document just read
+        try:
+            doc, pos = decoder.raw_decode(text, start)
+        except json.JSONDecodeError as err:
+            line = text.count("\n", 0, start) + 1
+            # fio closes a document with "}" at the start of a line; without one it was cut off
+            if not re.compile(r"^\}", re.M).search(text, start):
+                found = "the file ends before the document does (truncated)"
+            else:
+                found = f"{err.msg.lower()} at line {err.lineno} column {err.colno}"
+            raise FioFormatError(
+                f"{path}: the JSON document starting at line {line}: expected complete JSON, found {found}"
+            ) from None
+        if isinstance(doc, dict) and "client_stats" in doc:
+            doc = json.loads(text[start:pos], object_pairs_hook=_merge_client_pairs)
+        docs.append(doc)
+    if not docs:
+        raise FioFormatError(f"{path}: expected a fio JSON report (a line starting with '{{'), found none")
+    for number, doc in enumerate(docs, start=1):
+        if not isinstance(doc, dict) or not isinstance(doc.get("jobs", doc.get("client_stats")), list):
+            keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else type(doc).__name__
+            raise FioFormatError(
+                f"{path}: JSON document {number}, field 'jobs': expected fio output with a 'jobs' or "
+                f"'client_stats' list, found keys: {keys or 'none'}"
+            )
+    return docs
+
+
+class _Conflict:
+    """An option that several clients set to different values in their [global] sections."""
+
+    def __repr__(self):
+        return "<conflicting values>"
+
+
+_CONFLICT = _Conflict()
+
+
+def _merge_client_pairs(pairs):
+    """json object hook for client/server documents.
+
+    fio's client merges every server's [global] options into one ``global options`` object, so a
+    key appears once per client (fio 3.33, checked on real output). When the clients disagree we
+    cannot tell which value belongs to which host: the option becomes unknown (<NA>) rather than
+    silently taking the last value.
+    """
+    out = {}
+    for key, value in pairs:
+        if key in out and out[key] != value:
+            value = _CONFLICT
+        out[key] = value
+    return out
+
+
+class _Entry:
+    """One job entry of a fio JSON document with where it came from."""
+
+    __slots__ = ("raw", "job", "jobname", "hostname", "port", "is_aggregate")
+
+    def __init__(self, raw, job, hostname, port, is_aggregate):
+        self.raw = raw
+        self.job = job
+        self.jobname = raw.get("jobname")
+        self.hostname = hostname
+        self.port = port
+        self.is_aggregate = is_aggregate
+
+
+def _job_entries(doc: dict, path: Path) -> list[_Entry]:
+    """The job entries of a document, numbered by position (per server in client/server mode)."""
+    if "client_stats" not in doc:
+        entries = doc["jobs"]
+        for number, raw in enumerate(entries):
+            _check_job(raw, number, path)
+        return [_Entry(raw, number, None, None, False) for number, raw in enumerate(entries)]
+    out, per_host = [], {}
+    for number, raw in enumerate(doc["client_stats"]):
+        _check_job(raw, number, path)
+        if raw.get("jobname") == _AGGREGATE_NAME:
+            # client.c writes the last client's hostname/port on the aggregate: not its origin.
+            key, hostname, port, aggregate = ("", None), None, None, True
+        else:
+            hostname, port, aggregate = raw.get("hostname"), raw.get("port"), False
+            key = (hostname, port)
+        job = per_host.get(key, 0)
+        per_host[key] = job + 1
+        out.append(_Entry(raw, job, hostname, port, aggregate))
+    return out
+
+
+def _check_job(raw, number: int, path: Path) -> None:
+    if not isinstance(raw, dict) or "jobname" not in raw:
+        raise FioFormatError(f"{path}: job {number}: expected a fio job object with a 'jobname', found {str(raw)[:40]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON -> rows
+
+
+def _json_rows(doc: dict, path: Path) -> list[dict]:
+    global_options = doc.get("global options") or {}
+    version = doc.get("fio version")
+    rows = []
+    for entry in _job_entries(doc, path):
+        if entry.is_aggregate:  # a sum over clients with different job files: no single option set
+            options = {name: None for name in OPTION_DEFAULTS}
+        else:
+            options = _options(global_options, entry.raw.get("job options") or {})
+        common = {
+            "hostname": entry.hostname,
+            "port": entry.port,
+            "is_aggregate": entry.is_aggregate,
+            "job": entry.job,
+            "jobname": entry.jobname,
+            "groupid": entry.raw.get("groupid", 0),
+            "error": entry.raw.get("error", 0),
+            **options,
+            "fio_version": version,
+        }
+        job_rows = []
+        for direction in _DIRECTIONS:
+            stats = entry.raw.get(direction)
+            if not isinstance(stats, dict) or not (stats.get("total_ios") or stats.get("io_bytes")):
+                continue
+            job_rows.append({**common, "direction": direction, **_direction_values(stats, path, entry),
+                             "bs_bytes": _bs_bytes(options["bs"], direction)})
+        if not job_rows:  # no direction did I/O: keep the job, with zeros and its error code
+            job_rows.append({**common, "direction": "none", "iops": 0.0, "bw_bytes_s": 0.0, "io_bytes": 0,
+                             "runtime_ms": 0, "ios": 0, "bs_bytes": _bs_bytes(options["bs"], "read")})
+        rows.extend(job_rows)
+    return rows
+
+
+def _direction_values(stats: dict, path: Path, entry: _Entry) -> dict:
+    try:
+        bw_bytes_s = stats["bw_bytes"] if "bw_bytes" in stats else stats["bw"] * _KIB  # bw_bytes: fio >= 3.2
+        values = {
+            "iops": stats["iops"],
+            "bw_bytes_s": bw_bytes_s,
+            "io_bytes": stats["io_bytes"],
+            "runtime_ms": stats["runtime"],
+            "lat_mean_ns": stats["lat_ns"]["mean"],
+            "clat_mean_ns": stats["clat_ns"]["mean"],
+            "ios": stats["total_ios"],
+        }
+    except (KeyError, TypeError) as err:
+        raise FioFormatError(
+            f"{path}: job {entry.job} ({entry.jobname}), field {err}: expected fio >= 3.0 JSON with "
+            "'iops', 'bw_bytes', 'io_bytes', 'runtime', 'total_ios', 'lat_ns' and 'clat_ns', found it missing"
+        ) from None
+    percentiles = stats["clat_ns"].get("percentile") or {}
+    by_level = {float(level): value for level, value in percentiles.items()}
+    for column, level in _PERCENTILES.items():
+        values[column] = by_level.get(level, math.nan)
+    return values
+
+
+def _options(global_options: dict, job_options: dict) -> dict:
+    """rw, bs, iodepth, numjobs, ioengine: the job's value, else [global]'s, else fio's default."""
+    out = {}
+    for name, default in OPTION_DEFAULTS.items():
+        value = default
+        for scope in (global_options, job_options):  # later scopes override earlier ones
+            for key in (name, *_OPTION_ALIASES.get(name, ())):
+                if key in scope:
+                    value = scope[key]
+        out[name] = None if value is _CONFLICT else value
+    out["iodepth"] = _int_or_none(out["iodepth"])
+    out["numjobs"] = _int_or_none(out["numjobs"])
+    return out
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _size_bytes(text: str):
+    """A fio size such as ``4k``, ``4KiB``, ``1M`` or ``4096`` in bytes (kb_base=1024), else None."""
+    match = _SIZE.match(text)
+    if not match:
+        return None
+    return int(match.group(1)) << _SIZE_SHIFT[match.group(2).lower()]
+
+
+def _bs_bytes(bs, direction: str):
+    """The block size of ``direction`` from a bs option (``4k`` or ``4k,8k,16k``), in bytes."""
+    if bs is None:
+        return None
+    parts = [p for p in str(bs).split(",")]
+    if direction == "mixed":
+        sizes = {_size_bytes(p) for p in parts if p.strip()}
+        return sizes.pop() if len(sizes) == 1 else None
+    index = _DIRECTION_INDEX[direction]
+    # fio: a missing write/trim size takes the read size (options.c str_bssplit_cb).
+    chosen = parts[index] if index < len(parts) and parts[index].strip() else parts[0]
+    return _size_bytes(chosen)
+
+
+# ---------------------------------------------------------------------------------------------
+# terse v3 -> rows
+
+
+def _terse_rows(path: Path) -> list[dict]:
+    rows = []
+    job = 0
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not _TERSE_LINE.match(line):
+            if ";" in line:
+                raise FioFormatError(
+                    f"{path}: line {number}: expected a terse record starting with its version number, "
+                    f"found {line[:40]!r}"
+                )
+            continue  # fio's notes and warnings
+        rows.extend(_terse_record(line.split(";"), path, number, job))
+        job += 1
+    return rows
+
+
+def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[dict]:
+    if fields[0] != TERSE_VERSION:
+        raise FioFormatError(
+            f"{path}: line {number}, field 1 (terse version): expected {TERSE_VERSION} "
+            f"(fio --terse-version=3, the default), found {fields[0]}"
+        )
+    extra = len(fields) - TERSE_V3_FIELDS
+    if extra < 0 or extra % _TERSE_DISK_FIELDS > 3:
+        raise FioFormatError(
+            f"{path}: line {number}: expected {TERSE_V3_FIELDS} terse v3 fields "
+            f"(plus {_TERSE_DISK_FIELDS} per disk), found {len(fields)}"
+        )
+    common = {
+        "hostname": None, "port": None, "is_aggregate": False, "job": job,
+        "jobname": fields[2],
+        "groupid": _terse_number(fields, 3, "groupid", path, number, int),
+        "error": _terse_number(fields, 4, "error", path, number, int),
+        "rw": None, "bs": None, "bs_bytes": None, "iodepth": None, "numjobs": None, "ioengine": None,
+        "fio_version": fields[1],
+    }
+    rows = []
+    for index, direction in enumerate(("read", "write")):
+        at = _TERSE_HEADER + index * _TERSE_DIRECTION_FIELDS
+        io_kib = _terse_number(fields, at, f"{direction} total IO (KiB)", path, number, int)
+        iops = _terse_number(fields, at + 2, f"{direction} IOPS", path, number, float)
+        if io_kib == 0 and iops == 0:
+            continue
+        values = {
+            "direction": direction,
+            "io_bytes": io_kib * _KIB,
+            "bw_bytes_s": _terse_number(fields, at + 1, f"{direction} bandwidth (KiB/s)", path, number, float) * _KIB,
+            "iops": iops,
+            "runtime_ms": _terse_number(fields, at + 3, f"{direction} runtime (ms)", path, number, int),
+            "clat_mean_ns": _terse_number(fields, at + 10, f"{direction} clat mean (usec)", path, number, float) * _US_TO_NS,
+            "lat_mean_ns": _terse_number(fields, at + 34, f"{direction} lat mean (usec)", path, number, float) * _US_TO_NS,
+            "ios": None,
+        }
+        by_level = _terse_percentiles(fields[at + 12: at + 32], path, number, direction)
+        for column, level in _PERCENTILES.items():
+            values[column] = by_level.get(level, math.nan)
+        rows.append({**common, **values})
+    if not rows:
+        rows.append({**common, "direction": "none", "iops": 0.0, "bw_bytes_s": 0.0, "io_bytes": 0, "runtime_ms": 0})
+    return rows
+
+
+def _terse_number(fields, index, name, path, number, kind):
+    try:
+        return kind(fields[index])
+    except ValueError:
+        raise FioFormatError(
+            f"{path}: line {number}, field {index + 1} ({name}): expected a number, found {fields[index][:20]!r}"
+        ) from None
+
+
+def _terse_percentiles(fields, path, number, direction) -> dict[float, float]:
+    """``"50.000000%=1234"`` fields (usec) -> {50.0: 1234000.0} in ns; ``0%=0`` slots are unused."""
+    out = {}
+    for field in fields:
+        level, sep, value = field.partition("%=")
+        try:
+            level_f, value_f = float(level), float(value)
+        except ValueError:
+            raise FioFormatError(
+                f"{path}: line {number}, {direction} clat percentile: expected 'P%=usec', found {field[:20]!r}"
+            ) from None
+        if sep and level_f > 0:
+            out[level_f] = value_f * _US_TO_NS
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# rows -> table
+
+
+def _frame(rows: list[dict], snapshot: int | None) -> pd.DataFrame:
+    columns = [c for c in COLUMNS if c != "source"]
+    table = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    table = table.astype({c: COLUMNS[c] for c in columns})
+    table.insert(0, "source", pd.Series([None] * len(table), dtype="string"))
+    if snapshot is not None:
+        table["snapshot"] = pd.Series(snapshot, index=table.index, dtype="int64")
+    return table
