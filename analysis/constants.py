@@ -60,11 +60,6 @@ LINUX_MAX_PERSISTENT_GRANTS = 1056
 LINUX_LRU_INTERVAL_MS = 100
 LINUX_LRU_PERCENT_CLEAN = 5
 
-# Linux v3.8 drivers/block/xen-blkback/blkback.c ("RING_SIZE = 32 (for all known ring types)"):
-# requests in a one-page ring, __RD32((4096 - 64) / 112) on x86_64 (include/xen/interface/io/ring.h).
-# Linux 3.8 capped persistent grants per device at this x SEGMENTS_PER_REQUEST = 352.
-ONE_PAGE_RING_REQUESTS = 32
-
 # Seed thread, patch description (Oliver Chick, 2012-09-19): "when Dom0 has 24 VCPUs ... the IPIs
 # from performing unmap's is a bottleneck at 5 guests (at which point 650,000 IOPS are being
 # performed in total) ... By 10 guests, only 400,000 IOPS are being performed."

@@ -67,7 +67,7 @@ def request_bytes() -> int:
 
 def indirect_max_bytes() -> int:
     """Largest indirect request the protocol allows: 8 indirect pages x 512 segments x 4 KiB (16 MiB)."""
-    return C.INDIRECT_PAGES_PER_REQUEST * C.SEGMENTS_PER_INDIRECT_PAGE * C.PAGE_BYTES
+    return C.MAX_INDIRECT_SEGMENTS_PROTOCOL * C.PAGE_BYTES
 
 
 def memcpy_sizes_bytes() -> tuple[int, ...]:
@@ -88,10 +88,10 @@ def lookup_counts() -> tuple[int, ...]:
     (512 requests) x 11.
     """
     landmarks = {
-        C.ONE_PAGE_RING_REQUESTS * C.SEGMENTS_PER_REQUEST,
+        C.LINUX_REQS_PER_RING_PAGE * C.SEGMENTS_PER_REQUEST,
         C.LINUX_MAX_PERSISTENT_GRANTS,
-        C.PATCH_2012_PERS_REQUESTS_PER_DEV * C.SEGMENTS_PER_REQUEST,
-        C.ONE_PAGE_RING_REQUESTS * 2**C.MAX_RING_PAGE_ORDER * C.SEGMENTS_PER_REQUEST,
+        C.PATCH_2012_MAX_PERSISTENT_GRANTS,
+        C.LINUX_REQS_PER_RING_PAGE * 2**C.MAX_RING_PAGE_ORDER * C.SEGMENTS_PER_REQUEST,
     }
     return tuple(sorted(landmarks | {2**k for k in range(14)}))
 

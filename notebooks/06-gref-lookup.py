@@ -56,7 +56,7 @@ display(Markdown(f"**Data**: `data/raw/measured-here/gref-lookup` ({len(samples)
 
 # %%
 summary = mech.summarize(samples, ["structure", "outcome", "n_grants"], "lookup_ns")
-one_page = C.ONE_PAGE_RING_REQUESTS * C.SEGMENTS_PER_REQUEST
+one_page = C.LINUX_REQS_PER_RING_PAGE * C.SEGMENTS_PER_REQUEST
 landmarks = [one_page, C.LINUX_MAX_PERSISTENT_GRANTS, int(samples["n_grants"].max())]
 table = summary[summary["n_grants"].isin(landmarks)].pivot_table(
     index=["structure", "outcome"], columns="n_grants", values="median")
@@ -69,7 +69,7 @@ grid = sns.relplot(data=medians, x="n_grants", y="median_lookup_ns", hue="struct
 grid.set(xscale="log", yscale="log", xlabel="mapped grants n", ylabel="median time per lookup (ns)")
 ax = grid.ax
 for n, name in [(one_page, "352"), (C.LINUX_MAX_PERSISTENT_GRANTS, "1056"),
-                (C.PATCH_2012_PERS_REQUESTS_PER_DEV * C.SEGMENTS_PER_REQUEST, "2816")]:
+                (C.PATCH_2012_MAX_PERSISTENT_GRANTS, "2816")]:
     ax.axvline(n, color="grey", lw=0.8, ls=":")
     ax.text(n, ax.get_ylim()[1], name, ha="center", va="bottom", fontsize=8)
 grid.fig.suptitle(f"gref lookup time vs mapped grants (medians)\n{label}", y=1.08, fontsize=9)
