@@ -290,3 +290,18 @@ def test_measure_command_line_writes_every_experiment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "gref-lookup" / "samples.csv").exists()
     assert not (tmp_path / "memcpy").exists()
+
+
+@pytest.mark.slow
+def test_notebooks_05_to_07_execute_on_the_bundled_data_and_label_the_machine(tmp_path):
+    from analysis import report
+
+    data_dir = mech.REPO_ROOT / "data"
+    result = report.build(tmp_path, parameters={"data_dir": str(data_dir)}, only=["05", "06", "07"], progress=False)
+    assert [p.source.stem[:2] for p in result.pages] == ["05", "06", "07"]
+    answers = {"05": "of guest CPU time per second", "06": "of the one-thread budget", "07": "per remote CPU"}
+    for page in result.pages:
+        assert page.ok, page.error
+        html = page.html.read_text()
+        assert "not Xen" in html
+        assert answers[page.source.stem[:2]] in html
