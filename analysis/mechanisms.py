@@ -229,6 +229,14 @@ def machine_label(manifest: dict) -> str:
     return f"measured on {m['cpu_model']}, {m['cores']} cores{virt}, Linux {m['kernel']} - not Xen"
 
 
+def provenance_note(manifest: dict, samples: int) -> str:
+    """One Markdown paragraph for a notebook: which folder, how many samples, on what, how noisy."""
+    return (f"**Data**: `data/raw/measured-here/{manifest['experiment']}` ({samples:,} samples), "
+            f"{machine_label(manifest)}; {manifest['compiler']} `{' '.join(manifest['cflags'])}`; "
+            f"{manifest['repetitions']} repetitions per point; load average "
+            f"{manifest['load_average_before'][0]:.2f} before the run. " + " ".join(manifest["notes"]))
+
+
 def compiler_version(cc: str = "cc") -> str:
     """First line of ``cc --version``."""
     out = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
@@ -380,7 +388,7 @@ def measure_unmap(out_dir: Path, plan: UnmapPlan = UnmapPlan(), *, build_dir: Pa
     notes = []
     if len(cpus) < 3:
         notes.append(f"Only {len(cpus)} CPUs: remote threads k = 0..{len(cpus) - 1}, so the curve has "
-                     f"{len(cpus)} points; run `python -m analysis.mechanisms measure OUT --only unmap` "
+                     f"{len(cpus)} points; run `python -m analysis.mechanisms measure OUT --only unmap-shootdown` "
                      "on a bigger host for a longer one.")
     _write_manifest(out_dir, "unmap-shootdown", plan, ["(one invocation per configuration: see "
                     "program_meta.invocations)"], meta, load_before, load_after, samples,

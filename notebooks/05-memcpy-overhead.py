@@ -42,10 +42,7 @@ folder = Path(data_dir) / "raw" / "measured-here" / "memcpy"
 manifest = mech.load_manifest(folder)
 label = mech.machine_label(manifest)
 samples = mech.load_memcpy(folder)
-display(Markdown(f"**Data**: `data/raw/measured-here/memcpy` ({len(samples):,} samples), {label}; "
-                 f"{manifest['compiler']} `{' '.join(manifest['cflags'])}`; load average "
-                 f"{manifest['load_average_before'][0]:.2f} before the run. "
-                 + " ".join(manifest["notes"])))
+display(Markdown(mech.provenance_note(manifest, len(samples))))
 
 # %% [markdown]
 # ## One segment and one request

@@ -42,9 +42,7 @@ folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
 manifest = mech.load_manifest(folder)
 label = mech.machine_label(manifest)
 samples = mech.load_lookup(folder)
-display(Markdown(f"**Data**: `data/raw/measured-here/gref-lookup` ({len(samples):,} samples of "
-                 f"{manifest['plan']['lookups']} lookups each), {label}; load average "
-                 f"{manifest['load_average_before'][0]:.2f} before the run. " + " ".join(manifest["notes"])))
+display(Markdown(mech.provenance_note(manifest, len(samples))))
 
 # %% [markdown]
 # ## Lookup time at the landmarks of the ring geometry

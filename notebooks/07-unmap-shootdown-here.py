@@ -41,13 +41,13 @@ manifest = mech.load_manifest(folder)
 label = mech.machine_label(manifest)
 samples = mech.load_unmap(folder)
 counters = mech.load_unmap_counters(folder)
-display(Markdown(f"**Data**: `data/raw/measured-here/unmap-shootdown` ({len(samples):,} timed calls), {label}; "
-                 f"CPUs {manifest['program_meta']['cpus']}; perf: {manifest['program_meta']['perf']}; load "
-                 f"average {manifest['load_average_before'][0]:.2f} before the run. " + " ".join(manifest["notes"])))
+display(Markdown(mech.provenance_note(manifest, len(samples))))
 
 # %% [markdown]
 # ## Did the shootdowns happen?
 #
+# The unmapping thread ran on the first of the CPUs listed in the manifest (`program_meta.cpus`),
+# the remote threads on the next ones; perf was used as `program_meta.perf` says.
 # Per call: `tlb_irqs` and `cal_irqs` are the changes of /proc/interrupts' TLB and CAL lines
 # (system-wide); the perf columns count tracepoints of this process only: `remote_shootdowns`
 # (`tlb:tlb_flush` reason 1, a flush run because of an IPI) and `ipi_send_cpu` (IPIs sent).
