@@ -315,7 +315,7 @@ def time_numpy_copies(plan: MemcpyPlan) -> pd.DataFrame:
                 probes = np.array([[off, off + size // 2, off + size - 1] for off in offsets]).ravel()
                 rows.append(("contiguous", cache, size, rep, copies, elapsed,
                              int(dst[probes].sum(dtype=np.int64)), int(src[probes].sum(dtype=np.int64))))
-    return pd.DataFrame(rows, columns=list(_SCHEMAS["memcpy"]))
+    return pd.DataFrame(rows, columns=list(SAMPLE_COLUMNS["memcpy"]))
 
 
 def measure_lookup(out_dir: Path, plan: LookupPlan = LookupPlan(), *, build_dir: Path) -> Path:
@@ -529,7 +529,7 @@ def _jsonable(value):
 # ----------------------------------------------------------------------------------------------
 # Loaders: raw CSV -> tidy DataFrame with units in the column names. Validation happens here.
 
-_SCHEMAS: dict[str, dict[str, str]] = {
+SAMPLE_COLUMNS: dict[str, dict[str, str]] = {
     "memcpy": {"layout": "str", "cache": "str", "size_bytes": "count", "rep": "index", "copies": "count",
                "elapsed_ns": "time", "checksum": "index", "expected": "index"},
     "lookup": {"structure": "str", "outcome": "str", "n": "count", "rep": "index", "lookups": "count",
@@ -544,7 +544,7 @@ _SCHEMAS: dict[str, dict[str, str]] = {
 
 
 def read_samples(path: Path, schema: str) -> pd.DataFrame:
-    """Read one samples CSV and check it against a schema in _SCHEMAS.
+    """Read one samples CSV and check it against a schema in SAMPLE_COLUMNS.
 
     Kinds: str (non-empty), index (integer >= 0), count (integer >= 1), int (any integer, -1 means
     unavailable), time (finite number > 0, ns). Checksum columns must equal their expected column.
@@ -557,7 +557,7 @@ def read_samples(path: Path, schema: str) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise SamplesFormatError(f"{path}: expected a CSV with a header row, found unreadable text ({err}).") from None
-    columns = _SCHEMAS[schema]
+    columns = SAMPLE_COLUMNS[schema]
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SamplesFormatError(

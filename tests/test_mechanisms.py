@@ -66,7 +66,7 @@ def test_memcpy_program_copies_validated_samples(programs):
     out, meta = mech.run(programs["memcpy"], ["--sizes", "512,4096,45056", "--reps", "4", "--warmup", "1",
                                               "--pool-mib", "2", "--sample-bytes", "8192", "--cpu", "0"])
     df = _csv(out)
-    assert list(df.columns) == list(mech._SCHEMAS["memcpy"])
+    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["memcpy"])
     assert len(df) == 2 * 2 * 3 * 4  # layouts x caches x sizes x reps, every sample kept
     assert (df["elapsed_ns"] > 0).all() and np.isfinite(df["elapsed_ns"]).all()
     assert (df["checksum"] == df["expected"]).all()
@@ -82,7 +82,7 @@ def test_lookup_program_finds_every_hit_and_no_miss_in_every_structure(programs)
     out, meta = mech.run(programs["lookup"], ["--n", "1,5,33", "--reps", "3", "--warmup", "1",
                                               "--lookups", "50"])
     df = _csv(out)
-    assert list(df.columns) == list(mech._SCHEMAS["lookup"])
+    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["lookup"])
     assert set(df["structure"]) == {"ptr-array", "flat-array", "sorted-array", "bst", "hash"}
     assert set(df["outcome"]) == {"hit", "miss"}
     assert (df["checksum"] == df["expected"]).all() and meta["mismatched_samples"] == 0
@@ -99,7 +99,7 @@ def test_unmap_program_touches_on_remote_cpus_and_counts_shootdowns(programs, tm
     out, meta = mech.run(programs["unmap"], ["--cpus", ",".join(map(str, cpus)), "--pages", "1,4",
                                              "--reps", "15", "--warmup", "2", "--counters", counters])
     df = _csv(out)
-    assert list(df.columns) == list(mech._SCHEMAS["unmap"])
+    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["unmap"])
     assert set(df["remote_threads"]) == set(range(len(cpus)))
     assert meta["validated"] is True and meta["remote_touches"] == meta["expected_touches"]
     assert (df["elapsed_ns"] > 0).all()
@@ -182,7 +182,7 @@ def test_load_lookup_and_unmap_give_tidy_tables(measured):
 def test_numpy_copies_are_checked_like_the_c_ones():
     plan = mech.MemcpyPlan(sizes_bytes=(512, 8192), numpy_reps=3, warmup=1, pool_mib=1, sample_bytes=4096)
     df = mech.time_numpy_copies(plan)
-    assert list(df.columns) == list(mech._SCHEMAS["memcpy"])
+    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["memcpy"])
     assert (df["checksum"] == df["expected"]).all() and (df["elapsed_ns"] > 0).all()
     assert len(df) == 2 * 2 * 3
 
