@@ -1,0 +1,56 @@
+"""Fitted cost models with uncertainty: scaling (USL), TLB shootdown, memcpy, gref lookup.
+
+Every model follows one shape (scikit-learn settings, statsmodels summary, lmfit parameters;
+see ../shared/STYLE.md section 2 and :mod:`analysis.models.base`):
+
+    model = USL(n_boot=1000, bootstrap="residual", seed=0).fit(guests, total_iops)
+    model.params_          # {"lambda": ..., "sigma": ..., "kappa": ...}
+    model.stderr_, model.ci_, model.ci_boot_   # standard errors, 95% covariance / bootstrap CIs
+    model.summary()        # table with units, both intervals, goodness of fit, numbered Notes
+    model.predict(n, kappa=0.0)                # what-if overrides default to the fitted values
+    model.to_dict()        # JSON-ready: {"model", "n", "params": {name: {"value", "unit", "ci95"}}}
+
+Hard failures (non-finite input, fewer points than free parameters, no convergence, an unknown
+setting) raise :class:`analysis.errors.ModelFitError` / ``UsageError``; soft ones (a parameter at
+its bound, unidentified parameters, no residual dof, few points, intervals that disagree) are
+Notes, with NaN standard errors and intervals where nothing can be said.
+
+Models, their ``fit`` arguments (units) and ``params_`` names:
+
+=====================  ==========================================  ==============================
+class                  fit(...)                                    params_
+=====================  ==========================================  ==============================
+USL                    fit(n, throughput)  n > 0, any y unit       lambda, sigma, kappa
+Amdahl, Linear         as USL, kappa (and sigma) fixed at 0        lambda, sigma, kappa
+ShootdownModel         fit(dom0_vcpus, unmap_ns, unmappers=None)   base_ns, per_vcpu_ns,
+  kind="linear"|"contention"   VCPUs, ns per unmap, threads        contention (0 if linear)
+ShootdownScaling       fit(n_guests, total_iops)  count, IOPS      service_ns, flush_ns, contention_ns
+MemcpyModel            fit(nbytes, copy_ns)  bytes, ns per copy    fixed_ns, bw_bytes_s
+LookupModel            fit(n_grants, lookup_ns)  count, ns         base_ns, step_ns
+  kind="linear"|"log"
+=====================  ==========================================  ==============================
+
+Derived quantities (one function per concept, overrides for what-if): ``USL.peak()``,
+``USL.efficiency(n)``, ``peak_ratio_bounds(n_peak, n_later)``,
+``integer_peak_ratio_range(n_peak, n_later)``; ``model.predict_band(x)`` (bootstrap band); ``ShootdownModel.predict(vcpus,
+unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, unmaps_per_io=)``;
+``ShootdownScaling.peak()``, ``.contention()``, ``.to_usl()``,
+``peak_calibrated(n_peak, x_peak_iops, flush_ns)``; ``MemcpyModel.io_ns(block_bytes)``,
+``.cpu_share(iops, block_bytes)``; ``LookupModel.cpu_share(n, iops=)``,
+``lookup_crossover(linear, tree, iops=, cpu_share=0.01)``; ``compare({name: fitted})`` ranks fits
+of the same data by AIC/BIC.
+"""
+
+from analysis.models.base import CurveModel, FitSummary, Parameter, compare
+from analysis.models.lookup import LookupModel, linear_lookup_ns, log_lookup_ns, lookup_crossover
+from analysis.models.memcpy import MemcpyModel, memcpy_ns
+from analysis.models.shootdown import (ShootdownModel, ShootdownScaling, peak_calibrated,
+                                      shootdown_iops, unmap_ns)
+from analysis.models.usl import USL, Amdahl, Linear, integer_peak_ratio_range, peak_ratio_bounds, usl
+
+__all__ = [
+    "USL", "Amdahl", "Linear", "ShootdownModel", "ShootdownScaling", "MemcpyModel",
+    "LookupModel", "CurveModel", "FitSummary", "Parameter", "compare", "usl", "unmap_ns",
+    "shootdown_iops", "memcpy_ns", "linear_lookup_ns", "log_lookup_ns", "lookup_crossover",
+    "peak_ratio_bounds", "integer_peak_ratio_range", "peak_calibrated",
+]

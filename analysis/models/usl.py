@@ -1,0 +1,152 @@
+"""Gunther's Universal Scalability Law, with its Amdahl and linear special cases.
+
+    X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1))
+
+Source: N. J. Gunther, *Guerrilla Capacity Planning* (Springer, 2007), eq. 4.31; the peak
+N* = sqrt((1 - sigma) / kappa) is eq. 6.8 there and R usl's ``peak.scalability()``
+(R/scalability.R). Setting kappa = 0 gives Amdahl's law, sigma = kappa = 0 linear scaling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from analysis.models.base import CurveModel, Parameter
+
+
+def usl(n, *, lam, sigma, kappa):
+    """Throughput at concurrency ``n`` (e.g. guests) under the USL, in the unit of ``lam``.
+
+    lam: throughput of one unit of concurrency (e.g. IOPS of one guest alone).
+    sigma: contention, the serialised share of the work (dimensionless, 0..1).
+    kappa: coherency, the pairwise cross-talk cost per pair of units (dimensionless, >= 0).
+    """
+    n = np.asarray(n, dtype=float)
+    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
+
+def _peak_n(sigma: float, kappa: float) -> float:
+    """N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 6.8); inf when kappa = 0."""
+    if kappa <= 0:
+        return math.inf
+    return math.sqrt(max(1 - sigma, 0.0) / kappa)
+
+
+def _quadratic_coefficients(x, t):
+    """(a, b, c) of t = a + b x + c x^2 by least squares, or None with < 3 distinct x or NaN."""
+    ok = np.isfinite(t)
+    if np.unique(x[ok]).size < 3:
+        return None
+    c, b, a = np.polyfit(x[ok], t[ok], 2)
+    return float(a), float(b), float(c)
+
+
+class USL(CurveModel):
+    """Universal Scalability Law fitted to throughput vs concurrency.
+
+    ``fit(n, throughput)``: n = concurrency (e.g. guests, jobs; > 0), throughput in any unit
+    (e.g. IOPS). ``params_``: ``lambda`` (throughput per unit of concurrency at N = 1, in
+    y_unit/x_unit), ``sigma`` (contention, dimensionless, 0..1), ``kappa`` (coherency,
+    dimensionless, >= 0). Settings as :class:`~analysis.models.base.CurveModel`.
+    """
+
+    label = "USL"
+    x_name, y_name = "concurrency", "throughput"
+    default_units = ("N", "ops/s")
+    parameters = (
+        Parameter("lambda", "{y}/{x}", "throughput of one unit of concurrency alone (N = 1)",
+                  lower=0.0, arg="lam"),
+        Parameter("sigma", "1", "contention: share of the work that is serialised", 0.0, 1.0),
+        Parameter("kappa", "1", "coherency: cost of cross-talk per pair of units", 0.0),
+    )
+    function = staticmethod(usl)
+
+    def guess(self, x, y):
+        """Starting values from the quadratic N / X(N) = (1 - sigma)/lambda
+        + (sigma - kappa)/lambda N + kappa/lambda N^2 (Gunther 2007, sec. 5.6's transform), fitted
+        by linear least squares; falls back to the best throughput per unit when that fails."""
+        coef = _quadratic_coefficients(x, x / np.where(y > 0, y, np.nan))
+        if coef is not None and sum(coef) > 0:
+            a, b, c = coef
+            lam = 1 / (a + b + c)
+            return {"lambda": lam, "sigma": min(max(lam * (b + c), 1e-3), 0.99),
+                    "kappa": max(lam * c, 1e-6)}
+        return {"lambda": float(np.max(y / x)), "sigma": 0.01, "kappa": 1e-4}
+
+    def peak(self, **overrides) -> tuple[float, float]:
+        """(N*, X(N*)): the concurrency of peak throughput and that throughput.
+
+        N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 6.8; R usl ``peak.scalability``);
+        (inf, lambda / sigma) when kappa = 0 (Amdahl's asymptote; inf if sigma is 0 too).
+        Overrides (``lambda=``, ``sigma=``, ``kappa=``) default to the fitted values.
+        """
+        v = self._values(overrides)
+        n_star = _peak_n(v["sigma"], v["kappa"])
+        if math.isinf(n_star):
+            return n_star, (v["lambda"] / v["sigma"] if v["sigma"] > 0 else math.inf)
+        return n_star, float(usl(n_star, lam=v["lambda"], sigma=v["sigma"], kappa=v["kappa"]))
+
+    def efficiency(self, n, **overrides) -> np.ndarray:
+        """X(N) / (lambda N): the share of linear scaling achieved at concurrency ``n`` (0..1)
+        (R usl ``efficiency``)."""
+        v = self._values(overrides)
+        n = np.asarray(n, dtype=float)
+        return usl(n, lam=v["lambda"], sigma=v["sigma"], kappa=v["kappa"]) / (v["lambda"] * n)
+
+
+class Amdahl(USL):
+    """USL with kappa fixed at 0: Amdahl's law X(N) = lambda N / (1 + sigma (N - 1))."""
+
+    label = "Amdahl"
+
+    def _implied_fixed(self):
+        return {"kappa": 0.0}
+
+
+class Linear(USL):
+    """USL with sigma = kappa = 0: X(N) = lambda N (ideal scaling)."""
+
+    label = "Linear"
+
+    def _implied_fixed(self):
+        return {"sigma": 0.0, "kappa": 0.0}
+
+
+def peak_ratio_bounds(n_peak: float, n_later: float) -> tuple[float, float]:
+    """The range of X(n_later) / X(n_peak) over every USL with sigma, kappa >= 0 whose peak is
+    at N* = n_peak (n_later > n_peak).
+
+    With the peak pinned, kappa = (1 - sigma) / n_peak**2, so both denominators of the ratio are
+    linear in sigma and the ratio is monotone in sigma on [0, 1): its range is spanned by
+    sigma = 0 and sigma -> 1 (where kappa -> 0 and the ratio -> 1). This is the analytic check the
+    scaling notebook applies to the seed thread's numbers.
+    """
+    def ratio(sigma):
+        kappa = (1 - sigma) / n_peak**2
+        x = usl(np.array([n_peak, n_later]), lam=1.0, sigma=sigma, kappa=kappa)
+        return float(x[1] / x[0])
+
+    ends = ratio(0.0), ratio(1 - 1e-12)
+    return min(ends), max(ends)
+
+
+def integer_peak_ratio_range(n_peak: int, n_later: int, *, grid: int = 400) -> tuple[float, float, int]:
+    """(min, max, count) of X(n_later) / X(n_peak) over a grid of USLs (sigma in [0, 1), kappa
+    log-spaced in [1e-6, 10]) whose best *integer* load in 1..n_later is n_peak.
+
+    The numerical companion of :func:`peak_ratio_bounds`: "a bottleneck at 5 guests" read as "5
+    did best among the guest counts tried" rather than N* = 5 exactly. ``count`` is the number of
+    grid USLs that qualify (NaN ratios if none does).
+    """
+    sigma = np.linspace(0.0, 0.999, grid)[:, None, None]
+    kappa = np.logspace(-6, 1, grid)[None, :, None]
+    n = np.arange(1, n_later + 1, dtype=float)[None, None, :]
+    x = usl(n, lam=1.0, sigma=sigma, kappa=kappa)
+    best = x.argmax(axis=2) + 1
+    ratio = x[..., n_later - 1] / x[..., n_peak - 1]
+    chosen = ratio[best == n_peak]
+    if chosen.size == 0:
+        return math.nan, math.nan, 0
+    return float(chosen.min()), float(chosen.max()), int(chosen.size)
