@@ -31,7 +31,7 @@ data_dir = "../data"
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
+import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
@@ -76,22 +76,31 @@ plt.show()
 # %% [markdown]
 # ## Models: linear for the scans, logarithmic for the tree
 #
-# For the two linear searches we fit `lookup_ns = intercept + slope x n` (slope = ns per grant
-# read), for the sorted array and the tree `lookup_ns = intercept + slope x log2 n` (slope = ns per
-# level), to the medians at each n from 32 to 1056 with bootstrap 95% intervals
-# (`analysis.mechanisms.fit_line`; the project's `LookupModel` in `analysis.models` will replace it).
+# The project's `LookupModel` (`analysis.models`): `kind="linear"`, `lookup_ns = base_ns + step_ns x n`
+# (step = ns per grant in the array) for the two linear searches, `kind="log"`,
+# `lookup_ns = base_ns + step_ns x log2 n` (step = ns per level) for the sorted array and the tree,
+# fitted to the medians at each n from 32 to 1056 (covariance and residual-bootstrap 95% intervals).
 # Up to 1056 grants the pointer array and the structs (8 + 32 bytes each, about 42 KiB) fit in this
 # CPU's 64 KiB L1 data cache; past that they spill to L2 and the cost per grant rises, which the
-# figure shows as the upward bend: the line is the in-L1 regime only.
+# figure shows as the upward bend: the lines describe the in-L1 regime only.
 
 # %%
-samples["log2_n"] = np.log2(samples["n_grants"])
+from analysis.models import LookupModel, lookup_crossover
+
 fits = {}
-for structure, x in [("ptr-array", "n_grants"), ("flat-array", "n_grants"), ("sorted-array", "log2_n"), ("bst", "log2_n")]:
+for structure, kind in [("ptr-array", "linear"), ("flat-array", "linear"), ("sorted-array", "log"), ("bst", "log")]:
     for outcome in ("hit", "miss"):
-        sel = samples[(samples["structure"] == structure) & (samples["outcome"] == outcome) & samples["n_grants"].between(32, C.LINUX_MAX_PERSISTENT_GRANTS)]
-        fits[structure, outcome] = mech.fit_line(sel, x=x, y="lookup_ns")
-        print(f"{structure:12s} {outcome:4s}: {fits[structure, outcome]}")
+        sel = samples[(samples["structure"] == structure) & (samples["outcome"] == outcome)
+                      & samples["n_grants"].between(32, C.LINUX_MAX_PERSISTENT_GRANTS)]
+        med = sel.groupby("n_grants")["lookup_ns"].median()
+        fits[structure, outcome] = LookupModel(kind=kind, seed=0).fit(med.index.to_numpy(), med.to_numpy())
+fit_table = pd.DataFrame([
+    {"structure": s, "outcome": o, "kind": f.kind, "step_ns": f.params_["step_ns"],
+     "step_ns 95% CI": f"[{f.ci_['step_ns'][0]:.3g}, {f.ci_['step_ns'][1]:.3g}]", "base_ns": f.params_["base_ns"],
+     "notes": len(f.notes_)}
+    for (s, o), f in fits.items()])
+display(fit_table.round(3))
+display(fits["ptr-array", "miss"].summary())
 
 # %% [markdown]
 # ## The thread's claim in numbers
@@ -107,18 +116,30 @@ budget_one = mech.budget_ns_per_request(C.SEED_PEAK_IOPS)
 budget_guest = mech.budget_ns_per_request(C.SEED_PEAK_IOPS, workers=C.SEED_PEAK_GUESTS)
 lines = []
 for n in (one_page, C.LINUX_MAX_PERSISTENT_GRANTS, n_max):
-    scan = med["ptr-array", "miss", n]
+    hit, miss = med["ptr-array", "hit", n], med["ptr-array", "miss", n]
     lines.append(
-        f"- n = {n}: the patch's pointer-array search costs **{med['ptr-array', 'hit', n]:.0f} ns (hit) / {scan:.0f} ns (miss)** "
-        f"per lookup; 11 misses per full request = {11 * scan / 1e3:.2f} us = {11 * scan / budget_one:.0%} of the "
-        f"one-thread budget ({budget_one / 1e3:.2f} us), {11 * scan / budget_guest:.0%} of a guest thread's ({budget_guest / 1e3:.1f} us). "
+        f"- n = {n}: the patch's pointer-array search costs **{hit:.0f} ns (hit) / {miss:.0f} ns (miss)** per lookup. "
+        f"A full request's 11 lookups, all hits (steady state: grants are re-used), take {11 * hit / 1e3:.2f} us = "
+        f"{11 * hit / budget_one:.0%} of the one-thread budget ({budget_one / 1e3:.2f} us) and {11 * hit / budget_guest:.0%} "
+        f"of a guest thread's ({budget_guest / 1e3:.1f} us); all misses (first use) {11 * miss / 1e3:.2f} us. "
         f"The tree: {med['bst', 'hit', n]:.0f} ns, the hash table: {med['hash', 'hit', n]:.0f} ns per hit."
     )
-slope = fits["ptr-array", "miss"]
-lines.append(f"- Up to 1056 grants each mapped grant adds **{slope.slope:.2f} ns** [{slope.slope_ci[0]:.2f}, {slope.slope_ci[1]:.2f}] "
+miss_fit = fits["ptr-array", "miss"]
+step, (step_lo, step_hi) = miss_fit.params_["step_ns"], miss_fit.ci_["step_ns"]
+lines.append(f"- Up to 1056 grants each mapped grant adds **{step:.2f} ns** [{step_lo:.2f}, {step_hi:.2f}] "
              "to a pointer-array miss here; the pointers' targets stay in cache, so the chase costs little more "
-             f"than the flat array's {fits['flat-array', 'miss'].slope:.2f} ns per grant. At n = {n_max} the scan costs "
+             f"than the flat array's {fits['flat-array', 'miss'].params_['step_ns']:.2f} ns per grant. At n = {n_max} the scan costs "
              f"{med['ptr-array', 'miss', n_max] / n_max:.2f} ns per grant: the table no longer fits in L1.")
+# 10% of a CPU: a share a dom0 operator would notice; at 1% the threshold (1.4 ns per lookup with
+# 11 lookups per I/O) is below the fits' error at small n.
+for per_io, what in ((C.SEGMENTS_PER_REQUEST, "full 11-segment requests"), (1, "one-segment 4 KiB requests")):
+    n_cross = lookup_crossover(fits["ptr-array", "hit"], fits["bst", "hit"], iops=C.SEED_PEAK_IOPS,
+                               cpu_share=0.1, lookups_per_io=per_io)
+    extra = [(med["ptr-array", "hit", n] - med["bst", "hit", n]) * per_io * C.SEED_PEAK_IOPS / 1e9
+             for n in (one_page, C.LINUX_MAX_PERSISTENT_GRANTS)]
+    lines.append(f"- With {what} at {C.SEED_PEAK_IOPS:,} IOPS, all hits, the patch's scan costs {extra[0]:.2f} CPUs "
+                 f"more than the tree at n = {one_page} and {extra[1]:.2f} at n = {C.LINUX_MAX_PERSISTENT_GRANTS} (medians); "
+                 f"the fitted models cross 10% of a CPU at **n = {n_cross:.0f}** (`lookup_crossover`).")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -30,6 +30,7 @@ data_dir = "../data"
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
@@ -85,16 +86,29 @@ plt.show()
 # %% [markdown]
 # ## Model: a fixed cost plus a cost per remote CPU
 #
-# `call_ns = intercept + slope x remote_cpus`, fitted to the medians at each k with bootstrap 95%
-# intervals (`analysis.mechanisms.fit_line`; the project's `ShootdownModel` in `analysis.models`
-# will replace it). With two CPUs there are two k values: the line goes through both medians,
-# and the interval shows only the samples' scatter, not whether the cost is linear in k.
+# The project's `ShootdownModel(kind="linear")` (`analysis.models`):
+# `unmap_ns = base_ns + per_vcpu_ns x V`, with V the CPUs that must take the flush IPI (here the
+# remote CPUs k), fitted to the median at each k. With two CPUs there are two k values, so the
+# model has no residual degrees of freedom and reports no interval (its Note says so); the
+# intervals below come from `analysis.mechanisms.fit_line`, which resamples the samples at each k,
+# takes medians again and refits: they show the samples' scatter, not whether the cost is linear
+# in k.
 
 # %%
-fits = {}
+from analysis.models import ShootdownModel
+
+rows, fits = [], {}
 for (op, pages), group in samples.groupby(["op", "pages_per_call"]):
-    fits[op, pages] = mech.fit_line(group, x="remote_threads", y="call_ns")
-    print(f"{op:8s} {pages:4d} pages/call: {fits[op, pages]}")
+    med = group.groupby("remote_threads")["call_ns"].median()
+    model = ShootdownModel(kind="linear", seed=0).fit(med.index.to_numpy(), med.to_numpy())
+    boot = mech.fit_line(group, x="remote_threads", y="call_ns")
+    fits[op, pages] = model
+    rows.append({"op": op, "pages_per_call": pages, "base_us": model.params_["base_ns"] / 1e3,
+                 "per_remote_cpu_us": model.params_["per_vcpu_ns"] / 1e3,
+                 "per_remote_cpu_us 95% CI (bootstrap of samples)":
+                     f"[{boot.slope_ci[0] / 1e3:.2f}, {boot.slope_ci[1] / 1e3:.2f}]"})
+display(pd.DataFrame(rows).round(2))
+display(fits["munmap", 1].summary())
 
 # %% [markdown]
 # ## The thread's claim in numbers
@@ -107,11 +121,14 @@ for (op, pages), group in samples.groupby(["op", "pages_per_call"]):
 # whole curve).
 
 # %%
-single = fits["munmap", 1]
-batched = fits["munmap", C.SEGMENTS_PER_REQUEST]
+single = mech.fit_line(samples[(samples["op"] == "munmap") & (samples["pages_per_call"] == 1)],
+                       x="remote_threads", y="call_ns")
 med = samples.groupby(["op", "pages_per_call", "remote_threads"])["call_us"].median()
 seed_low = mech.seed_unmap_growth_per_cpu_ns()
 seed_high = mech.seed_unmap_growth_per_cpu_ns(dom0_cpus_busy=C.SEED_DOM0_VCPUS)
+# ShootdownScaling's stall model (notebook 03): the flush time per I/O at the peak is at most the
+# per-guest time budget 1e9 / X*; spread over the 24 dom0 VCPUs it must interrupt:
+seed_per_vcpu_max = mech.budget_ns_per_request(C.SEED_PEAK_IOPS) / C.SEED_DOM0_VCPUS
 display(Markdown(
     f"- One-page `munmap`: **{med['munmap', 1, 0]:.1f} us with no remote CPU, {med['munmap', 1, 1]:.1f} us with one**; "
     f"growth **{single.slope / 1e3:.1f} us per remote CPU** [{single.slope_ci[0] / 1e3:.1f}, {single.slope_ci[1] / 1e3:.1f}].\n"
@@ -120,12 +137,16 @@ display(Markdown(
     f"{med['munmap', C.SEGMENTS_PER_REQUEST, 1] / C.SEGMENTS_PER_REQUEST:.1f} us per page with a remote CPU against "
     f"{med['munmap', 1, 1]:.1f} us unbatched: one shootdown serves the whole batch.\n"
     f"- `mprotect(PROT_NONE)` (no page freeing, closer to a grant unmap): {med['mprotect', 1, 0]:.1f} us -> "
-    f"{med['mprotect', 1, 1]:.1f} us, growth {fits['mprotect', 1].slope / 1e3:.1f} us per remote CPU.\n"
-    f"- The seed's curve implies **{seed_low / 1e3:.2f} us (serialized) to {seed_high / 1e3:.1f} us (24 busy VCPUs) "
-    "per I/O per extra guest**; the growth measured here per remote CPU is "
-    f"{single.slope / seed_high:.1f}x the upper bound. A VM's IPIs trap to the hypervisor, so a remote "
-    "flush costs microseconds here; on bare metal it is nearer 1 us + ~0.2 us per receiving core "
-    "(rule of thumb in xen-facts.md)."
+    f"{med['mprotect', 1, 1]:.1f} us, growth {fits['mprotect', 1].params_['per_vcpu_ns'] / 1e3:.1f} us per remote CPU.\n"
+    f"- What the seed's curve implies: if every 4 KiB I/O's unmap stalls all {C.SEED_DOM0_VCPUS} dom0 VCPUs "
+    f"(the stall model of notebook 03), reaching {C.SEED_PEAK_IOPS:,} IOPS needs a flush of at most "
+    f"{mech.budget_ns_per_request(C.SEED_PEAK_IOPS):.0f} ns per I/O, **at most {seed_per_vcpu_max:.0f} ns per VCPU**; "
+    f"if instead the decline from 5 to 10 guests is unmap time growing per extra guest's CPU, it grows "
+    f"{seed_low / 1e3:.2f} us (serialized unmaps) to {seed_high / 1e3:.1f} us ({C.SEED_DOM0_VCPUS} busy VCPUs) per I/O per extra guest.\n"
+    f"- Here one remote CPU adds {single.slope / 1e3:.1f} us per unmap: {single.slope / seed_per_vcpu_max:.0f}x the stall model's "
+    f"per-VCPU ceiling and {single.slope / seed_high:.1f}x the upper growth bound. A VM's IPIs trap to the hypervisor, "
+    "so a remote flush costs microseconds here; on bare metal it is nearer 1 us + ~0.2 us per receiving core "
+    "(rule of thumb in xen-facts.md), and Xen flushes from the hypervisor."
 ))
 
 # %% [markdown]
