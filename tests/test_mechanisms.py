@@ -305,3 +305,20 @@ def test_notebooks_05_to_07_execute_on_the_bundled_data_and_label_the_machine(tm
         html = page.html.read_text()
         assert "not Xen" in html
         assert answers[page.source.stem[:2]] in html
+
+
+def test_cpu_seconds_per_second_is_cost_times_rate():
+    # 100 ns per operation, 650,000 operations a second: 65 ms of CPU time per second
+    assert mech.cpu_seconds_per_second(100.0, 650_000) == pytest.approx(0.065)
+    costs = pd.Series([54.0, 781.0], index=["warm", "cold"])
+    shares = mech.cpu_seconds_per_second(costs, 1_000_000)
+    assert list(shares.index) == ["warm", "cold"] and shares["cold"] == pytest.approx(0.781)
+
+
+@pytest.mark.slow
+def test_provenance_note_names_folder_machine_and_caveats(measured):
+    manifest = mech.load_manifest(measured / "unmap-shootdown")
+    note = mech.provenance_note(manifest, 123)
+    assert note.startswith("**Data**: `data/raw/measured-here/unmap-shootdown` (123 samples)")
+    assert manifest["machine"]["cpu_model"] in note and "not Xen" in note
+    assert all(n in note for n in manifest["notes"])
