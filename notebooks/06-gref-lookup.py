@@ -129,7 +129,7 @@ step, (step_lo, step_hi) = miss_fit.params_["step_ns"], miss_fit.ci_["step_ns"]
 lines.append(f"- Up to 1056 grants each mapped grant adds **{step:.2f} ns** [{step_lo:.2f}, {step_hi:.2f}] "
              "to a pointer-array miss here; the pointers' targets stay in cache, so the chase costs little more "
              f"than the flat array's {fits['flat-array', 'miss'].params_['step_ns']:.2f} ns per grant. At n = {n_max} the scan costs "
-             f"{med['ptr-array', 'miss', n_max] / n_max:.2f} ns per grant: the table no longer fits in L1.")
+             f"{med['ptr-array', 'miss', n_max] / n_max:.2f} ns per grant, with the table spilled from L1 to L2.")
 # 10% of a CPU: a share a dom0 operator would notice; at 1% the threshold (1.4 ns per lookup with
 # 11 lookups per I/O) is below the fits' error at small n.
 for per_io, what in ((C.SEGMENTS_PER_REQUEST, "full 11-segment requests"), (1, "one-segment 4 KiB requests")):
