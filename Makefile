@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean mechanisms-build data-mechanisms
+.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms
 
 ## help: list the targets
 help:
@@ -43,6 +43,10 @@ mechanisms-build: $(STAMP)
 ## data-mechanisms: re-measure memcpy, gref lookup and unmap/TLB shootdown here into data/raw/measured-here/ (about a minute)
 data-mechanisms: mechanisms-build
 	$(BIN)/python -m analysis.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
+
+## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
+data-fio: $(STAMP)
+	$(BIN)/python -m analysis.sweep measure data/raw/measured-here/fio-sweep
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)

@@ -104,6 +104,7 @@ def test_units_are_bytes_and_nanoseconds(jobs_jsonplus, jobs_raw):
         assert row.runtime_ms == raw["runtime"]
         assert raw["clat_ns"]["min"] <= row.clat_p50_ns <= row.clat_p90_ns <= row.clat_p99_ns <= row.clat_p99_9_ns
         assert row.lat_mean_ns >= row.clat_mean_ns > 0
+        assert (row.usr_cpu_pct, row.sys_cpu_pct) == (jobs_raw["jobs"][row.job]["usr_cpu"], jobs_raw["jobs"][row.job]["sys_cpu"])
 
 
 def test_schema_has_every_column_with_stable_dtypes(jobs_jsonplus, tmp_path):
@@ -356,6 +357,7 @@ def test_terse_v3_fields_by_position(terse_v3, run_fio):
         assert row.lat_mean_ns >= row.clat_mean_ns > 0
         assert row.bw_bytes_s == pytest.approx(row.io_bytes / (row.runtime_ms / 1000), rel=0.5) if row.runtime_ms else True
         assert row.clat_p50_ns <= row.clat_p99_ns
+        assert 0 <= row.usr_cpu_pct <= 100 and 0 <= row.sys_cpu_pct <= 100
     assert table[["rw", "bs", "ioengine"]].isna().all().all()  # terse does not carry options
 
 

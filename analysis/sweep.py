@@ -1,0 +1,308 @@
+"""The bundled fio sweep: measure it (``make data-fio``), load it, and total it per run.
+
+Measured on this Linux machine, not on Xen: N independent fio jobs (``numjobs=N``, each with its
+own memory-backed file under /dev/shm) stand in for N guests, each issuing 4 KiB reads. The sweep
+covers rw in {read, randread}, ioengine in {psync (iodepth 1), libaio (iodepth 8)}, N = 1..8, with
+:data:`REPETITIONS` repetitions per point in a seeded random order (so slow drift and the other
+processes sharing the machine spread over all points instead of biasing one). Each run writes
+json+ to ``<ioengine>-<rw>-n<N>-r<rep>.json``; ``manifest.json`` records every command line, the
+fio version, the machine (CPU model, cores, memory, kernel) and the load average before and after
+each run. A few real log files from two extra runs go to ``logs/``.
+
+Stages: :func:`measure` (raw data; only ``make data-fio`` calls it) -> :func:`load` (tidy table of
+every job joined with the run's conditions) -> :func:`totals` (one row per run).
+
+Command line: ``python -m analysis.sweep measure OUTDIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import fio
+from analysis.errors import ManifestError
+
+#: Where ``make data-fio`` writes the sweep, relative to the data folder.
+SWEEP_DIR = Path("raw") / "measured-here" / "fio-sweep"
+MANIFEST = "manifest.json"
+
+RW_MODES = ("read", "randread")
+#: ioengine -> iodepth. psync is synchronous (fio caps it at 1); libaio keeps 8 in flight.
+ENGINES = {"psync": 1, "libaio": 8}
+JOB_COUNTS = tuple(range(1, 9))
+REPETITIONS = 3
+BLOCK = "4k"
+FILE_SIZE = "64M"  # per job: 8 x 64 MiB on /dev/shm
+RUNTIME = "1s"
+RAMP_TIME = "200ms"
+ORDER_SEED = 20121024  # the date of the 2012 persistent-grants thread; any fixed seed would do
+JOB_NAME = "guest"
+
+#: Columns :func:`load` adds to the tidy table of :mod:`analysis.fio`, from the manifest.
+CONDITIONS = ("file", "ioengine_run", "rw_run", "jobs", "rep", "order", "load1_before")
+
+
+# ---------------------------------------------------------------------------------------------
+# measure (raw data)
+
+
+def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, runtime: str = RUNTIME,
+            ramp_time: str = RAMP_TIME, file_size: str = FILE_SIZE, log=print) -> Path:
+    """Run the sweep with fio and write json+ files, logs/, manifest.json and README.md to ``out_dir``.
+
+    The folder is built next to ``out_dir`` and swapped in only when every run succeeded, so a
+    failed sweep never leaves a half-replaced data set.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    data_dir = Path(tempfile.mkdtemp(prefix="pgrant-sweep-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    try:
+        points = [(engine, rw, n, rep) for rep in range(reps)
+                  for engine in ENGINES for rw in RW_MODES for n in job_counts]
+        order = random.Random(ORDER_SEED)
+        schedule = []
+        for rep in range(reps):  # every point once per repetition, shuffled within it
+            block = [p for p in points if p[3] == rep]
+            order.shuffle(block)
+            schedule += block
+        started = _now()
+        runs = []
+        for index, (engine, rw, n, rep) in enumerate(schedule):
+            name = f"{engine}-{rw}-n{n}-r{rep}.json"
+            command = _fio_command(engine, rw, n, data_dir, runtime, ramp_time, file_size) + [
+                "--output-format=json+", f"--output={name}"]
+            runs.append(_run(command, partial, file=name, ioengine=engine, rw=rw, jobs=n, rep=rep, order=index))
+            log(f"[{index + 1}/{len(schedule)}] {name}: load {runs[-1]['loadavg_before'][0]:.2f}")
+        logs = _measure_logs(partial / "logs", data_dir, runtime, file_size)
+        manifest = {
+            "description": "fio sweep measured on this Linux machine (NOT Xen): numjobs=N independent jobs on "
+                           "memory-backed files stand in for N guests; 4 KiB reads",
+            "measured_here": True,
+            "started_utc": started,
+            "finished_utc": _now(),
+            "fio_version": subprocess.run(["fio", "--version"], capture_output=True, text=True).stdout.strip(),
+            "machine": machine_facts(),
+            "data_files": f"{data_dir.parent}/ (tmpfs), one {file_size} file per job, deleted afterwards",
+            "design": {"rw": list(RW_MODES), "ioengine_iodepth": ENGINES, "jobs": list(job_counts),
+                       "repetitions": reps, "bs": BLOCK, "file_size_per_job": file_size, "runtime": runtime, "ramp_time": ramp_time,
+                       "order": f"random within each repetition, seed {ORDER_SEED}"},
+            "runs": runs,
+            "logs": logs,
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        (partial / "README.md").write_text(_readme(manifest))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        partial.rename(out_dir)
+        out_dir.chmod(0o755)  # mkdtemp made it private
+        return out_dir
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _fio_command(engine, rw, n, data_dir, runtime, ramp_time, file_size) -> list[str]:
+    return ["fio", f"--name={JOB_NAME}", f"--directory={data_dir}", f"--rw={rw}", f"--bs={BLOCK}",
+            f"--ioengine={engine}", f"--iodepth={ENGINES[engine]}", f"--size={file_size}", f"--numjobs={n}",
+            "--time_based", f"--runtime={runtime}", f"--ramp_time={ramp_time}"]
+
+
+def _run(command: list[str], cwd: Path, **conditions) -> dict:
+    before, started = os.getloadavg(), _now()
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    after = os.getloadavg()
+    if proc.returncode != 0:
+        raise RuntimeError(f"fio failed ({proc.returncode}): {' '.join(command)}: {proc.stderr.strip()}")
+    return {**conditions, "command": " ".join(command), "started_utc": started,
+            "loadavg_before": [round(x, 2) for x in before], "loadavg_after": [round(x, 2) for x in after]}
+
+
+def _measure_logs(folder: Path, data_dir: Path, runtime: str, file_size: str) -> list[dict]:
+    """Two runs that keep fio's log files: window-averaged logs + histogram log, and per-I/O logs."""
+    folder.mkdir()
+    averaged = _fio_command("psync", "randread", 2, data_dir, runtime, "0", file_size) + [
+        "--write_bw_log=avg", "--write_iops_log=avg", "--write_lat_log=avg", "--log_avg_msec=100",
+        "--write_hist_log=avg", "--log_hist_msec=100", "--output-format=json+", "--output=avg.json"]
+    # rate-limited so that one line per I/O stays small (about 2000 lines per log)
+    per_io = _fio_command("libaio", "randread", 1, data_dir, runtime, "0", file_size) + [
+        "--rate_iops=2000", "--write_bw_log=perio", "--write_iops_log=perio", "--write_lat_log=perio",
+        "--log_offset=1", "--output-format=json+", "--output=perio.json"]
+    return [_run(averaged, folder, file="avg.json", what="log_avg_msec=100 window averages + clat histogram log"),
+            _run(per_io, folder, file="perio.json", what="one line per I/O, log_offset=1, rate_iops=2000")]
+
+
+def machine_facts() -> dict:
+    """CPU model, logical cores, memory (MiB), kernel and OS of this machine, from /proc and uname."""
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal:"))
+    except (OSError, StopIteration):
+        mem_kib = None
+    return {"cpu_model": cpu_model, "logical_cores": os.cpu_count(),
+            "mem_mib": None if mem_kib is None else mem_kib // 1024,
+            "kernel": platform.release(), "system": platform.system(), "machine": platform.machine(),
+            "python": platform.python_version(),
+            "shared_with": "other processes (an engineering sandbox with several agents); numbers are noisy"}
+
+
+def describe_machine(manifest: dict) -> str:
+    """One line such as 'AMD EPYC, 2 cores, 23 GiB, Linux 6.18' for figure captions."""
+    m = manifest["machine"]
+    mem = f"{m['mem_mib'] / 1024:.0f} GiB" if m.get("mem_mib") else "unknown memory"
+    return f"{m['cpu_model']}, {m['logical_cores']} cores, {mem}, {m['system']} {m['kernel']}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _readme(manifest: dict) -> str:
+    d = manifest["design"]
+    return f"""# fio sweep measured here (not Xen)
+
+Source: **measured on this machine** by `make data-fio` (`python -m analysis.sweep measure
+data/raw/measured-here/fio-sweep`), {manifest['started_utc']} to {manifest['finished_utc']}.
+
+- Machine: {describe_machine(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
+  shared with other processes: **not a Xen host, no blkfront/blkback involved**. The load average
+  before and after each run is in `manifest.json`; treat the numbers as noisy. With only
+  {manifest['machine']['logical_cores']} cores shared with other busy processes, more fio jobs also win a larger
+  share of the CPUs from those processes (compare the jobs' `usr_cpu`+`sys_cpu`), so total IOPS
+  can keep rising past {manifest['machine']['logical_cores']} jobs: that is CPU scheduling on this machine, not device or
+  Xen scaling.
+- What: N = {d['jobs'][0]}..{d['jobs'][-1]} independent fio jobs (`numjobs=N`, one {d['file_size_per_job']} file each on
+  tmpfs under /dev/shm, standing in for N guests), {d['bs']} reads, rw in {d['rw']},
+  ioengine (iodepth) in {d['ioengine_iodepth']}, `runtime={d['runtime']}` after `ramp_time={d['ramp_time']}`,
+  {d['repetitions']} repetitions per point, {d['order']}.
+- Files: `<ioengine>-<rw>-n<N>-r<rep>.json` (fio `--output-format=json+`, one entry per job);
+  `manifest.json` (every command line, machine facts, load averages); `logs/` (two extra runs
+  keeping fio's bw/iops/lat logs with `log_avg_msec=100` plus a clat histogram log, and per-I/O
+  logs with `log_offset=1` at `rate_iops=2000`; see `manifest.json` "logs").
+- Read with `analysis.sweep.load(data_dir)` (tidy table, one row per job and direction) and
+  `analysis.sweep.totals(table)` (one row per run).
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# load (tidy table) and totals (one row per run)
+
+
+def read_manifest(data_dir) -> tuple[Path, dict]:
+    """The sweep folder under ``data_dir`` and its parsed manifest.json."""
+    folder = Path(data_dir) / SWEEP_DIR
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: expected the sweep's manifest (run `make data-fio`), found no such file") from None
+    except json.JSONDecodeError as err:
+        raise ManifestError(f"{path}: expected JSON, found {err.msg.lower()} at line {err.lineno}") from None
+    runs = manifest.get("runs") if isinstance(manifest, dict) else None
+    if not isinstance(runs, list) or not runs:
+        raise ManifestError(f"{path}: field 'runs': expected a non-empty list of runs, found {type(runs).__name__}")
+    for number, run in enumerate(runs):
+        missing = [k for k in ("file", "ioengine", "rw", "jobs", "rep", "order") if k not in run]
+        if missing:
+            raise ManifestError(f"{path}: run {number}: expected fields file, ioengine, rw, jobs, rep, order, "
+                                f"found {', '.join(missing)} missing")
+        if not (folder / run["file"]).is_file():
+            raise ManifestError(f"{path}: run {number}, field 'file': expected an existing file, found {run['file']} missing")
+    return folder, manifest
+
+
+def load(data_dir) -> pd.DataFrame:
+    """Every job of the bundled sweep as :mod:`analysis.fio`'s tidy table plus the run's conditions.
+
+    Added columns (:data:`CONDITIONS`, from manifest.json): ``file`` (name of the json+ file),
+    ``ioengine_run`` and ``rw_run`` (as planned; equal to fio's ``ioengine``/``rw``), ``jobs``
+    (N, int64), ``rep`` (repetition, from 0), ``order`` (position in the measuring schedule),
+    ``load1_before`` (the 1-minute load average just before the run: others' load on the machine).
+    Raises ManifestError when the manifest is missing or names files that do not exist.
+    """
+    folder, manifest = read_manifest(data_dir)
+    runs = pd.DataFrame(manifest["runs"])
+    runs["load1_before"] = [float(r.get("loadavg_before", [math.nan])[0]) for r in manifest["runs"]]
+    runs = runs[["file", "ioengine", "rw", "jobs", "rep", "order", "load1_before"]]
+    runs = runs.rename(columns={"ioengine": "ioengine_run", "rw": "rw_run"}).astype(
+        {"file": "string", "ioengine_run": "string", "rw_run": "string", "jobs": "int64", "rep": "int64",
+         "order": "int64", "load1_before": "float64"})
+    table = fio.read_many(folder / name for name in runs["file"])
+    table["file"] = table["source"].str.rsplit("/", n=1).str[-1].astype("string")
+    table = table.merge(runs, on="file", how="left", validate="many_to_one")
+    per_run = table.groupby("file")["job"].nunique()
+    expected = runs.set_index("file")["jobs"]
+    wrong = per_run[per_run != expected.reindex(per_run.index)]
+    if len(wrong):
+        name = wrong.index[0]
+        raise ManifestError(f"{folder / MANIFEST}: run {name}, field 'jobs': expected {expected[name]} fio jobs "
+                            f"in the file, found {wrong.iloc[0]}")
+    return table
+
+
+def totals(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: summed IOPS and bandwidth over its jobs, with the per-job spread.
+
+    Columns: ioengine, rw, jobs, rep, iops (sum over jobs, I/O/s), bw_bytes_s (sum, B/s),
+    iops_job_mean / iops_job_std / iops_job_min / iops_job_max (per-job IOPS spread),
+    clat_mean_ns (ios-weighted mean completion latency over the jobs), clat_p99_ns_max (worst
+    job's p99, ns), ios (sum), cpu_pct (usr+sys CPU of all jobs, % of one CPU), load1_before
+    (1-minute load average before the run). "All clients" aggregates are left out so nothing counts twice.
+    """
+    rows = table[~table["is_aggregate"]]
+    weighted = rows.assign(_clat_x_ios=rows["clat_mean_ns"] * rows["ios"].astype("float64"),
+                           _cpu_pct=rows["usr_cpu_pct"] + rows["sys_cpu_pct"])
+    grouped = weighted.groupby(["ioengine_run", "rw_run", "jobs", "rep"], sort=True, observed=True)
+    out = grouped.agg(
+        iops=("iops", "sum"),
+        bw_bytes_s=("bw_bytes_s", "sum"),
+        iops_job_mean=("iops", "mean"),
+        iops_job_std=("iops", "std"),
+        iops_job_min=("iops", "min"),
+        iops_job_max=("iops", "max"),
+        ios=("ios", "sum"),
+        cpu_pct=("_cpu_pct", "sum"),
+        load1_before=("load1_before", "first"),
+        clat_p99_ns_max=("clat_p99_ns", "max"),
+        _clat_x_ios=("_clat_x_ios", "sum"),
+    )
+    out["clat_mean_ns"] = out.pop("_clat_x_ios") / out["ios"].astype("float64")
+    out = out.reset_index().rename(columns={"ioengine_run": "ioengine", "rw_run": "rw"})
+    return out.astype({"ioengine": "string", "rw": "string", "jobs": "int64", "rep": "int64", "ios": "int64"})
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analysis.sweep", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("measure", help="run the fio sweep (about 3-4 minutes) and write its folder")
+    p.add_argument("out_dir", type=Path, metavar="OUTDIR")
+    args = parser.parse_args(argv)
+    out = measure(args.out_dir, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
