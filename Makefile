@@ -34,7 +34,12 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio data-mechanisms
+data: $(STAMP) data-fio data-simulated data-mechanisms
+
+## data-simulated: regenerate the grant-store simulator's data sets in data/simulated/ (about 15 s)
+.PHONY: data-simulated
+data-simulated: $(STAMP)
+	$(BIN)/python -m analysis.grants.datasets --out data/simulated
 
 ## mechanisms-build: compile the C mechanism benchmarks (benchmarks/mechanisms/*.c, cc -O2) into build/mechanisms/
 mechanisms-build: $(STAMP)

@@ -69,6 +69,10 @@ SEED_PEAK_IOPS = 650_000
 SEED_GUESTS_AT_DECLINE = 10
 SEED_IOPS_AT_DECLINE = 400_000
 
+# Linux drivers/block/xen-blkback/blkback.c, module parameter persistent_grant_unused_seconds
+# (pgrant_timeout, Juergen Gross, 2018): idle persistent grants older than this are purged.
+LINUX_PERSISTENT_GRANT_UNUSED_SECONDS = 60
+
 # fio stat.h (fio 3.x, checked against axboe/fio stat.h and stat.c plat_idx_to_val): completion
 # latency histograms have FIO_IO_U_PLAT_GROUP_NR groups of FIO_IO_U_PLAT_VAL = 2^FIO_IO_U_PLAT_BITS
 # bins each, 29 x 64 = 1856 bins (FIO_IO_U_PLAT_NR), in ns. fio 2.x used 19 groups in us.

@@ -1,0 +1,70 @@
+"""``pgrant-lab simulate``: run one grant policy over one generated workload and print the totals."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
+from analysis.errors import UsageError
+from analysis.grants import POLICIES, generate, make_policy, simulate
+from analysis.grants.workloads import ONE_PAGE_SLOTS
+
+CLI_WORKLOADS = ("pool", "fresh", "phase")
+MAX_SEGMENTS = INDIRECT_PAGES_PER_REQUEST * SEGMENTS_PER_INDIRECT_PAGE  # the protocol's largest request
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="simulate blkback's persistent-grant store for one policy and workload",
+                       description="Simulate blkback's grant handling (maps, unmaps, unmap batches, lookups, memory, "
+                                   "guest memcpy) for one policy over a seeded workload; print the totals.")
+    p.add_argument("--policy", default="lru", help=f"one of {', '.join(POLICIES)} (default: lru)")
+    p.add_argument("--workload", default="pool", help=f"one of {', '.join(CLI_WORKLOADS)} (default: pool)")
+    p.add_argument("--slots", type=int, default=ONE_PAGE_SLOTS,
+                   help=f"ring slots = requests in flight (default: {ONE_PAGE_SLOTS}, a one-page x86_64 ring)")
+    p.add_argument("--segments", type=int, default=SEGMENTS_PER_REQUEST,
+                   help=f"segments (pages) per request (default: {SEGMENTS_PER_REQUEST})")
+    p.add_argument("--cap", type=int, default=None, help="most persistently mapped pages (default: slots x segments)")
+    p.add_argument("--m", type=int, default=2, help="lru only: discard cap // M pages per purge (default: 2)")
+    p.add_argument("--requests", type=int, default=100000, help="requests in the trace (default: 100000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--json", action="store_true", help="print the totals as one JSON object")
+    p.set_defaults(func=run)
+
+
+def _check(args) -> None:
+    if args.policy not in POLICIES:
+        raise UsageError(f"--policy: expected one of {', '.join(POLICIES)}, found {args.policy!r}")
+    if args.workload not in CLI_WORKLOADS:
+        raise UsageError(f"--workload: expected one of {', '.join(CLI_WORKLOADS)}, found {args.workload!r}")
+    if args.slots < 1:
+        raise UsageError(f"--slots: expected a positive number of ring slots, found {args.slots}")
+    if not 1 <= args.segments <= MAX_SEGMENTS:
+        raise UsageError(f"--segments: expected 1 to {MAX_SEGMENTS} segments per request "
+                         f"({SEGMENTS_PER_REQUEST} direct, more with indirect descriptors), found {args.segments}")
+    if args.requests < 1:
+        raise UsageError(f"--requests: expected a positive number of requests, found {args.requests}")
+    if args.cap is not None and args.cap < 1:
+        raise UsageError(f"--cap: expected a positive number of pages, found {args.cap}")
+    cap = args.cap if args.cap is not None else args.slots * args.segments
+    if args.policy == "lru" and not 1 <= args.m <= cap:
+        raise UsageError(f"--m: expected an integer from 1 to cap={cap} (LRU discards cap // M), found {args.m}")
+
+
+def run(args) -> int:
+    _check(args)
+    cap = args.cap if args.cap is not None else args.slots * args.segments
+    trace = generate(args.workload, args.requests, slots=args.slots, segments=args.segments, seed=args.seed)
+    totals = simulate(trace, make_policy(args.policy, cap=cap, m=args.m)).totals()
+    totals.update(cap=cap, slots=args.slots, segments_per_request=args.segments, seed=args.seed)
+    if args.policy == "lru":
+        totals["m"] = args.m
+    if args.json:
+        # An undefined rate (no request served) is NaN in Python and null in JSON.
+        print(json.dumps({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in totals.items()}))
+    else:
+        width = max(map(len, totals))
+        for key, value in totals.items():
+            shown = f"{value:.6f}" if isinstance(value, float) else value
+            print(f"{key:<{width}}  {shown}")
+    return 0

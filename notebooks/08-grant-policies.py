@@ -1,0 +1,288 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 Grant policies: the cap, fallback, failing, and LRU
+#
+# The 2012 thread leaves open what blkback should do when a frontend uses more grants than it is
+# willing to keep mapped. The patch **falls back** to non-persistent mapping for every later request
+# once `BLKIF_MAX_SEGMENTS_PER_REQUEST x BLKIF_MAX_PERS_REQUESTS_PER_DEV` pages are mapped; David Vrabel
+# asks why it does not **fail** the request; Oliver lists (1) a compiled-in limit and failure, (2) a
+# recommended limit and fallback, (3) a limit the backend advertises, and Konrad suggests 2 + 3;
+# Ian Campbell proposes an **LRU**: "when the N+1th unique grant comes in we discard the least recently
+# used N/M (M perhaps in {2,3,4})" so that unmaps batch well; Jan Beulich objects that with fallback
+# "the guest can't really predict this".
+#
+# This notebook answers those points with the grant-store simulator (`analysis.grants`): a
+# trace-driven model of blkback's grant handling that counts, exactly, the maps, unmaps, unmap
+# batches (one TLB shootdown each), lookup comparisons, pages held and bytes blkfront copies.
+# **Every number here is simulated** (files in `data/simulated/`, each with a sidecar naming the
+# model and every parameter; `make data-simulated` regenerates them). Costs per operation are
+# **assumed** defaults (table below) until the fitted models of `analysis.models` replace them.
+#
+# Policies: `non_persistent` (pre-2012), `persistent_array` (the 2012 patch: linear search, request
+# falls back when the array is full), `persistent_tree` (same rule, tree lookup), `persistent_tree
+# (per-gref fallback)` (the rule Linux 3.8 merged: look up always, map only the misses transiently),
+# `fail_past_limit` (David), `lru M=2/4` (Ian), `linux_lru` (Linux 3.11+: purge 5 % every 100 ms).
+
+# %% tags=["parameters"]
+data_dir = "../data"
+guests = 10  # identical guests sharing dom0, for the throughput bound
+dom0_vcpus = 24  # the seed thread's experiment
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+from analysis.constants import PAGE_BYTES
+from analysis.grants import Costs, with_costs
+from analysis.grants import datasets
+
+sns.set_theme(style="whitegrid", context="notebook")
+data = Path(data_dir)
+costs = Costs(dom0_vcpus=dom0_vcpus)
+MIB = 1024 * 1024
+costs.table()
+
+# %% [markdown]
+# The cost model (module `analysis.grants.costs`): dom0 time per request = maps x map cost + unmaps x
+# unmap cost + unmap batches x shootdown(dom0 VCPUs) + comparisons x compare cost + other backend work;
+# guest time = per-request work + memcpy bytes x copy cost; throughput of N guests is the lower of
+# N x (guest bound) and dom0 VCPUs / dom0 time. No contention term: this is a bound, not a USL fit.
+# With fitted models, `Costs(dom0_vcpus=...).from_models("fitted from <data>", shootdown=...,
+# memcpy=..., lookup=...)` replaces the assumed values and records their provenance in this table.
+
+# %% [markdown]
+# ## 1 The fallback cliff
+#
+# A frontend touches a working set of W pages (uniformly at random, or cyclically) with 16 requests of
+# 11 pages in flight; blkback keeps at most **352 pages** (one-page ring: 32 slots x 11 segments, the
+# default Ian proposes). How do hit rate, dom0 time per request and memory change as W crosses the cap?
+
+# %%
+cliff, cliff_meta = datasets.read(data, "grants-cliff-simulated")
+cliff = with_costs(cliff, costs, guests)
+cliff["max_mapped_mib"] = cliff["max_mapped_pages"] * PAGE_BYTES / MIB
+cap = cliff_meta["parameters"]["cap_pages"]
+order_labels = sorted(cliff["label"].unique())
+
+for order in ("random", "cyclic"):
+    part = cliff[cliff["order"] == order]
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
+    panels = [("hit_rate", "hit rate (segments served without a map)"),
+              ("dom0_us_per_request", "dom0 CPU time per request (us)"),
+              ("goodput_iops", f"successful requests/s, {guests} guests"),
+              ("max_mapped_mib", "pages held, high-water (MiB)")]
+    for ax, (column, ylabel) in zip(axes, panels):
+        sns.lineplot(data=part, x="working_set_pages", y=column, hue="label", hue_order=order_labels,
+                     style="label", markers=True, dashes=False, ax=ax, legend=ax is axes[0])
+        ax.axvline(cap, color="grey", ls=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("working set W (pages of 4 KiB)")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize=8, loc="lower left")
+    fig.suptitle(f"Fallback cliff, {order} order; dotted line = cap. "
+                 + datasets.caption(cliff_meta, order=order) + "; costs: assumed defaults", fontsize=9)
+    fig.tight_layout()
+    plt.show()
+
+# %%
+from analysis.grants import throughput_iops
+
+n_guests = np.arange(1, 41)
+fig, axes = plt.subplots(1, 2, figsize=(14, 4), sharey=True)
+for ax, w in zip(axes, (264, 440)):
+    at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == w)]
+    for _, row in at_w.iterrows():
+        ok = 1 - row["failed_requests"] / row["requests"]
+        ax.plot(n_guests, throughput_iops(row, costs, n_guests) * ok / 1e6, label=row["label"])
+    ax.set_title(f"working set W = {w} pages (cap {cap})")
+    ax.set_xlabel("guests (identical, 1 VCPU each)")
+axes[0].set_ylabel("successful requests/s (millions), bound")
+axes[1].legend(fontsize=8)
+fig.suptitle(datasets.caption(cliff_meta, order="random") + f"; costs: assumed, dom0 VCPUs = {dom0_vcpus}",
+             fontsize=9)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the simulation shows (for these parameters):
+#
+# - **The 2012 rule falls off the cliff at W = cap, not above it.** `use_pers_gnts` requires
+#   `pers_gnt_c < cap` when a request *starts*; once the array is exactly full, every later request is
+#   handled non-persistently, without even looking up the grefs it already holds (and maps them a
+#   second time). With the patch's own cap of 256 x 11 = 2816 pages and blkfront's 352-page pool this
+#   never happens, but with "cap = ring slots x 11" (Ian's default) it happens as soon as the pool is
+#   warm. Past the cap the patch costs as much dom0 time as no persistent grants at all, *plus* the
+#   guest's memcpy: the worst of both.
+# - **The per-gref rule (Linux 3.8) degrades gradually**: hits stay at about cap / W for random access.
+# - **Array vs tree** matters only once dom0 is the bottleneck: at W = 264 the patch's linear search
+#   costs about 11 x 132 comparisons per request, which caps the bound below the tree's (left panel of
+#   the guests plot). With few guests each guest's own CPU (and its memcpy) is the limit, and
+#   non-persistent mapping, which saves the guest its copy, is ahead until dom0 saturates.
+# - **Failing** keeps dom0 cheap and memory capped, but a growing share of requests fails.
+# - `linux_lru` coincides with the per-gref rule here: the 20000 requests span 0.2 s of simulated time,
+#   so its 100 ms purge (15 pages at cap 352) runs only twice.
+# - **Ian's LRU** bounds memory like the others, unmaps in large batches, but on random access it hits
+#   *less* often than simply keeping the first `cap` grants (it evicts pages that are as likely to come
+#   back as any other); on cyclic access every LRU variant thrashes once W > cap.
+
+# %% [markdown]
+# ## 2 Ian's LRU: batch size (N/M) against hit rate
+#
+# With N = cap pages and a working set of 1.25, 1.5 or 2 x N, each purge discards up to N/M of the least
+# recently used grants that are not in flight. Small M = big, rare batches (few shootdowns) but more of
+# the working set thrown away; large M = small, frequent batches.
+
+# %%
+lru, lru_meta = datasets.read(data, "grants-lru-tradeoff-simulated")
+lru["batches_per_1000_requests"] = 1000 * lru["unmap_batches"] / lru["requests"]
+lru["pages_per_batch"] = lru["unmaps"] / lru["unmap_batches"]
+caps = sorted(lru["cap"].unique())
+fig, axes = plt.subplots(1, len(caps), figsize=(6 * len(caps), 4.5), sharey=True)
+for ax, n_cap in zip(axes, caps):
+    for ratio, part in lru[lru["cap"] == n_cap].groupby("ratio"):
+        part = part.sort_values("m")
+        ax.plot(part["batches_per_1000_requests"], part["hit_rate"], marker="o", label=f"W = {ratio} N")
+        for _, row in part.iterrows():
+            ax.annotate(f"M={row['m']}", (row["batches_per_1000_requests"], row["hit_rate"]), fontsize=7,
+                        textcoords="offset points", xytext=(3, 3))
+    ax.set_title(f"N = cap = {n_cap} pages")
+    ax.set_xlabel("shootdowns per 1000 requests")
+axes[0].set_ylabel("hit rate")
+axes[0].legend()
+fig.suptitle(datasets.caption(lru_meta) + "; each line: M = 1..16 at one working set W", fontsize=9)
+fig.tight_layout()
+plt.show()
+lru.pivot_table(index=["cap", "m"], columns="ratio", values=["hit_rate", "pages_per_batch"]).round(3)
+
+# %% [markdown]
+# Each step from M to 2M roughly doubles the shootdowns and gains a few points of hit rate; the gain
+# shrinks as M grows. M = 2 to 4, as Ian suggested, sits near the knee for these working sets. With
+# fewer idle grants (more of the cap in flight), the batch is limited by what is idle, not by N/M.
+# With the assumed costs one shootdown is 1 us + 23 x 200 ns = 5.6 us at 24 VCPUs: a purge of 176
+# pages pays it once, where the non-persistent path pays it 16 times (one batch per 11-page request).
+
+# %% [markdown]
+# ## 3 What the guest can and cannot predict (Jan Beulich)
+#
+# The guest knows its own working set. It does not know the backend's cap unless the backend
+# advertises it (Oliver's option 3), nor, under the 2012 rule, *when* the array filled up. Below: the
+# dom0 time of each request of one guest whose working set is just under, at and just over the cap.
+
+# %%
+pred, pred_meta = datasets.read(data, "grants-predictability-simulated")
+pred = with_costs(pred, costs, guests)
+grid = sns.catplot(data=pred, x="label", y="dom0_us_per_request", col="working_set_pages", kind="box",
+                   height=4, aspect=1.2, showfliers=True)
+grid.set_axis_labels("", "dom0 CPU time per request (us)")
+grid.set_titles("working set W = {col_name} pages (cap 352)")
+for ax in grid.axes.flat:
+    ax.tick_params(axis="x", rotation=30)
+grid.figure.suptitle(datasets.caption(pred_meta) + "; costs: assumed defaults", fontsize=9, y=1.03)
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.5))
+at_cap = pred[pred["working_set_pages"] == 440]
+for name, part in at_cap.groupby("label"):
+    ax.plot(part["request"], part["dom0_us_per_request"].rolling(50, min_periods=1).mean(), label=name)
+ax.set_xlabel("request index")
+ax.set_ylabel("dom0 us per request (mean of 50)")
+ax.legend(fontsize=8)
+ax.set_title(datasets.caption(pred_meta, working_set_pages=440) + "; costs: assumed", fontsize=9)
+plt.show()
+cliff[cliff["order"] == "random"].pivot_table(
+    index="working_set_pages", columns="label", values=["fallback_requests", "failed_requests"]).div(
+    cliff["requests"].iloc[0]).round(3)
+
+# %% [markdown]
+# - Under the **2012 rule** the guest's cost is bimodal and history-dependent: persistent until the
+#   array fills, then non-persistent for ever (until reconnect). A guest at W = cap is in the slow
+#   mode although its working set "fits". It cannot tell from inside.
+# - Under the **per-gref rule** every request is a mix; the mean cost is a smooth function of W / cap,
+#   which the guest *could* predict if it knew the cap (option 3: advertise it, e.g. in xenstore).
+# - Under **fail_past_limit** the guest sees errors, which is at least visible; with an advertised cap
+#   a well-behaved frontend never triggers it (Oliver's objection to option 1 is versioning, not cost).
+# - Under **LRU** cost varies from request to request with the purge batches; the mean is predictable
+#   from W / N and M, the individual request is not.
+
+# %% [markdown]
+# ## 4 A malicious frontend: memory bound and cost to dom0
+#
+# A frontend sends a gref it never sent before for every segment (32 requests of 11 pages in flight).
+# The cap exists for this case: does memory stay bounded, and what does the attack cost dom0?
+
+# %%
+bad, bad_meta = datasets.read(data, "grants-malicious-simulated")
+bad = with_costs(bad, costs, guests)
+summary = bad.groupby("label").agg(dom0_us_per_request=("dom0_us_per_request", "mean"),
+                                   max_held_pages=("mapped_pages", "max"),
+                                   max_resident_pages=("resident_pages", "max"),
+                                   shootdowns_per_request=("unmap_batches", "mean"))
+fig, axes = plt.subplots(1, 3, figsize=(18, 4.5))
+for ax, column, xlabel in zip(axes, ["max_resident_pages", "max_held_pages", "dom0_us_per_request"],
+                              ["persistent pages, high-water", "pages held: persistent + transient in flight",
+                               "mean dom0 CPU time per request (us)"]):
+    summary[column].plot.barh(ax=ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+for ax in axes[:2]:
+    ax.axvline(bad_meta["parameters"]["cap_pages"], color="grey", ls=":")
+fig.suptitle(datasets.caption(bad_meta) + "; dotted = cap; costs: assumed", fontsize=9)
+fig.tight_layout()
+plt.show()
+summary.assign(max_held_mib=summary["max_held_pages"] * PAGE_BYTES / MIB).round(2)
+
+# %% [markdown]
+# Persistent memory never exceeds the cap under any capped policy (a property test checks this for
+# random traces too); what is held on top is the transient mappings of requests in flight, bounded by
+# ring slots x segments (so at most 2 x 352 pages = 2.75 MiB here). The attack costs dom0 what
+# non-persistent mapping costs (each page mapped and unmapped), plus lookups: the cap turns a memory DoS
+# into the pre-2012 CPU cost, no worse (the attacker pays its own memcpy). Failing the requests makes the
+# attack cheapest for dom0. Ian's LRU does not batch here: with cap = ring slots x 11, every other
+# persistent grant belongs to a request still in flight, so each purge can only discard the 11 pages of
+# the request that just completed, one shootdown per request, exactly like `non_persistent`. Batching
+# needs a cap larger than the pages a ring can hold in flight.
+
+# %% [markdown]
+# ## 5 Burst, then idle: does anything expire?
+#
+# Ian asked whether unused grants should expire. A two-page ring (64 slots) bursts for 3000 requests
+# (30 ms), then idles for about 75 s with one request in flight (blkfront then reuses only 11 pages),
+# twice; cap 1056 (Linux's max_persistent_grants). `linux_lru (expire after 60 s unused)` is the purge
+# Linux gained in 2018 (`persistent_grant_unused_seconds`).
+
+# %%
+ph, ph_meta = datasets.read(data, "grants-phase-simulated")
+ph["time_s"] = ph["time_us"] / 1e6
+grid = sns.relplot(data=ph, x="time_s", y="mapped_pages", row="label", kind="line", drawstyle="steps-post",
+                   height=1.8, aspect=6, facet_kws={"sharey": True})
+grid.set_axis_labels("simulated time (s)", "pages held")
+grid.set_titles("{row_name}")
+grid.figure.suptitle(datasets.caption(ph_meta) + "; rows: windows of 10 requests", fontsize=9, y=1.02)
+plt.show()
+ph.groupby("label")[["maps", "unmaps", "unmap_batches"]].sum()
+
+# %% [markdown]
+# After a burst every persistent policy without expiry keeps the burst's 704 pages mapped through the
+# idle phase: size-triggered LRU (Ian's) and Linux's 3.11 purge only run when the cap overflows, and
+# this working set never reaches it. The 60 s expiry gives the memory back 60 s into the idle phase,
+# in one purge of 693 pages (63 batches of 11), and pays for it with 693 maps when the next burst
+# starts: a trade of memory held while idle against one re-warm-up per burst. No policy here can
+# predict bursts; the expiry bounds how long idle memory is held, not how much.
