@@ -360,3 +360,14 @@ def test_predict_band_brackets_the_fitted_curve():
     # X(1) = lambda, so the band at one guest is the bootstrap interval of lambda.
     assert (lo[0], hi[0]) == pytest.approx(model.ci_boot_["lambda"], rel=1e-9)
     assert np.all(np.isnan(USL(n_boot=0).fit(GUESTS, y).predict_band(GUESTS)[0]))
+
+
+def test_shootdown_throughput_equals_the_scaling_model_it_implies():
+    model = ShootdownModel(kind="contention")
+    p = {"base_ns": 800.0, "per_vcpu_ns": 150.0, "contention": 0.3}
+    n = np.arange(1.0, 20)
+    # Direct from the per-unmap model: T(N) = service + N * u * unmap_ns(V, m=N).
+    per_unmap = unmap_ns(np.vstack([np.full_like(n, 16.0), n]), **p)
+    direct = 1e9 * n / (3000.0 + n * 0.5 * per_unmap)
+    np.testing.assert_allclose(model.throughput(n, dom0_vcpus=16, service_ns=3000.0, unmaps_per_io=0.5, **p),
+                               direct, rtol=1e-12)

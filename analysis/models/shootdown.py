@@ -123,12 +123,20 @@ class ShootdownModel(CurveModel):
         m = np.broadcast_to(np.asarray(unmappers, dtype=float), vcpus.shape)
         return self._evaluate(np.stack([vcpus, m]), self._values(overrides))
 
+    def scaling_params(self, *, dom0_vcpus, service_ns, unmaps_per_io=1, **overrides) -> dict:
+        """``ShootdownScaling`` parameters implied at ``dom0_vcpus``: flush_ns = unmaps_per_io x
+        (base_ns + per_vcpu_ns V) and contention_ns = unmaps_per_io x per_vcpu_ns V contention,
+        so that T(N) = service_ns + N unmaps_per_io unmap_ns(V, m=N) (module docstring)."""
+        v = self._values(overrides)
+        ipi_ns = v["per_vcpu_ns"] * dom0_vcpus
+        return {"service_ns": service_ns, "flush_ns": unmaps_per_io * (v["base_ns"] + ipi_ns),
+                "contention_ns": unmaps_per_io * ipi_ns * v["contention"]}
+
     def throughput(self, n_guests, *, dom0_vcpus, service_ns, unmaps_per_io=1, **overrides):
         """Total IOPS of ``n_guests`` under the stall assumptions in the module docstring, with
-        flush time per I/O = unmaps_per_io x unmap_ns(dom0_vcpus, unmappers=N)."""
-        n = np.asarray(n_guests, dtype=float)
-        flush = unmaps_per_io * self.predict(np.full_like(n, dom0_vcpus), n, **overrides)
-        return NS_PER_S * n / (service_ns + n * flush)
+        ``unmaps_per_io`` flushes per I/O each costing unmap_ns(dom0_vcpus, unmappers=N)."""
+        return shootdown_iops(n_guests, **self.scaling_params(
+            dom0_vcpus=dom0_vcpus, service_ns=service_ns, unmaps_per_io=unmaps_per_io, **overrides))
 
 
 class ShootdownScaling(CurveModel):
