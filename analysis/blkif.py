@@ -518,6 +518,10 @@ class HostMemory:
         return self.per_ring.bytes * self.queues
 
     @property
+    def page_pointer_bytes_per_device(self) -> int:
+        return self.per_ring.page_pointer_bytes * self.queues
+
+    @property
     def pages(self) -> int:
         return self.pages_per_device * self.devices
 
@@ -535,7 +539,7 @@ class HostMemory:
 
     @property
     def page_pointer_bytes(self) -> int:
-        return self.per_ring.page_pointer_bytes * self.queues * self.devices
+        return self.page_pointer_bytes_per_device * self.devices
 
 
 def host_memory(

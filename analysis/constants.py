@@ -59,3 +59,15 @@ PATCH_2012_MAX_PERSISTENT_GRANTS = PATCH_2012_PERS_REQUESTS_PER_DEV * SEGMENTS_P
 LINUX_MAX_PERSISTENT_GRANTS = 1056
 LINUX_LRU_INTERVAL_MS = 100
 LINUX_LRU_PERCENT_CLEAN = 5
+
+# fio stat.h (fio 3.x, checked against axboe/fio stat.h and stat.c plat_idx_to_val): completion
+# latency histograms have FIO_IO_U_PLAT_GROUP_NR groups of FIO_IO_U_PLAT_VAL = 2^FIO_IO_U_PLAT_BITS
+# bins each, 29 x 64 = 1856 bins (FIO_IO_U_PLAT_NR), in ns. fio 2.x used 19 groups in us.
+FIO_PLAT_BITS = 6
+FIO_PLAT_VAL = 1 << FIO_PLAT_BITS
+FIO_PLAT_GROUP_NR = 29
+FIO_PLAT_NR = FIO_PLAT_GROUP_NR * FIO_PLAT_VAL
+
+# fio HOWTO.rst "log_hist_coarseness": 0..6; each step halves the number of histogram-log bins
+# (iolog.c flush_hist_samples sums 1 << coarseness adjacent bins).
+FIO_HIST_MAX_COARSENESS = 6

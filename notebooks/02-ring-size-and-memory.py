@@ -35,6 +35,7 @@ abi = "x86_64"  # guest ABI: x86_64 or x86_32
 dom0_mem_gib = 4.0  # dom0's memory on your host (GiB), drawn as a reference line
 vms = 150  # David Vrabel's host: 150 VMs ...
 disks = 2  # ... with 2 virtual block devices each
+queues = 1  # rings per device in the host plots (1 in 2012; Linux blkfront now uses up to 4)
 
 # %%
 from pathlib import Path
@@ -169,15 +170,15 @@ ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
 plt.show()
 
 # %% [markdown]
-# Per host: the same worst case for `vms` VMs, against dom0's memory (the `dom0_mem_gib`
-# parameter). Without a cap, the host total grows with ring order and segments per request;
-# with Linux's per-ring cap it is bounded by 1056 pages (4.125 MiB) per ring.
+# Per host: the same worst case for `vms` VMs x `disks` disks with `queues` rings per device,
+# against dom0's memory (the `dom0_mem_gib` parameter). Without a cap, the host total grows with ring order and segments per request;
+# with Linux's per-ring cap it is bounded by 1056 pages (4.125 MiB) per ring, times the queues.
 
 # %%
 host_rows = []
 for _, row in grid.iterrows():
     cap = None if row["cap"] == "no cap" else C.LINUX_MAX_PERSISTENT_GRANTS
-    host = blkif.host_memory(vms, disks, slots=int(row["slots"]), segments=int(row["segments"]), cap=cap)
+    host = blkif.host_memory(vms, disks, slots=int(row["slots"]), segments=int(row["segments"]), cap=cap, queues=queues)
     host_rows.append({**row, "host_gib": host.gib})
 host_grid = pd.DataFrame(host_rows)
 
@@ -188,7 +189,7 @@ ax.axhline(dom0_mem_gib, color="crimson", ls="--", label=f"dom0 memory ({dom0_me
 ax.set_yscale("log")
 ax.set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
 ax.set_xlabel("ring page order")
-ax.set_ylabel(f"mapped memory for {vms} VMs x {disks} disks (GiB, log)")
+ax.set_ylabel(f"mapped memory, {vms} VMs x {disks} disks x {queues} queue(s) (GiB, log)")
 ax.set_title(f"Computed worst case per host, {abi} guests\n(analysis.blkif.host_memory; no measurement)")
 ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
 plt.show()
@@ -202,7 +203,7 @@ device_counts = [1, 10, 50, 100, 200, 300, 500, 1000]
 rows = []
 for order in range(C.MAX_RING_PAGE_ORDER + 1):
     for devices in device_counts:
-        host = blkif.host_memory(devices, 1, slots=blkif.ring_slots(order, abi))
+        host = blkif.host_memory(devices, 1, slots=blkif.ring_slots(order, abi), queues=queues)
         rows.append({"order": f"order {order} ({blkif.ring_slots(order, abi)} slots)", "devices": devices, "host_gib": host.gib})
 by_devices = pd.DataFrame(rows)
 
@@ -212,7 +213,7 @@ ax.axhline(dom0_mem_gib, color="crimson", ls="--", label=f"dom0 memory ({dom0_me
 ax.axvline(vms * disks, color="grey", ls=":", label=f"{vms} VMs x {disks} disks")
 ax.set_xlabel("block devices on the host (VMs x disks)")
 ax.set_ylabel("mapped memory (GiB)")
-ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {abi} guests\n(analysis.blkif.host_memory)")
+ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {queues} queue(s), {abi} guests\n(analysis.blkif.host_memory)")
 ax.legend(fontsize="small")
 plt.show()
 

@@ -161,6 +161,8 @@ def test_layout_engine_matches_the_compiler_on_random_structs(tmp_path):
 def test_one_page_ring_holds_what_blkback_says(abi):
     # Linux drivers/block/xen-blkback/common.h: XEN_BLKIF_REQS_PER_PAGE 32.
     assert blkif.ring_slots(0, abi) == C.LINUX_REQS_PER_RING_PAGE
+    # ring.h: four u32 indexes and pad[48] before the entries.
+    assert blkif.ring_header_bytes(abi) == C.RING_HEADER_BYTES == C.RING_INDEXES * 4 + C.RING_PAD_BYTES
 
 
 def test_x86_64_request_is_112_bytes_as_the_xen_blog_computes():
@@ -336,7 +338,7 @@ def test_ring_json_reports_geometry_and_memory(capsys):
     report = json.loads(out)
     assert code == 0
     assert report["slots"] == 256 and report["ring_grant_refs"] == 8
-    assert report["bytes_per_device"] == 256 * 11 * 4096 == report["in_flight_bytes"]
+    assert report["bytes_per_device"] == 256 * 11 * 4096 == report["in_flight_bytes_per_ring"]
     assert report["bytes_per_host"] == 300 * report["bytes_per_device"]
     assert report["page_pointer_bytes_per_device"] == 256 * 11 * 8
 
@@ -346,7 +348,16 @@ def test_ring_indirect_segments_and_cap(capsys):
     report = json.loads(out)
     assert code == 0 and report["slots"] == 512 and report["indirect_pages_per_request"] == 1
     assert report["pages_per_device"] == 1056 and report["capped"] is True
-    assert report["in_flight_bytes"] == 512 * 256 * 4096
+    assert report["in_flight_bytes_per_ring"] == 512 * 256 * 4096
+
+
+def test_ring_queues_multiply_the_per_ring_store(capsys):
+    _, one, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--json")
+    code, four, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--queues", "4", "--vms", "3", "--json")
+    one, four = json.loads(one), json.loads(four)
+    assert code == 0 and four["pages_per_ring"] == one["pages_per_ring"] == 1056
+    assert four["bytes_per_device"] == 4 * one["bytes_per_device"]
+    assert four["bytes_per_host"] == 3 * 4 * one["bytes_per_device"]
 
 
 @pytest.mark.parametrize(
@@ -360,6 +371,7 @@ def test_ring_indirect_segments_and_cap(capsys):
         (["--indirect-segments", "0"], "pgrant-lab ring: --indirect-segments: expected an integer from 1 to 4096"),
         (["--vms", "-3"], "argument --vms: expected a non-negative integer, found '-3'"),
         (["--cap", "x"], "argument --cap: expected a non-negative integer, found 'x'"),
+        (["--queues", "0"], "pgrant-lab ring: --queues: expected an integer >= 1, found 0"),
     ],
 )
 def test_ring_bad_arguments_exit_2_with_one_line(capsys, argv, message):
@@ -374,3 +386,15 @@ def test_readme_documents_the_order_0_json_output(capsys):
     documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     _, out, _ = _ring(capsys, "--order", "0", "--json")
     assert json.loads(out) == documented
+
+
+@pytest.mark.slow
+def test_notebook_02_executes_and_states_the_one_page_ring(tmp_path):
+    from analysis import report
+
+    result = report.build(tmp_path, parameters={"data_dir": str(ROOT / "data")}, only=["02"], progress=False)
+    assert [p.source.name for p in result.pages] == ["02-ring-size-and-memory.py"]
+    page = result.pages[0]
+    assert page.ok, page.error
+    html = page.html.read_text()
+    assert f"-&gt; {C.LINUX_REQS_PER_RING_PAGE} slots" in html or f"-> {C.LINUX_REQS_PER_RING_PAGE} slots" in html

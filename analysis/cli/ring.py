@@ -40,6 +40,9 @@ def register(sub) -> None:
                    f"(default: {C.SEGMENTS_PER_REQUEST} direct segments)")
     p.add_argument("--vms", type=_count, default=1, help="guests on the host (default 1)")
     p.add_argument("--disks", type=_count, default=1, help="block devices per guest (default 1)")
+    p.add_argument("--queues", type=_count, default=1,
+                   help="rings (hardware queues) per device, each with its own grants and cap; Linux blkfront "
+                   "max_queues defaults to 4 (default 1, as in 2012)")
     p.add_argument("--cap", type=_count, default=None, metavar="G",
                    help=f"backend cap on persistent grants per ring (2012 patch: {C.PATCH_2012_MAX_PERSISTENT_GRANTS}, "
                    f"Linux max_persistent_grants: {C.LINUX_MAX_PERSISTENT_GRANTS}; default: no cap)")
@@ -47,11 +50,12 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def ring_report(*, order: int, abi: str, segments: int, vms: int, disks: int, cap: int | None) -> dict:
+def ring_report(*, order: int, abi: str, segments: int, vms: int, disks: int, cap: int | None,
+                queues: int = 1) -> dict:
     """Everything ``pgrant-lab ring`` prints, as one flat dict (bytes unless the key says otherwise)."""
     geometry = blkif.ring_geometry(blkif.check_order(order), abi)
-    host = blkif.host_memory(vms, disks, slots=geometry.slots, segments=segments, cap=cap)
-    device = host.per_ring
+    host = blkif.host_memory(vms, disks, slots=geometry.slots, segments=segments, cap=cap, queues=queues)
+    ring = host.per_ring
     return {
         "abi": geometry.abi,
         "order": geometry.order,
@@ -64,14 +68,16 @@ def ring_report(*, order: int, abi: str, segments: int, vms: int, disks: int, ca
         "entry_bytes": geometry.entry_bytes,
         "slots": geometry.slots,
         "segments_per_request": segments,
-        "indirect_pages_per_request": device.indirect_pages_per_request,
-        "in_flight_bytes": geometry.in_flight_bytes(segments),
+        "indirect_pages_per_request": ring.indirect_pages_per_request,
+        "in_flight_bytes_per_ring": geometry.in_flight_bytes(segments),
         "cap": cap,
-        "pages_per_device": device.pages,
-        "capped": device.capped,
-        "bytes_per_device": device.bytes,
-        "mib_per_device": device.mib,
-        "page_pointer_bytes_per_device": device.page_pointer_bytes,
+        "pages_per_ring": ring.pages,
+        "capped": ring.capped,
+        "queues": queues,
+        "pages_per_device": host.pages_per_device,
+        "bytes_per_device": host.bytes_per_device,
+        "mib_per_device": host.bytes_per_device / blkif.MIB,
+        "page_pointer_bytes_per_device": host.page_pointer_bytes_per_device,
         "vms": vms,
         "disks": disks,
         "pages_per_host": host.pages,
@@ -83,14 +89,14 @@ def ring_report(*, order: int, abi: str, segments: int, vms: int, disks: int, ca
 
 # API argument name -> the option that sets it, so errors name what the user typed.
 _OPTION_FOR = {"order": "--order", "abi": "--abi", "segments": "--indirect-segments", "vms": "--vms",
-               "disks": "--disks", "cap": "--cap"}
+               "disks": "--disks", "cap": "--cap", "queues": "--queues"}
 
 
 def run(args) -> int:
     segments = C.SEGMENTS_PER_REQUEST if args.indirect_segments is None else args.indirect_segments
     try:
         report = ring_report(order=args.order, abi=args.abi, segments=segments, vms=args.vms,
-                             disks=args.disks, cap=args.cap)
+                             disks=args.disks, cap=args.cap, queues=args.queues)
     except UsageError as err:
         name, _, rest = str(err).partition(":")
         raise UsageError(f"{_OPTION_FOR.get(name, name)}:{rest}") from None
