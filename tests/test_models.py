@@ -371,3 +371,15 @@ def test_shootdown_throughput_equals_the_scaling_model_it_implies():
     direct = 1e9 * n / (3000.0 + n * 0.5 * per_unmap)
     np.testing.assert_allclose(model.throughput(n, dom0_vcpus=16, service_ns=3000.0, unmaps_per_io=0.5, **p),
                                direct, rtol=1e-12)
+
+
+def test_case_bootstrap_intervals_cover_the_truth_for_memcpy():
+    """Case resampling (pairs) on a replicated design: >= 85% of 40 trials (200 resamples)."""
+    sizes = np.tile([64.0, 256, 512, 1024, 2048, 4096], 4)
+
+    def truth(rng):
+        return {"fixed_ns": rng.uniform(5, 100), "bw_bytes_s": 10 ** rng.uniform(9, 10.5)}
+
+    rates = _coverage(lambda: MemcpyModel(n_boot=200, bootstrap="case", seed=3), truth,
+                      lambda rng: sizes, memcpy_ns, trials=40, ci="ci_boot_")
+    assert all(r >= 0.85 for r in rates.values()), rates
