@@ -15,7 +15,7 @@
 #
 # with $\lambda$ the throughput of one guest alone, $\sigma$ contention (a serialised share) and
 # $\kappa$ coherency (a cost per pair of guests); it peaks at $N^* = \sqrt{(1-\sigma)/\kappa}$
-# (Gunther, *Guerrilla Capacity Planning*, 2007, eq. 4.31 and 6.8). This notebook asks:
+# (Gunther, *Guerrilla Capacity Planning*, 2007, eq. 4.31 and 4.33). This notebook asks:
 #
 # 1. Is there **any** USL with $\sigma, \kappa \ge 0$ that peaks at 5 guests and falls to 400k at 10?
 # 2. What can a fit to the two points say, and what not?

@@ -4,8 +4,11 @@ the stated rate, honest failures and Notes, and the derived quantities (peak, cr
 Stated coverage rates (the nominal level is 95%):
 - covariance intervals: each parameter's 95% interval covers the truth in >= 90% of 200 seeded
   trials, for every model;
-- bootstrap percentile intervals (residual, 200 resamples): >= 85% of 50 trials (USL; percentile
-  intervals under-cover with 16 points).
+- bootstrap percentile intervals (residual, 200 resamples): >= 75% of 60 trials (USL). Percentile
+  intervals under-cover with 16 points: over 200 trials (seed 99) we measured 89% (lambda),
+  87.5% (sigma) and 80.5% (kappa, often near its bound 0), against 95.5-98% for the covariance
+  intervals; so the covariance interval is the primary one and a disagreement is a Note;
+- case bootstrap (memcpy, 24 points): >= 85% of 40 trials.
 Noise is additive Gaussian with a standard deviation of 2% of the largest true value.
 """
 
@@ -67,8 +70,8 @@ def test_usl_covariance_intervals_cover_the_truth_at_the_stated_rate():
 
 def test_usl_bootstrap_intervals_cover_the_truth_at_the_stated_rate():
     rates = _coverage(lambda: USL(n_boot=200, seed=7), _usl_truth, lambda rng: GUESTS, usl,
-                      trials=50, ci="ci_boot_")
-    assert all(r >= 0.85 for r in rates.values()), rates
+                      trials=60, ci="ci_boot_")
+    assert all(r >= 0.75 for r in rates.values()), rates
 
 
 def test_shootdown_contention_intervals_cover_the_truth():

@@ -402,9 +402,11 @@ class CurveModel:
         rng = np.random.default_rng(self.seed)
         n, k = y.size, len(free)
         fitted = y + resid
-        # Residuals shrink by sqrt((n-k)/n) in a least-squares fit; inflate them back
-        # (Davison & Hinkley 1997, Bootstrap Methods, eq. 6.9, without the leverage term).
+        # Least-squares residuals are too small by about sqrt((n-k)/n) and, for a nonlinear model,
+        # need not average zero: inflate and centre them (Davison & Hinkley 1997, *Bootstrap
+        # Methods and their Application*, ch. 6, residual resampling without leverage terms).
         scaled = -resid * math.sqrt(n / (n - k))
+        scaled -= scaled.mean()
         draws = np.full((self.n_boot, k), math.nan)
         for b in range(self.n_boot):
             idx = rng.integers(0, n, n)
