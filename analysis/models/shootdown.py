@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from analysis.errors import ModelFitError, UsageError
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 from analysis.models.usl import _quadratic_coefficients
 
 NS_PER_S = 1e9
@@ -87,6 +87,10 @@ class ShootdownModel(CurveModel):
         Parameter("contention", "1", "relative growth of the IPI part per extra concurrent unmapper"),
     )
     function = staticmethod(unmap_ns)
+
+    def _domain_error(self, x):
+        return (domain_message("dom0_vcpus", x[0], x[0] >= 1, ">= 1")
+                or domain_message("unmappers", x[1], x[1] >= 1, ">= 1"))
 
     def __init__(self, *, kind: str = "contention", **settings):
         super().__init__(**settings)
@@ -157,6 +161,9 @@ class ShootdownScaling(CurveModel):
         Parameter("contention_ns", "ns", "stalling time added per I/O per pair of concurrent guests"),
     )
     function = staticmethod(shootdown_iops)
+
+    def _domain_error(self, x):
+        return domain_message("guests", x, x > 0, "> 0")
 
     def guess(self, x, y):
         """From T(N) = 1e9 N / X = service + (flush - contention_ns) N + contention_ns N^2,

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 
 
 def usl(n, *, lam, sigma, kappa):
@@ -62,6 +62,9 @@ class USL(CurveModel):
         Parameter("kappa", "1", "coherency: cost of cross-talk per pair of units", 0.0),
     )
     function = staticmethod(usl)
+
+    def _domain_error(self, x):
+        return domain_message("concurrency", x, x > 0, "> 0")
 
     def guess(self, x, y):
         """Starting values from the quadratic N / X(N) = (1 - sigma)/lambda
