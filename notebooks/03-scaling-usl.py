@@ -142,8 +142,9 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Every USL through both points peaks **between 2 and 3.5 guests, higher than 650k**, so it
-# contradicts "a bottleneck at 5 guests". The two points and the statement cannot all hold for a
+# Every USL through both points peaks **at 3.3 guests or fewer, higher than 650k** (N* falls as
+# the fixed sigma grows; sigma = 0 gives the latest peak), so it contradicts "a bottleneck at 5
+# guests". The two points and the statement cannot all hold for a
 # USL-shaped system.
 #
 # ## 3. What that implies about the mechanism
