@@ -23,3 +23,11 @@ class ModelFitError(PgrantLabError, RuntimeError):
 
 class UsageError(PgrantLabError, ValueError):
     """A setting or command-line argument is outside its allowed set or range."""
+
+
+class MeasurementError(PgrantLabError, RuntimeError):
+    """A measurement program failed to build or run, or its own validation (checksums) failed."""
+
+
+class SamplesFormatError(PgrantLabError, ValueError):
+    """A measured-here samples CSV is missing a column or holds a value outside its allowed range."""

@@ -15,7 +15,7 @@
 #
 # with $\lambda$ the throughput of one guest alone, $\sigma$ contention (a serialised share) and
 # $\kappa$ coherency (a cost per pair of guests); it peaks at $N^* = \sqrt{(1-\sigma)/\kappa}$
-# (Gunther, *Guerrilla Capacity Planning*, 2007, eq. 4.31 and 6.8). This notebook asks:
+# (Gunther, *Guerrilla Capacity Planning*, 2007, eq. 4.31 and 4.33). This notebook asks:
 #
 # 1. Is there **any** USL with $\sigma, \kappa \ge 0$ that peaks at 5 guests and falls to 400k at 10?
 # 2. What can a fit to the two points say, and what not?
@@ -142,8 +142,9 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Every USL through both points peaks **between 2 and 3.5 guests, higher than 650k**, so it
-# contradicts "a bottleneck at 5 guests". The two points and the statement cannot all hold for a
+# Every USL through both points peaks **at 3.3 guests or fewer, higher than 650k** (N* falls as
+# the fixed sigma grows; sigma = 0 gives the latest peak), so it contradicts "a bottleneck at 5
+# guests". The two points and the statement cannot all hold for a
 # USL-shaped system.
 #
 # ## 3. What that implies about the mechanism

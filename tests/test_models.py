@@ -4,8 +4,11 @@ the stated rate, honest failures and Notes, and the derived quantities (peak, cr
 Stated coverage rates (the nominal level is 95%):
 - covariance intervals: each parameter's 95% interval covers the truth in >= 90% of 200 seeded
   trials, for every model;
-- bootstrap percentile intervals (residual, 200 resamples): >= 85% of 50 trials (USL; percentile
-  intervals under-cover with 16 points).
+- bootstrap percentile intervals (residual, 200 resamples): >= 75% of 60 trials (USL). Percentile
+  intervals under-cover with 16 points: over 200 trials (seed 99) we measured 89% (lambda),
+  87.5% (sigma) and 80.5% (kappa, often near its bound 0), against 95.5-98% for the covariance
+  intervals; so the covariance interval is the primary one and a disagreement is a Note;
+- case bootstrap (memcpy, 24 points): >= 85% of 40 trials.
 Noise is additive Gaussian with a standard deviation of 2% of the largest true value.
 """
 
@@ -67,8 +70,8 @@ def test_usl_covariance_intervals_cover_the_truth_at_the_stated_rate():
 
 def test_usl_bootstrap_intervals_cover_the_truth_at_the_stated_rate():
     rates = _coverage(lambda: USL(n_boot=200, seed=7), _usl_truth, lambda rng: GUESTS, usl,
-                      trials=50, ci="ci_boot_")
-    assert all(r >= 0.85 for r in rates.values()), rates
+                      trials=60, ci="ci_boot_")
+    assert all(r >= 0.75 for r in rates.values()), rates
 
 
 def test_shootdown_contention_intervals_cover_the_truth():
@@ -360,3 +363,37 @@ def test_predict_band_brackets_the_fitted_curve():
     # X(1) = lambda, so the band at one guest is the bootstrap interval of lambda.
     assert (lo[0], hi[0]) == pytest.approx(model.ci_boot_["lambda"], rel=1e-9)
     assert np.all(np.isnan(USL(n_boot=0).fit(GUESTS, y).predict_band(GUESTS)[0]))
+
+
+def test_shootdown_throughput_equals_the_scaling_model_it_implies():
+    model = ShootdownModel(kind="contention")
+    p = {"base_ns": 800.0, "per_vcpu_ns": 150.0, "contention": 0.3}
+    n = np.arange(1.0, 20)
+    # Direct from the per-unmap model: T(N) = service + N * u * unmap_ns(V, m=N).
+    per_unmap = unmap_ns(np.vstack([np.full_like(n, 16.0), n]), **p)
+    direct = 1e9 * n / (3000.0 + n * 0.5 * per_unmap)
+    np.testing.assert_allclose(model.throughput(n, dom0_vcpus=16, service_ns=3000.0, unmaps_per_io=0.5, **p),
+                               direct, rtol=1e-12)
+
+
+def test_case_bootstrap_intervals_cover_the_truth_for_memcpy():
+    """Case resampling (pairs) on a replicated design: >= 85% of 40 trials (200 resamples)."""
+    sizes = np.tile([64.0, 256, 512, 1024, 2048, 4096], 4)
+
+    def truth(rng):
+        return {"fixed_ns": rng.uniform(5, 100), "bw_bytes_s": 10 ** rng.uniform(9, 10.5)}
+
+    rates = _coverage(lambda: MemcpyModel(n_boot=200, bootstrap="case", seed=3), truth,
+                      lambda rng: sizes, memcpy_ns, trials=40, ci="ci_boot_")
+    assert all(r >= 0.85 for r in rates.values()), rates
+
+
+@pytest.mark.parametrize("make,x,message", [
+    (USL, [0.0, 1, 2, 3], r"USL fit: expected concurrency > 0, found 0 \(index 0\)"),
+    (lambda: LookupModel(kind="log"), [1.0, 2, 0.5, 8], r"Lookup \(log\) fit: expected grants mapped >= 1, found 0.5 \(index 2\)"),
+    (MemcpyModel, [64.0, -1, 128], r"Memcpy fit: expected bytes copied >= 0, found -1 \(index 1\)"),
+    (ShootdownModel, [1.0, 2, 0], r"Shootdown fit: expected dom0_vcpus >= 1, found 0 \(index 2\)"),
+])
+def test_x_outside_the_model_domain_raises(make, x, message):
+    with pytest.raises(ModelFitError, match=message):
+        make().fit(np.array(x), np.arange(1.0, len(x) + 1))

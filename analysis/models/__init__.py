@@ -33,7 +33,8 @@ LookupModel            fit(n_grants, lookup_ns)  count, ns         base_ns, step
 Derived quantities (one function per concept, overrides for what-if): ``USL.peak()``,
 ``USL.efficiency(n)``, ``peak_ratio_bounds(n_peak, n_later)``,
 ``integer_peak_ratio_range(n_peak, n_later)``; ``model.predict_band(x)`` (bootstrap band); ``ShootdownModel.predict(vcpus,
-unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, unmaps_per_io=)``;
+unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, unmaps_per_io=)``,
+``ShootdownModel.scaling_params(...)`` (the ShootdownScaling parameters it implies);
 ``ShootdownScaling.peak()``, ``.contention()``, ``.to_usl()``,
 ``peak_calibrated(n_peak, x_peak_iops, flush_ns)``; ``MemcpyModel.io_ns(block_bytes)``,
 ``.cpu_share(iops, block_bytes)``; ``LookupModel.cpu_share(n, iops=)``,

@@ -222,6 +222,10 @@ class CurveModel:
         """Starting values (by parameter name) from the data."""
         raise NotImplementedError
 
+    def _domain_error(self, x: np.ndarray) -> str | None:
+        """A sentence saying which x values lie outside the model's domain, or None."""
+        return None
+
     def _implied_fixed(self) -> dict:
         """Parameters a special case or a ``kind`` setting fixes (validated here, at fit time)."""
         return {}
@@ -321,6 +325,9 @@ class CurveModel:
                 f"{what}: expected finite x and y, found {int(bad.sum())} non-finite point(s) "
                 f"(first at index {int(np.flatnonzero(bad)[0])})"
             )
+        outside = self._domain_error(x)
+        if outside:
+            raise ModelFitError(f"{what}: {outside}")
         n, k = y.size, len(free)
         if n < k:
             raise ModelFitError(
@@ -330,7 +337,10 @@ class CurveModel:
             )
         guess = {**self.guess(x, y), **fixed}
         start = np.array([guess[p.name] for p in free], dtype=float)
-        res = self._solve(x, y, free, fixed, start)
+        try:
+            res = self._solve(x, y, free, fixed, start)
+        except ValueError as err:  # scipy: residuals not finite at the start, and the like
+            raise ModelFitError(f"{what}: no convergence: {err}") from None
         if res.status <= 0 or not np.all(np.isfinite(res.x)):
             raise ModelFitError(f"{what}: no convergence: {res.message}")
         theta = res.x
@@ -402,9 +412,11 @@ class CurveModel:
         rng = np.random.default_rng(self.seed)
         n, k = y.size, len(free)
         fitted = y + resid
-        # Residuals shrink by sqrt((n-k)/n) in a least-squares fit; inflate them back
-        # (Davison & Hinkley 1997, Bootstrap Methods, eq. 6.9, without the leverage term).
+        # Least-squares residuals are too small by about sqrt((n-k)/n) and, for a nonlinear model,
+        # need not average zero: inflate and centre them (Davison & Hinkley 1997, *Bootstrap
+        # Methods and their Application*, ch. 6, residual resampling without leverage terms).
         scaled = -resid * math.sqrt(n / (n - k))
+        scaled -= scaled.mean()
         draws = np.full((self.n_boot, k), math.nan)
         for b in range(self.n_boot):
             idx = rng.integers(0, n, n)
@@ -535,6 +547,15 @@ def _bound_transforms(free: list[Parameter]):
         return np.array([f(v) for f, v in zip(backward, values)])
 
     return to_p, to_q
+
+
+def domain_message(name: str, values: np.ndarray, ok: np.ndarray, expected: str) -> str | None:
+    """``"expected <name> <expected>, found <value> (index i)"`` for the first bad value, or None."""
+    bad = np.flatnonzero(~ok)
+    if not bad.size:
+        return None
+    i = int(bad[0])
+    return f"expected {name} {expected}, found {values[i]:g} (index {i})"
 
 
 def _disagree(cov_ci, boot_ci) -> bool:

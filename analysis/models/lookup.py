@@ -22,7 +22,7 @@ import numpy as np
 
 from analysis.constants import SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 
 NS_PER_S = 1e9
 KINDS = ("linear", "log")
@@ -73,6 +73,9 @@ class LookupModel(CurveModel):
     @property
     def label(self):  # noqa: D401 - shown in summaries
         return f"Lookup ({self.kind})"
+
+    def _domain_error(self, x):
+        return domain_message("grants mapped", x, x >= 1, ">= 1")
 
     def _model_function(self):
         return linear_lookup_ns if self.kind == "linear" else log_lookup_ns

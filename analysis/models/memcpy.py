@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.constants import PAGE_BYTES
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 
 NS_PER_S = 1e9
 
@@ -45,6 +45,9 @@ class MemcpyModel(CurveModel):
         Parameter("bw_bytes_s", "B/s", "sustained copy bandwidth", lower=1.0),
     )
     function = staticmethod(memcpy_ns)
+
+    def _domain_error(self, x):
+        return domain_message("bytes copied", x, x >= 0, ">= 0")
 
     def guess(self, x, y):
         if np.ptp(x) > 0:

@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from analysis.errors import ModelFitError, UsageError
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 from analysis.models.usl import _quadratic_coefficients
 
 NS_PER_S = 1e9
@@ -88,6 +88,10 @@ class ShootdownModel(CurveModel):
     )
     function = staticmethod(unmap_ns)
 
+    def _domain_error(self, x):
+        return (domain_message("dom0_vcpus", x[0], x[0] >= 1, ">= 1")
+                or domain_message("unmappers", x[1], x[1] >= 1, ">= 1"))
+
     def __init__(self, *, kind: str = "contention", **settings):
         super().__init__(**settings)
         self.kind = kind
@@ -123,12 +127,20 @@ class ShootdownModel(CurveModel):
         m = np.broadcast_to(np.asarray(unmappers, dtype=float), vcpus.shape)
         return self._evaluate(np.stack([vcpus, m]), self._values(overrides))
 
+    def scaling_params(self, *, dom0_vcpus, service_ns, unmaps_per_io=1, **overrides) -> dict:
+        """``ShootdownScaling`` parameters implied at ``dom0_vcpus``: flush_ns = unmaps_per_io x
+        (base_ns + per_vcpu_ns V) and contention_ns = unmaps_per_io x per_vcpu_ns V contention,
+        so that T(N) = service_ns + N unmaps_per_io unmap_ns(V, m=N) (module docstring)."""
+        v = self._values(overrides)
+        ipi_ns = v["per_vcpu_ns"] * dom0_vcpus
+        return {"service_ns": service_ns, "flush_ns": unmaps_per_io * (v["base_ns"] + ipi_ns),
+                "contention_ns": unmaps_per_io * ipi_ns * v["contention"]}
+
     def throughput(self, n_guests, *, dom0_vcpus, service_ns, unmaps_per_io=1, **overrides):
         """Total IOPS of ``n_guests`` under the stall assumptions in the module docstring, with
-        flush time per I/O = unmaps_per_io x unmap_ns(dom0_vcpus, unmappers=N)."""
-        n = np.asarray(n_guests, dtype=float)
-        flush = unmaps_per_io * self.predict(np.full_like(n, dom0_vcpus), n, **overrides)
-        return NS_PER_S * n / (service_ns + n * flush)
+        ``unmaps_per_io`` flushes per I/O each costing unmap_ns(dom0_vcpus, unmappers=N)."""
+        return shootdown_iops(n_guests, **self.scaling_params(
+            dom0_vcpus=dom0_vcpus, service_ns=service_ns, unmaps_per_io=unmaps_per_io, **overrides))
 
 
 class ShootdownScaling(CurveModel):
@@ -149,6 +161,9 @@ class ShootdownScaling(CurveModel):
         Parameter("contention_ns", "ns", "stalling time added per I/O per pair of concurrent guests"),
     )
     function = staticmethod(shootdown_iops)
+
+    def _domain_error(self, x):
+        return domain_message("guests", x, x > 0, "> 0")
 
     def guess(self, x, y):
         """From T(N) = 1e9 N / X = service + (flush - contention_ns) N + contention_ns N^2,

@@ -2,9 +2,9 @@
 
     X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1))
 
-Source: N. J. Gunther, *Guerrilla Capacity Planning* (Springer, 2007), eq. 4.31; the peak
-N* = sqrt((1 - sigma) / kappa) is eq. 6.8 there and R usl's ``peak.scalability()``
-(R/scalability.R). Setting kappa = 0 gives Amdahl's law, sigma = kappa = 0 linear scaling.
+Source: N. J. Gunther, *Guerrilla Capacity Planning* (Springer, 2007), eq. 4.31 (p. 57); the
+peak N* = sqrt((1 - sigma) / kappa) is eq. 4.33 there, as R usl's ``scalability()`` and
+``peak.scalability()`` cite them (R/scalability.R). Setting kappa = 0 gives Amdahl's law, sigma = kappa = 0 linear scaling.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from analysis.models.base import CurveModel, Parameter
+from analysis.models.base import CurveModel, Parameter, domain_message
 
 
 def usl(n, *, lam, sigma, kappa):
@@ -28,7 +28,7 @@ def usl(n, *, lam, sigma, kappa):
 
 
 def _peak_n(sigma: float, kappa: float) -> float:
-    """N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 6.8); inf when kappa = 0."""
+    """N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 4.33); inf when kappa = 0."""
     if kappa <= 0:
         return math.inf
     return math.sqrt(max(1 - sigma, 0.0) / kappa)
@@ -63,9 +63,13 @@ class USL(CurveModel):
     )
     function = staticmethod(usl)
 
+    def _domain_error(self, x):
+        return domain_message("concurrency", x, x > 0, "> 0")
+
     def guess(self, x, y):
         """Starting values from the quadratic N / X(N) = (1 - sigma)/lambda
-        + (sigma - kappa)/lambda N + kappa/lambda N^2 (Gunther 2007, sec. 5.6's transform), fitted
+        + (sigma - kappa)/lambda N + kappa/lambda N^2 (the USL's linearisation, as in Schwartz &
+        Fortune 2010, "Forecasting MySQL Scalability with the Universal Scalability Law"), fitted
         by linear least squares; falls back to the best throughput per unit when that fails."""
         coef = _quadratic_coefficients(x, x / np.where(y > 0, y, np.nan))
         if coef is not None and sum(coef) > 0:
@@ -78,7 +82,7 @@ class USL(CurveModel):
     def peak(self, **overrides) -> tuple[float, float]:
         """(N*, X(N*)): the concurrency of peak throughput and that throughput.
 
-        N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 6.8; R usl ``peak.scalability``);
+        N* = sqrt((1 - sigma) / kappa) (Gunther 2007, eq. 4.33; R usl ``peak.scalability``);
         (inf, lambda / sigma) when kappa = 0 (Amdahl's asymptote; inf if sigma is 0 too).
         Overrides (``lambda=``, ``sigma=``, ``kappa=``) default to the fitted values.
         """

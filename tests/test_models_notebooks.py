@@ -1,0 +1,26 @@
+"""Notebooks 03 (scaling, USL) and 04 (shootdown model) execute on the bundled data."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_notebooks_03_and_04_execute_and_state_the_usl_bound(tmp_path):
+    from analysis import report
+
+    result = report.build(tmp_path, parameters={"data_dir": str(ROOT / "data"), "n_boot": 200},
+                          only=["03", "04"], progress=False)
+    assert [p.source.name for p in result.pages] == ["03-scaling-usl.py", "04-shootdown-model.py"]
+    for page in result.pages:
+        assert page.ok, page.error
+    scaling = result.pages[0].html.read_text()
+    # By hand: a USL with its peak at 5 and sigma = 0 has kappa = 1/25, so
+    # X(10)/X(5) = 2 (1 + 20/25) / (1 + 90/25) = 3.6 / 4.6; times 650,000 IOPS:
+    assert f"{650_000 * 3.6 / 4.6:,.0f}" in scaling
+    assert "ModelFitError: USL fit: fewer points than parameters" in scaling
+    shootdown = result.pages[1].html.read_text()
+    assert "contention is not identified by these data" in shootdown
+    assert "SIMULATED" in shootdown or "simulated" in shootdown
