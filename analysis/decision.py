@@ -9,6 +9,9 @@ Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
 - ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
   cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
   ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
+- ``cost_balance(data_dir)``: for dom0 VCPU counts and block sizes no experiment measured, the
+  per-request costs measured on this machine (analysis.mechanisms: one batched munmap + TLB
+  shootdown vs one copy of the block): which is larger, with intervals. Native Linux, not Xen.
 - ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.blkif).
 """
 
@@ -28,6 +31,9 @@ from analysis.experiment import missing_modes, run_key
 from analysis.kit import MODES, bs_bytes
 
 EXAMPLE_EXPERIMENT = Path("raw") / "measured-here" / "fio-experiment"
+UNMAP_DATA = Path("raw") / "measured-here" / "unmap-shootdown"
+MEMCPY_DATA = Path("raw") / "measured-here" / "memcpy"
+DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
 MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
 BOOTSTRAP_DRAWS = 200
 BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
@@ -246,6 +252,53 @@ def _verdict(low: float, high: float) -> str:
     if high < 1:
         return "non-persistent pays"
     return "unclear"
+
+
+def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
+    """Per request, the unmap non-persistent mode pays against the copy persistent mode pays.
+
+    From the mechanisms measured on this machine (data_dir/raw/measured-here, native Linux):
+    ``unmap_ns`` = one ``munmap`` of the request's pages with one flush for the batch
+    (gnttab_unmap_refs unmaps a request's grants in one call), as a line in the remote CPUs that
+    take the flush IPI (analysis.mechanisms.fit_line on the per-k medians), evaluated at
+    k = dom0_vcpus - 1; ``copy_ns`` = the median time to copy the block in blkfront's segment
+    layout from a cold cache (the data was just written by blkback on another CPU). Block sizes
+    are the measured batch sizes (pages per call x 4 KiB), so no size is interpolated; VCPU
+    counts beyond the measured remote CPUs + 1 are a linear extrapolation (``extrapolated``).
+    ``ratio`` = unmap_ns / copy_ns with ``ratio_low``/``ratio_high`` from the envelope of the
+    line's 95% intervals and a bootstrap 95% interval of the copy median; ``verdict`` as ratio_map.
+    """
+    from analysis import mechanisms
+
+    data_dir = Path(data_dir)
+    unmaps = mechanisms.load_unmap(data_dir / UNMAP_DATA)
+    copies = mechanisms.load_memcpy(data_dir / MEMCPY_DATA)
+    copies = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")]
+    rng = np.random.default_rng(0)
+    rows = []
+    for pages, group in unmaps[unmaps["op"] == "munmap"].groupby("pages_per_call"):
+        bs = int(pages) * constants.PAGE_BYTES
+        copy = copies.loc[copies["size_bytes"] == bs, "copy_ns"].to_numpy()
+        if len(copy) == 0:
+            continue
+        copy_mid = float(np.median(copy))
+        copy_low, copy_high = np.percentile(np.median(rng.choice(copy, size=(400, len(copy))), axis=1), (2.5, 97.5))
+        line = mechanisms.fit_line(group, x="remote_threads", y="call_ns")
+        measured_k = group["remote_threads"].max()
+        for v in dom0_vcpus:
+            k = v - 1
+            unmap = float(line.predict(k))
+            low = line.intercept_ci[0] + line.slope_ci[0] * k
+            high = line.intercept_ci[1] + line.slope_ci[1] * k
+            rows.append({"dom0_vcpus": v, "bs_bytes": bs, "bs": _bs_label(bs), "unmap_ns": unmap,
+                         "copy_ns": copy_mid, "ratio": unmap / copy_mid, "ratio_low": low / copy_high,
+                         "ratio_high": high / copy_low, "verdict": _verdict(low / copy_high, high / copy_low),
+                         "extrapolated": bool(k > measured_k)})
+    return pd.DataFrame(rows)
+
+
+def _bs_label(nbytes: int) -> str:
+    return f"{nbytes // 1024}k" if nbytes % 1024 == 0 else str(nbytes)
 
 
 def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 0,

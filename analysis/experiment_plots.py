@@ -103,6 +103,27 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def plot_cost_balance(balance: pd.DataFrame) -> plt.Figure:
+    """Heat map of log2(unmap / copy) per request over dom0 VCPUs x block size (decision.cost_balance).
+
+    Letters as plot_ratio_map; a * marks VCPU counts beyond those measured (a linear extrapolation).
+    """
+    order = balance.drop_duplicates("bs").sort_values("bs_bytes")["bs"]
+    table = balance.pivot(index="bs", columns="dom0_vcpus", values="ratio").loc[order]
+    letters = balance["verdict"].map({"persistent pays": "P", "non-persistent pays": "N", "unclear": "?"})
+    marks = balance.assign(mark=letters + np.where(balance["extrapolated"], "*", "")).pivot(
+        index="bs", columns="dom0_vcpus", values="mark").loc[order]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.6 * len(table)))
+    logs = np.log2(table.astype(float))
+    limit = float(np.nanmax(np.abs(logs.to_numpy())))
+    sns.heatmap(logs, ax=ax, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
+                cbar_kws={"label": "log2(unmap / copy per request)"})
+    ax.set_xlabel("dom0 VCPUs (remote CPUs taking the flush = VCPUs - 1)")
+    ax.set_ylabel("block size (pages x 4 KiB)")
+    fig.tight_layout()
+    return fig
+
+
 def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
     """Worst-case dom0 memory held by persistent grants per host against guests."""
     grid = sns.relplot(data=memory, x="guests", y="mem_mib", hue="bs", style="queues", kind="line",

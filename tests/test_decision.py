@@ -73,3 +73,27 @@ def test_persistent_memory_per_host_follows_the_one_page_ring():
     assert memory.loc[("4k", 1, 1), "mem_mib"] == pytest.approx(32 * 4096 / 2**20)
     assert memory.loc[("64k", 1, 10), "mem_mib"] == pytest.approx(10 * 32 * (16 + 1) * 4096 / 2**20)
     assert memory.loc[("64k", 4, 10), "mem_mib"] == pytest.approx(4 * memory.loc[("64k", 1, 10), "mem_mib"])
+
+
+def test_cost_balance_goes_through_the_measured_medians_and_flags_extrapolation():
+    """Two remote-CPU counts were measured, so the unmap line passes through both medians exactly."""
+    from analysis import mechanisms
+    from analysis.report import DATA_DIR
+
+    balance = decision.cost_balance(DATA_DIR, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
+    unmaps = mechanisms.load_unmap(DATA_DIR / decision.UNMAP_DATA)
+    copies = mechanisms.load_memcpy(DATA_DIR / decision.MEMCPY_DATA)
+    for pages in sorted(unmaps["pages_per_call"].unique()):
+        bs = int(pages) * 4096
+        munmap = unmaps[(unmaps["op"] == "munmap") & (unmaps["pages_per_call"] == pages)]
+        for k in (0, 1):
+            assert balance.loc[(bs, k + 1), "unmap_ns"] == pytest.approx(
+                munmap.loc[munmap["remote_threads"] == k, "call_ns"].median())
+        cold = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")
+                      & (copies["size_bytes"] == bs)]
+        assert balance.loc[(bs, 1), "copy_ns"] == pytest.approx(cold["copy_ns"].median())
+        row = balance.loc[(bs, 24)]
+        assert row["ratio"] == pytest.approx(row["unmap_ns"] / row["copy_ns"])
+        assert row["ratio_low"] <= row["ratio"] <= row["ratio_high"]
+    assert not balance.xs(2, level="dom0_vcpus")["extrapolated"].any()
+    assert balance.xs(24, level="dom0_vcpus")["extrapolated"].all()
