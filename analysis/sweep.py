@@ -87,14 +87,15 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
             runs.append(_run(command, partial, file=name, ioengine=engine, rw=rw, jobs=n, rep=rep, order=index))
             log(f"[{index + 1}/{len(schedule)}] {name}: load {runs[-1]['loadavg_before'][0]:.2f}")
         logs = _measure_logs(partial / "logs", data_dir, runtime, file_size)
+        here = machine.facts()
         manifest = {
             "description": "fio sweep measured on this Linux machine (NOT Xen): numjobs=N independent jobs on "
                            "memory-backed files stand in for N guests; 4 KiB reads",
             "measured_here": True,
             "started_utc": started,
             "finished_utc": _now(),
-            "fio_version": subprocess.run(["fio", "--version"], capture_output=True, text=True).stdout.strip(),
-            "machine": machine.facts(),
+            "fio_version": here["fio"],
+            "machine": here,
             "data_files": f"{data_dir.parent}/ (tmpfs), one {file_size} file per job, deleted afterwards",
             "design": {"rw": list(RW_MODES), "ioengine_iodepth": ENGINES, "jobs": list(job_counts),
                        "repetitions": reps, "bs": BLOCK, "file_size_per_job": file_size, "runtime": runtime, "ramp_time": ramp_time,
