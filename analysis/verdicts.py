@@ -162,7 +162,7 @@ def judge_batching(pages_per_flush: dict, baseline: float, *, gain: float = BATC
 def judge_cliff(cost_below: float, cost_above: float, *, factor: float = CLIFF_FACTOR) -> Verdict:
     """Jan's unpredictability: the cost per request just below and just above the backend's cap,
     which the guest does not know. A jump of ``factor`` or more is a cliff the guest cannot foresee."""
-    if cost_above >= factor * cost_below:
+    if cost_above > 0 and cost_above >= factor * cost_below:
         return Verdict(HOLDS, f"the cost jumps {_times(cost_above, cost_below)} at a cap the guest cannot see")
     return Verdict(WRONG, "the cost changes smoothly across the cap")
 
@@ -413,5 +413,8 @@ def to_html(table: pd.DataFrame) -> str:
             f"<td><b>{escape(r['verdict'])}</b>: {escape(r['reason'])}</td>"
             f"<td><a href=\"{escape(r['page'])}.html\">{escape(r['page'])}</a></td>"
             "</tr>")
-    return f"<table class=\"verdicts\">\n<thead>{head}</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>"
+    style = ("<style>table.verdicts td, table.verdicts th {text-align: left; vertical-align: top; "
+             "padding: 4px 8px; border-bottom: 1px solid #ddd} table.verdicts {font-size: 90%}</style>")
+    return (f"{style}\n<table class=\"verdicts\">\n<thead>{head}</thead>\n<tbody>\n" + "\n".join(body)
+            + "\n</tbody>\n</table>")
 

@@ -79,6 +79,7 @@ def test_judge_batching_and_cliff():
     assert V.judge_batching({"a": 12.0}, 11.0).verdict == V.WRONG
     assert V.judge_cliff(0.01, 10.9).verdict == V.HOLDS
     assert V.judge_cliff(2.0, 2.5).verdict == V.WRONG
+    assert V.judge_cliff(0.0, 0.0).verdict == V.WRONG
 
 
 def test_verdict_outside_the_vocabulary_is_refused():
@@ -107,6 +108,17 @@ def test_load_thread_claims_names_an_unknown_builds_on(tmp_path):
     with pytest.raises(PgrantLabError, match=f"^{path}: field builds_on: expected a claim_id of this file, "
                                              "found 'nope'$"):
         V.load_thread_claims(tmp_path)
+
+
+def test_seed_points_needs_one_peak_and_one_later_row(tmp_path):
+    path = tmp_path / V.SCALING_FILE
+    path.parent.mkdir(parents=True)
+    scaling = pd.read_csv(DATA / V.SCALING_FILE)
+    scaling["peak"] = True
+    scaling.to_csv(path, index=False)
+    with pytest.raises(PgrantLabError, match=f"^{path}: field peak: expected one true and one false row, "
+                                             "found 2 true and 0 false$"):
+        V.seed_points(tmp_path)
 
 
 # --- the table on the bundled data ---------------------------------------------------------------
