@@ -24,7 +24,7 @@ from analysis import blkif
 from analysis import constants as C
 from analysis import mechanisms as mech
 from analysis.errors import PgrantLabError
-from analysis.grants import Lru, datasets
+from analysis.grants import Lru, NonPersistent, PersistentArray, PersistentTree, datasets
 from analysis.models import peak_ratio_bounds
 
 HOLDS = "holds"
@@ -47,6 +47,10 @@ CLIFF_FACTOR = 2.0
 # the requests served before the store filled).
 EXTREME_RTOL = 0.02
 
+# Ian Campbell: "N/M (M perhaps in {2,3,4})".
+IAN_M = (2, 4)
+KIB = blkif.KIB
+
 CLAIMS_FILE = Path("raw") / "seed-thread" / "thread-claims.csv"
 CLAIMS_COLUMNS = ("claim_id", "date_utc", "author", "builds_on", "excerpt")
 SCALING_FILE = Path("raw") / "seed-thread" / "iops-vs-guests.csv"
@@ -65,6 +69,7 @@ PAGES = {
 # The thread's MB/GB/k are binary (blkif.CLAIM_UNIT_BYTES); the table says so.
 BINARY_UNITS = {"MB": "MiB", "Mb": "MiB", "GB": "GiB", "k": "KiB"}
 COMPUTED_FROM_SOURCES = "computed from the Linux/Xen sources (blkif.h, ring.h layouts)"
+RATE_FROM_THREAD = "IOPS per guest digitized from the thread"
 DIGITIZED_AND_USL = "digitized from the thread; bound computed from the USL (Gunther 2007, eq. 4.31, 4.33)"
 
 
@@ -297,7 +302,7 @@ def memcpy_evidence(data_dir: str | Path) -> dict:
     computed = (f"4 KiB copy {page_ns['warm']:.0f} ns warm / {page_ns['cold']:.0f} ns cold; at the thread's "
                 f"{per_guest_iops:,.0f} IOPS per guest: {share['warm']:.1%} / {share['cold']:.1%} of a guest VCPU")
     verdict = judge_cost_share(share["warm"], share["cold"])
-    return {"memcpy-cost": _row(computed, mech.machine_label(manifest), verdict, "memcpy")}
+    return {"memcpy-cost": _row(computed, f"{mech.machine_label(manifest)}; {RATE_FROM_THREAD}", verdict, "memcpy")}
 
 
 def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
@@ -312,12 +317,16 @@ def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
     hit_ns = {n: _median(summary, folder, structure="ptr-array", outcome="hit", n_grants=n) for n in (n_small, n_large)}
     p = seed_points(data_dir)
     per_guest_iops = p["x_peak"] / p["n_peak"]
+    segs = C.SEGMENTS_PER_REQUEST
     best = mech.cpu_seconds_per_second(hit_ns[n_small], per_guest_iops)
-    worst = mech.cpu_seconds_per_second(hit_ns[n_large] * C.SEGMENTS_PER_REQUEST, per_guest_iops)
-    computed = (f"one lookup {hit_ns[n_small]:.0f} ns at n = {n_small}, {hit_ns[n_large]:.0f} ns at n = {n_large}; "
-                f"at {per_guest_iops:,.0f} IOPS per blkback thread: {best:.1%} of a CPU (n = {n_small}, 1 segment) "
-                f"to {worst:.0%} (n = {n_large}, {C.SEGMENTS_PER_REQUEST} segments)")
-    return {"linear-search": _row(computed, mech.machine_label(manifest), judge_cost_share(best, worst), "lookup")}
+    full = mech.cpu_seconds_per_second(hit_ns[n_small] * segs, per_guest_iops)
+    worst = mech.cpu_seconds_per_second(hit_ns[n_large] * segs, per_guest_iops)
+    computed = (f"one lookup (hit) {hit_ns[n_small]:.0f} ns at n = {n_small} grants, {hit_ns[n_large]:.0f} ns at "
+                f"n = {n_large}; at {per_guest_iops:,.0f} IOPS per blkback thread: {best:.1%} of a CPU "
+                f"(n = {n_small}, 1 segment per request), {full:.0%} ({segs} segments), "
+                f"{worst:.0%} (n = {n_large}, {segs} segments)")
+    return {"linear-search": _row(computed, f"{mech.machine_label(manifest)}; {RATE_FROM_THREAD}",
+                                  judge_cost_share(best, worst), "lookup")}
 
 
 def _simulated(meta: dict, name: str) -> str:
@@ -328,52 +337,85 @@ def _per_request(row: pd.Series, column: str) -> float:
     return float(row[column]) / float(row["requests"])
 
 
-def grants_evidence(data_dir: str | Path) -> dict:
-    """Fallback, Jan's unpredictability and Ian's LRU batching, from the simulator's data sets."""
-    cliff, cliff_meta = datasets.read(data_dir, "grants-cliff-simulated")
-    cap = int(cliff_meta["parameters"]["cap_pages"])
-    random = cliff[cliff["order"] == "random"].set_index(["label", "working_set_pages"])
-    below = int(max(w for w in random.index.get_level_values(1) if w < cap))
+class _Cliff:
+    """The fallback-cliff data set (random order) with per-request counts by policy and working set."""
 
-    def counts(label: str, w: int) -> dict:
-        row = random.loc[(label, w)]
-        return {"maps": _per_request(row, "maps"), "copy_bytes": _per_request(row, "memcpy_bytes")}
+    NAME = "grants-cliff-simulated"
 
-    at_cap, persistent, non_persistent = (counts("persistent_array", cap), counts("persistent_array", below),
-                                          counts("non_persistent", cap))
-    fallback_share = _per_request(random.loc[("persistent_array", cap)], "fallback_requests")
-    cliff_source = _simulated(cliff_meta, "grants-cliff-simulated")
-    rows = {"fallback-in-between": _row(
-        f"2012 rule, working set = cap = {cap} pages: {fallback_share:.1%} of requests fall back, "
-        f"{at_cap['maps']:.2f} grant maps and {at_cap['copy_bytes'] / 1024:.0f} KiB copied per request; "
-        f"persistent {persistent['maps']:.2f} maps + {persistent['copy_bytes'] / 1024:.0f} KiB, "
-        f"non-persistent {non_persistent['maps']:.2f} maps + {non_persistent['copy_bytes'] / 1024:.0f} KiB",
-        cliff_source, judge_between(at_cap, persistent, non_persistent), "grants")}
-    rows["jan-unpredictable"] = _row(
-        f"2012 rule: {persistent['maps']:.2f} grant maps per request at a working set of {below} pages, "
-        f"{at_cap['maps']:.2f} at {cap} (the cap, unknown to the guest)",
-        cliff_source, judge_cliff(persistent["maps"], at_cap["maps"]), "grants")
+    def __init__(self, data_dir: str | Path):
+        table, self.meta = datasets.read(data_dir, self.NAME)
+        self.cap = int(self.meta["parameters"]["cap_pages"])
+        self.table = table[table["order"] == "random"].set_index(["label", "working_set_pages"])
+        sizes = sorted(set(self.table.index.get_level_values(1)))
+        self.below = max(w for w in sizes if w < self.cap)
+        self.above = min(w for w in sizes if w > self.cap)
+        self.source = _simulated(self.meta, self.NAME)
 
-    baseline_row = random.loc[("non_persistent", cap)]
-    baseline = float(baseline_row["unmaps"]) / float(baseline_row["unmap_batches"])
+    def per_request(self, label: str, working_set_pages: int, column: str) -> float:
+        return _per_request(self.table.loc[(label, working_set_pages)], column)
+
+    def counts(self, label: str, working_set_pages: int) -> dict:
+        """Grant maps and bytes the guest copies, per request."""
+        return {"maps": self.per_request(label, working_set_pages, "maps"),
+                "copy_bytes": self.per_request(label, working_set_pages, "memcpy_bytes")}
+
+
+PATCH_RULE = datasets.label(PersistentArray(cap=1))
+PER_GREF_RULE = datasets.label(PersistentTree(cap=1, fallback="gref"))
+NON_PERSISTENT = datasets.label(NonPersistent())
+
+
+def fallback_evidence(data_dir: str | Path) -> dict:
+    """Oliver's "somewhere inbetween the two extremes": the 2012 rule with its store full (working
+    set = cap) against the same rule below the cap (persistent) and non-persistent mapping."""
+    cliff = _Cliff(data_dir)
+    at_cap, persistent = cliff.counts(PATCH_RULE, cliff.cap), cliff.counts(PATCH_RULE, cliff.below)
+    non_persistent = cliff.counts(NON_PERSISTENT, cliff.cap)
+    fallback_share = cliff.per_request(PATCH_RULE, cliff.cap, "fallback_requests")
+    computed = (f"2012 rule, working set = cap = {cliff.cap} pages: {fallback_share:.1%} of requests fall back, "
+                f"{at_cap['maps']:.2f} grant maps and {at_cap['copy_bytes'] / KIB:.0f} KiB copied per request; "
+                f"the same rule below the cap ({cliff.below} pages) {persistent['maps']:.2f} maps + "
+                f"{persistent['copy_bytes'] / KIB:.0f} KiB, "
+                f"non-persistent {non_persistent['maps']:.2f} maps + {non_persistent['copy_bytes'] / KIB:.0f} KiB")
+    return {"fallback-in-between": _row(computed, cliff.source, judge_between(at_cap, persistent, non_persistent),
+                                        "grants")}
+
+
+def predictability_evidence(data_dir: str | Path) -> dict:
+    """Jan's "the guest can't really predict this": grant maps per request just below and at the cap
+    under the 2012 rule, with the per-gref rule Linux 3.8 merged beside it."""
+    cliff = _Cliff(data_dir)
+    sizes = (cliff.below, cliff.cap, cliff.above)
+    patch = [cliff.per_request(PATCH_RULE, w, "maps") for w in sizes]
+    per_gref = [cliff.per_request(PER_GREF_RULE, w, "maps") for w in sizes]
+    computed = (f"grant maps per request at working sets of {sizes[0]} / {sizes[1]} (the cap, unknown to the "
+                f"guest) / {sizes[2]} pages: 2012 rule {' / '.join(f'{v:.2f}' for v in patch)}; "
+                f"Linux 3.8's per-gref rule {' / '.join(f'{v:.2f}' for v in per_gref)}")
+    return {"jan-unpredictable": _row(computed, cliff.source, judge_cliff(patch[0], patch[1]), "grants")}
+
+
+def lru_evidence(data_dir: str | Path) -> dict:
+    """Ian's "good batching on the unmaps": pages per TLB flush under LRU with M = 2..4, on working
+    sets above the cap and against a frontend sending fresh grefs, vs non-persistent unmapping."""
+    cliff = _Cliff(data_dir)
+    baseline = (cliff.per_request(NON_PERSISTENT, cliff.cap, "unmaps")
+                / cliff.per_request(NON_PERSISTENT, cliff.cap, "unmap_batches"))
     lru, lru_meta = datasets.read(data_dir, "grants-lru-tradeoff-simulated")
-    ian = lru[lru["m"].between(2, 4)]
+    ian = lru[lru["m"].between(*IAN_M)]
     lru_pages = float((ian["unmaps"] / ian["unmap_batches"]).min())
     bad, bad_meta = datasets.read(data_dir, "grants-malicious-simulated")
     ian_labels = [datasets.label(Lru(cap=d["cap"], m=d["m"])) for d in bad_meta["policies"]
-                  if d["policy"] == Lru.name and 2 <= d["m"] <= 4]
+                  if d["policy"] == Lru.name and IAN_M[0] <= d["m"] <= IAN_M[1]]
     bad_lru = bad[bad["label"].isin(ian_labels)]
     bad_pages = float(bad_lru["unmaps"].sum() / bad_lru["unmap_batches"].sum())
     bad_cap = int(bad_meta["parameters"]["cap_pages"])
-    rows["ian-lru-batching"] = _row(
-        f"pages unmapped per TLB flush, LRU with M = 2..4: at least {lru_pages:.0f} on working sets "
-        f"{ian['ratio'].min():g}-{ian['ratio'].max():g}x the cap, {bad_pages:.0f} against fresh grefs at cap "
-        f"{bad_cap}; non-persistent: {baseline:.0f}",
-        f"{_simulated(lru_meta, 'grants-lru-tradeoff-simulated')}, grants-malicious-simulated.csv",
-        judge_batching({"working set above the cap": lru_pages,
-                        f"fresh grefs with cap = ring slots x {C.SEGMENTS_PER_REQUEST}": bad_pages}, baseline),
-        "grants")
-    return rows
+    computed = (f"pages unmapped per TLB flush, LRU with M = {IAN_M[0]}..{IAN_M[1]}: at least {lru_pages:.0f} on "
+                f"working sets {ian['ratio'].min():g}-{ian['ratio'].max():g}x the cap, {bad_pages:.0f} against "
+                f"fresh grefs at cap {bad_cap}; non-persistent: {baseline:.0f}")
+    verdict = judge_batching({"working set above the cap": lru_pages,
+                              f"fresh grefs with cap = ring slots x {C.SEGMENTS_PER_REQUEST}": bad_pages}, baseline)
+    evidence = f"{_simulated(lru_meta, 'grants-lru-tradeoff-simulated')}, grants-malicious-simulated.csv"
+    return {"ian-lru-batching": _row(computed, evidence, verdict, "grants")}
 
 
 def verdict_table(data_dir: str | Path) -> pd.DataFrame:
@@ -382,7 +424,8 @@ def verdict_table(data_dir: str | Path) -> pd.DataFrame:
     <machine>, not Xen / simulated), verdict, reason, page (the notebook to read)."""
     claims = load_thread_claims(data_dir)
     evidence = {**memory_evidence(data_dir, claims), **scaling_evidence(data_dir), **unmap_evidence(data_dir),
-                **memcpy_evidence(data_dir), **lookup_evidence(data_dir), **grants_evidence(data_dir)}
+                **memcpy_evidence(data_dir), **lookup_evidence(data_dir), **fallback_evidence(data_dir),
+                **predictability_evidence(data_dir), **lru_evidence(data_dir)}
     missing = [c for c in claims["claim_id"] if c not in evidence]
     if missing:
         raise PgrantLabError(f"{Path(data_dir) / CLAIMS_FILE}: field claim_id: expected a claim the suite "
