@@ -168,12 +168,9 @@ def judge_cliff(cost_below: float, cost_above: float, *, factor: float = CLIFF_F
     """Jan's unpredictability: the cost per request just below and just above the backend's cap,
     which the guest does not know. A jump of ``factor`` or more is a cliff the guest cannot foresee."""
     if cost_above > 0 and cost_above >= factor * cost_below:
-        return Verdict(HOLDS, f"the cost jumps {_times(cost_above, cost_below)} at a cap the guest cannot see")
+        return Verdict(HOLDS, f"the cost per request jumps from {cost_below:.2g} to {cost_above:.2g} "
+                              "at a cap the guest cannot see")
     return Verdict(WRONG, "the cost changes smoothly across the cap")
-
-
-def _times(a: float, b: float) -> str:
-    return "without bound" if b == 0 else f"{a / b:,.0f}x"
 
 
 # ---------------------------------------------------------------------------------------------
