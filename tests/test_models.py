@@ -392,7 +392,7 @@ def test_case_bootstrap_intervals_cover_the_truth_for_memcpy():
     (USL, [0.0, 1, 2, 3], r"USL fit: expected concurrency > 0, found 0 \(index 0\)"),
     (lambda: LookupModel(kind="log"), [1.0, 2, 0.5, 8], r"Lookup \(log\) fit: expected grants mapped >= 1, found 0.5 \(index 2\)"),
     (MemcpyModel, [64.0, -1, 128], r"Memcpy fit: expected bytes copied >= 0, found -1 \(index 1\)"),
-    (ShootdownModel, [1.0, 2, 0], r"Shootdown fit: expected dom0_vcpus >= 1, found 0 \(index 2\)"),
+    (ShootdownModel, [1.0, 2, -1], r"Shootdown fit: expected dom0_vcpus >= 0, found -1 \(index 2\)"),
 ])
 def test_x_outside_the_model_domain_raises(make, x, message):
     with pytest.raises(ModelFitError, match=message):
