@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms
+.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment
 
 ## help: list the targets
 help:
@@ -34,12 +34,16 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio data-simulated data-mechanisms
+data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment
 
 ## data-simulated: regenerate the grant-store simulator's data sets in data/simulated/ (about 15 s)
 .PHONY: data-simulated
 data-simulated: $(STAMP)
 	$(BIN)/python -m analysis.grants.datasets --out data/simulated
+
+## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
+data-experiment: $(STAMP)
+	$(BIN)/python -m analysis.loopback data/raw/measured-here/fio-experiment
 
 ## mechanisms-build: compile the C mechanism benchmarks (benchmarks/mechanisms/*.c, cc -O2) into build/mechanisms/
 mechanisms-build: $(STAMP)

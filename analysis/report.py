@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 DATA_DIR = REPO_ROOT / "data"
 KERNEL_NAME = "python3"
+# A notebook that assigns this name in its parameters cell applies to a user's experiment folder:
+# `pgrant-lab report --data DIR` runs only those notebooks, with experiment_dir = DIR (absolute).
+EXPERIMENT_PARAMETER = "experiment_dir"
 
 
 @dataclass
@@ -146,8 +149,8 @@ def build(
     return report
 
 
-def _accepted(source: Path, parameters: dict) -> dict:
-    """The subset of parameters that the notebook's parameters cell assigns."""
+def parameter_names(source: Path) -> set[str]:
+    """The names the notebook's cell tagged ``parameters`` assigns."""
     import jupytext
 
     nb = jupytext.read(source)
@@ -158,17 +161,25 @@ def _accepted(source: Path, parameters: dict) -> dict:
                 head = line.split("=", 1)[0].split(":", 1)[0].strip()
                 if head.isidentifier():
                     names.add(head)
+    return names
+
+
+def experiment_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The notebooks that apply to a user's experiment: those with an ``experiment_dir`` parameter."""
+    return [s for s in notebook_sources(notebooks_dir) if EXPERIMENT_PARAMETER in parameter_names(s)]
+
+
+def _accepted(source: Path, parameters: dict) -> dict:
+    """The subset of parameters that the notebook's parameters cell assigns."""
+    names = parameter_names(source)
     return {k: v for k, v in parameters.items() if k in names}
 
 
 def _quiet(progress: bool | None) -> bool:
     """Progress bars on a terminal only, never in CI logs."""
-    import os
-    import sys
+    from analysis.progress import enabled
 
-    if progress is not None:
-        return not progress
-    return bool(os.environ.get("CI")) or not sys.stderr.isatty()
+    return not enabled(progress)
 
 
 def _one_line(err: Exception) -> str:

@@ -1,4 +1,10 @@
-"""``pgrant-lab report``: execute the notebooks and write HTML pages with an index."""
+"""``pgrant-lab report``: execute the notebooks and write HTML pages with an index.
+
+With ``--data DIR`` (a user's experiment folder, see analysis.experiment) the folder is validated
+and ingested first (a bad manifest: one line per problem, exit 2), then only the notebooks that
+apply to an experiment (``experiment_dir`` in their parameters cell) run, with ``experiment_dir``
+set to DIR. Nothing is written into DIR.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,15 @@ import sys
 from pathlib import Path
 
 from analysis import report
-from analysis.errors import UsageError
+from analysis.errors import ManifestError, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="execute the notebooks and write HTML reports with an index")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     p.add_argument("--only", action="append", metavar="NN", help="run only notebooks whose name starts with this (repeatable)")
+    p.add_argument("--data", type=Path, metavar="DIR",
+                   help="your experiment folder (manifest.csv + fio output); runs the notebooks that apply to it")
     p.set_defaults(func=run)
 
 
@@ -20,8 +28,39 @@ def run(args) -> int:
     out = args.out.resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: expected a folder, found a file")
-    result = report.build(out, parameters={"data_dir": str(report.DATA_DIR)}, only=args.only)
+    parameters = {"data_dir": str(report.DATA_DIR)}
+    only, title = args.only, "pgrant-lab report"
+    if args.data is not None:
+        data = args.data.resolve()
+        if out == data or data in out.parents:
+            raise UsageError(f"--out {args.out}: expected a folder outside --data {args.data} "
+                             "(the experiment folder is never written), found one inside it")
+        problems = _check_experiment(data)
+        if problems:
+            for line in problems:
+                print(f"pgrant-lab report: {line}", file=sys.stderr)
+            return 2
+        applies = [s.stem for s in report.experiment_notebooks()]
+        if args.only:
+            applies = [s for s in applies if any(s.startswith(o) for o in args.only)]
+        if not applies:
+            raise UsageError(f"--only {','.join(args.only)}: expected notebooks that take "
+                             f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
+        only, title = applies, f"pgrant-lab report on {data}"
+        parameters[report.EXPERIMENT_PARAMETER] = str(data)
+    result = report.build(out, parameters=parameters, only=only, title=title)
     print(f"wrote {result.index} ({len(result.pages)} notebooks)")
     for page in result.failed:
         print(f"pgrant-lab report: {page.source.name} failed: {page.error}", file=sys.stderr)
     return 1 if result.failed else 0
+
+
+def _check_experiment(data: Path) -> list[str]:
+    """Every problem with the experiment folder, one line each (empty when it loads)."""
+    from analysis import experiment
+
+    try:
+        experiment.load(data)
+    except ManifestError as err:
+        return str(err).splitlines()
+    return []

@@ -1,0 +1,52 @@
+"""``pgrant-lab kit``: write fio job files, a runbook and manifest.csv for measuring a Xen host."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from analysis import kit
+from analysis.errors import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("kit", help="write the fio jobs, runbook and manifest to measure a Xen host")
+    p.add_argument("--guests", default="1..10", help="guest counts, e.g. 1..10 or 1,2,4,8 (default 1..10)")
+    p.add_argument("--dom0-vcpus", default="24", help="dom0 VCPU counts, e.g. 24 or 4,8,24 (default 24)")
+    p.add_argument("--modes", default=",".join(kit.MODES), help="comma list of persistent,non-persistent")
+    p.add_argument("--bs", default="4k,64k", help="block sizes, e.g. 4k,64k (default 4k,64k)")
+    p.add_argument("--runs", type=int, default=3, help="repetitions of each condition (default 3)")
+    p.add_argument("--rw", default="randread", help="fio rw= pattern (default randread)")
+    p.add_argument("--iodepth", type=int, default=32, help="fio iodepth per guest (default 32)")
+    p.add_argument("--runtime-s", type=int, default=60, help="measured seconds per run (default 60)")
+    p.add_argument("--ramp-s", type=int, default=5, help="unmeasured warm-up seconds per run (default 5)")
+    p.add_argument("--size", default=None, help="fio size= per guest (default: the whole device)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write (empty, new, or a previous kit)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    for option, value in (("--runs", args.runs), ("--iodepth", args.iodepth), ("--runtime-s", args.runtime_s)):
+        if value < 1:
+            raise UsageError(f"{option} {value}: expected a positive integer, found {value}")
+    if args.ramp_s < 0:
+        raise UsageError(f"--ramp-s {args.ramp_s}: expected 0 or more seconds, found {args.ramp_s}")
+    if args.size is not None:
+        try:
+            kit.bs_bytes(args.size)
+        except ValueError:
+            raise UsageError(f"--size {args.size}: expected a fio size such as 4g or 512m, found {args.size!r}") from None
+    plan = kit.Plan(
+        guests=kit.parse_int_list(args.guests, "--guests"),
+        dom0_vcpus=kit.parse_int_list(args.dom0_vcpus, "--dom0-vcpus"),
+        modes=kit.parse_modes(args.modes),
+        bs=kit.parse_bs_list(args.bs),
+        runs=args.runs, rw=args.rw, iodepth=args.iodepth,
+        runtime_s=args.runtime_s, ramp_s=args.ramp_s, size=args.size,
+    )
+    command = "pgrant-lab " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["kit"] else "pgrant-lab kit"
+    kit.write(plan, args.out, command=command)
+    rows = len(plan.conditions())
+    print(f"wrote {args.out} ({rows} fio runs in manifest.csv; edit site.env, then DRY_RUN=1 ./runbook.sh)")
+    return 0

@@ -1,0 +1,347 @@
+"""Where persistent grants pay: USL fits per mode of an experiment, their ratio, and its memory cost.
+
+Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
+``analysis.experiment.aggregate(table)`` (one row per run: total ``iops`` over ``guests``).
+
+- ``fit_cells(runs)``: one Universal Scalability Law fit (analysis.models.USL) per mode in each
+  *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
+  parameters' 95% intervals, and a residual bootstrap of the fit for bands on curves and ratios.
+- ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
+  cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
+  ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
+- ``cost_balance(data_dir)``: for dom0 VCPU counts and block sizes no experiment measured, the
+  per-request costs measured on this machine (analysis.mechanisms: one batched munmap + TLB
+  shootdown vs one copy of the block): which is larger, with intervals. Native Linux, not Xen.
+- ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.blkif).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import constants
+from analysis.errors import ModelFitError
+from analysis.experiment import missing_modes, run_key
+from analysis.kit import MODES, bs_bytes
+
+EXAMPLE_EXPERIMENT = Path("raw") / "measured-here" / "fio-experiment"
+UNMAP_DATA = Path("raw") / "measured-here" / "unmap-shootdown"
+MEMCPY_DATA = Path("raw") / "measured-here" / "memcpy"
+DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
+MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
+BOOTSTRAP_DRAWS = 200
+BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
+
+
+# ---- describing the data ---------------------------------------------------------------------
+
+
+def source_label(folder: Path) -> str:
+    """A short line for figure titles: the folder's name and its manifest.json "title" if it has one."""
+    title = _provenance(folder, "title")
+    if title:
+        return f"{Path(folder).name} ({title})"
+    return f"your experiment {Path(folder).name}"
+
+
+def describe(folder: Path, table: pd.DataFrame) -> str:
+    """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
+    conditions = table.attrs.get("conditions", [])
+    files = table["file"].nunique()
+    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{folder}`."]
+    what = _provenance(folder, "what")
+    if what:
+        lines.append(f"**How it was measured** (manifest.json): {what}.")
+    varying = [c for c in conditions if table[c].nunique() > 1]
+    if varying:
+        lines.append("**Conditions that vary**: " + "; ".join(
+            f"`{c}` = {', '.join(str(v) for v in sorted(table[c].unique(), key=str))}" for c in varying))
+    missing = missing_modes(table)
+    if "mode" not in conditions:
+        lines.append("**Missing**: manifest.csv has no `mode` column, so persistent and non-persistent runs "
+                     "cannot be told apart; every run is treated as one mode and nothing is compared.")
+    elif missing:
+        lines.append(f"**Missing**: no {' and no '.join(missing)} runs in this experiment; comparisons "
+                     "between the modes are left out.")
+    if "guests" not in conditions:
+        lines.append("**Missing**: manifest.csv has no `guests` column, so nothing is plotted or fitted against guests.")
+    return "\n\n".join(lines)
+
+
+def _provenance(folder: Path, key: str) -> str | None:
+    path = Path(folder) / "manifest.json"
+    try:
+        return json.loads(path.read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def can_plot_scaling(runs: pd.DataFrame) -> bool:
+    return "guests" in runs.columns and runs["guests"].nunique() >= 2
+
+
+def scaling_missing(runs: pd.DataFrame) -> str:
+    if "guests" not in runs.columns:
+        return "No `guests` column in manifest.csv: the scaling figures need runs at several guest counts."
+    return f"Only one guest count ({runs['guests'].iloc[0]}) in this experiment: scaling needs at least two."
+
+
+def cell_columns(runs: pd.DataFrame) -> list[str]:
+    """The conditions that define a cell: every run-key column except mode, guests and run."""
+    key = [c for c in runs.columns if c in run_key(list(runs.columns))]
+    measured = {"iops", "bw_bytes_s", "guests_measured", "iops_per_guest_mean", "iops_per_guest_min",
+                "iops_per_guest_max", "iops_per_guest_cv"}
+    return [c for c in key if c not in measured | {"mode", "guests", "run", "guest_label"}]
+
+
+def cell_label(cell: dict) -> str:
+    names = {"dom0_vcpus": "dom0 VCPUs", "bs": "bs", "ring_order": "ring order"}
+    return ", ".join(f"{names.get(k, k)} {v}" for k, v in cell.items()) or "all runs"
+
+
+# ---- fitting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CellFit:
+    """The USL fitted to one mode in one cell; the model's bootstrap refits give the bands."""
+
+    cell: dict
+    mode: str
+    guests: np.ndarray
+    iops: np.ndarray
+    model: object
+
+    def predict(self, n) -> np.ndarray:
+        return np.asarray(self.model.predict(np.asarray(n, dtype=float)), dtype=float)
+
+    def draws(self, n) -> np.ndarray:
+        """Predictions at n of every bootstrap refit (rows; NaN for refits that failed)."""
+        return _draw_predictions(self.model, np.asarray(n, dtype=float))
+
+    def band(self, n) -> tuple[np.ndarray, np.ndarray]:
+        """The BAND percentiles of the bootstrap refits' predictions at n (NaN without refits)."""
+        return _percentiles(self.draws(n), len(np.atleast_1d(n)))
+
+
+@dataclass
+class CellFits:
+    """Every fit of an experiment plus notes on what could not be fitted and why."""
+
+    cells: list[CellFit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """One row per fit: the cell, mode, runs, each USL parameter with its 95% interval
+        (covariance), and the peak: guests N* and total IOPS there (inf guests when kappa = 0)."""
+        rows = []
+        for fit in self.cells:
+            row = {**fit.cell, "mode": fit.mode, "runs": len(fit.guests)}
+            for name, value in fit.model.params_.items():
+                low, high = fit.model.ci_.get(name, (math.nan, math.nan))
+                row[name] = value
+                row[f"{name} 95% CI"] = f"[{low:.4g}, {high:.4g}]"
+            row["peak_guests"], row["peak_iops"] = fit.model.peak()
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def notes_markdown(self) -> str:
+        if not self.notes:
+            return f"USL fitted to {len(self.cells)} mode x cell combination(s); no notes."
+        return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
+
+    def get(self, cell: dict, mode: str) -> CellFit | None:
+        return next((f for f in self.cells if f.cell == cell and f.mode == mode), None)
+
+
+def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> CellFits:
+    """Fit the USL to total IOPS against guests for every mode in every cell that has enough points.
+
+    A cell with fewer than MIN_GUEST_COUNTS distinct guest counts is noted and skipped; a fit that
+    fails (ModelFitError) is noted too, and so is each fit's own Notes (analysis.models). ``draws``
+    seeded residual-bootstrap refits per fit (analysis.models' bootstrap) give the bands.
+    """
+    result = CellFits()
+    if not can_plot_scaling(runs):
+        result.notes.append(scaling_missing(runs))
+        return result
+    cells = cell_columns(runs)
+    modes = runs["mode"] if "mode" in runs.columns else pd.Series("all runs", index=runs.index)
+    for key, group in runs.assign(_mode=modes).groupby(cells + ["_mode"], sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        cell = {c: _plain(v) for c, v in zip(cells, key[:-1])}
+        mode = key[-1]
+        where = f"{mode}, {cell_label(cell)}"
+        n = group["guests"].to_numpy(float)
+        x = group["iops"].to_numpy(float)
+        if len(np.unique(n)) < MIN_GUEST_COUNTS:
+            result.notes.append(f"{where}: only {len(np.unique(n))} guest count(s); the USL needs "
+                                f"{MIN_GUEST_COUNTS} or more, so this mode is not fitted here.")
+            continue
+        try:
+            model = _usl_fit(n, x, draws=draws, seed=seed)
+        except ModelFitError as err:
+            result.notes.append(f"{where}: the USL fit failed ({err}).")
+            continue
+        result.cells.append(CellFit(cell=cell, mode=mode, guests=n, iops=x, model=model))
+        result.notes += [f"{where}: {note}" for note in model.notes_]
+    return result
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _percentiles(draws: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    ok = draws[~np.isnan(draws).any(axis=1)] if draws.size else draws
+    if len(ok) == 0:
+        return np.full(size, np.nan), np.full(size, np.nan)
+    low, high = np.percentile(ok, BAND, axis=0)
+    return low, high
+
+
+# ---- the decision ----------------------------------------------------------------------------
+
+
+def guest_grid(runs: pd.DataFrame, at_least: int = 10) -> np.ndarray:
+    """Guest counts to predict at: 1 .. max(at_least, 2 x the most guests measured)."""
+    top = int(max(at_least, 2 * runs["guests"].max())) if "guests" in runs.columns else at_least
+    return np.arange(1, top + 1)
+
+
+def ratio_map(fits: CellFits, guests: np.ndarray) -> pd.DataFrame:
+    """Persistent / non-persistent predicted total IOPS for each cell with both modes fitted.
+
+    Columns: the cell's conditions, ``cell`` (label), ``guests``, ``ratio`` (point fits),
+    ``ratio_low``/``ratio_high`` (BAND percentiles of paired bootstrap refits), ``verdict``,
+    ``extrapolated`` (guests beyond the largest count measured in both modes).
+    """
+    rows = []
+    for fit_p in (f for f in fits.cells if f.mode == MODES[0]):
+        fit_np = fits.get(fit_p.cell, MODES[1])
+        if fit_np is None:
+            continue
+        ratio = fit_p.predict(guests) / fit_np.predict(guests)
+        low, high = _ratio_band(fit_p, fit_np, guests)
+        measured = min(fit_p.guests.max(), fit_np.guests.max())
+        for i, g in enumerate(guests):
+            rows.append({**fit_p.cell, "cell": cell_label(fit_p.cell), "guests": int(g), "ratio": ratio[i],
+                         "ratio_low": low[i], "ratio_high": high[i],
+                         "verdict": _verdict(low[i], high[i]), "extrapolated": bool(g > measured)})
+    return pd.DataFrame(rows)
+
+
+def _ratio_band(fit_p: CellFit, fit_np: CellFit, guests) -> tuple[np.ndarray, np.ndarray]:
+    """Percentiles of the ratio over paired bootstrap refits (the two fits' draws are independent)."""
+    a, b = fit_p.draws(guests), fit_np.draws(guests)
+    k = min(len(a), len(b))
+    return _percentiles(a[:k] / b[:k], len(guests))
+
+
+def _verdict(low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "unclear"
+    if low > 1:
+        return "persistent pays"
+    if high < 1:
+        return "non-persistent pays"
+    return "unclear"
+
+
+def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
+    """Per request, the unmap non-persistent mode pays against the copy persistent mode pays.
+
+    From the mechanisms measured on this machine (data_dir/raw/measured-here, native Linux):
+    ``unmap_ns`` = one ``munmap`` of the request's pages with one flush for the batch
+    (gnttab_unmap_refs unmaps a request's grants in one call), as a line in the remote CPUs that
+    take the flush IPI (analysis.mechanisms.fit_line on the per-k medians), evaluated at
+    k = dom0_vcpus - 1; ``copy_ns`` = the median time to copy the block in blkfront's segment
+    layout from a cold cache (the data was just written by blkback on another CPU). Block sizes
+    are the measured batch sizes (pages per call x 4 KiB), so no size is interpolated; VCPU
+    counts beyond the measured remote CPUs + 1 are a linear extrapolation (``extrapolated``).
+    ``ratio`` = unmap_ns / copy_ns with ``ratio_low``/``ratio_high`` from the envelope of the
+    line's 95% intervals and a bootstrap 95% interval of the copy median; ``verdict`` as ratio_map.
+    """
+    from analysis import mechanisms
+
+    data_dir = Path(data_dir)
+    unmaps = mechanisms.load_unmap(data_dir / UNMAP_DATA)
+    copies = mechanisms.load_memcpy(data_dir / MEMCPY_DATA)
+    copies = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")]
+    rng = np.random.default_rng(0)
+    rows = []
+    for pages, group in unmaps[unmaps["op"] == "munmap"].groupby("pages_per_call"):
+        bs = int(pages) * constants.PAGE_BYTES
+        copy = copies.loc[copies["size_bytes"] == bs, "copy_ns"].to_numpy()
+        if len(copy) == 0:
+            continue
+        copy_mid = float(np.median(copy))
+        copy_low, copy_high = np.percentile(np.median(rng.choice(copy, size=(400, len(copy))), axis=1), (2.5, 97.5))
+        line = mechanisms.fit_line(group, x="remote_threads", y="call_ns")
+        measured_k = group["remote_threads"].max()
+        for v in dom0_vcpus:
+            k = v - 1
+            unmap = float(line.predict(k))
+            low = line.intercept_ci[0] + line.slope_ci[0] * k
+            high = line.intercept_ci[1] + line.slope_ci[1] * k
+            rows.append({"dom0_vcpus": v, "bs_bytes": bs, "bs": _bs_label(bs), "unmap_ns": unmap,
+                         "copy_ns": copy_mid, "ratio": unmap / copy_mid, "ratio_low": low / copy_high,
+                         "ratio_high": high / copy_low, "verdict": _verdict(low / copy_high, high / copy_low),
+                         "extrapolated": bool(k > measured_k)})
+    return pd.DataFrame(rows)
+
+
+def _bs_label(nbytes: int) -> str:
+    return f"{nbytes // 1024}k" if nbytes % 1024 == 0 else str(nbytes)
+
+
+def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 0,
+               queues: tuple[int, ...] = (1, 4), disks: int = 1) -> pd.DataFrame:
+    """Worst-case dom0 memory held by persistent grants per host, from analysis.blkif.
+
+    Each request of block size bs uses ceil(bs / 4 KiB) grant pages; blkback keeps up to
+    ring slots x pages per request mapped per ring, capped at LINUX_MAX_PERSISTENT_GRANTS (Linux
+    max_persistent_grants) per ring; a device has ``queues`` rings (blkfront max_queues: 1 in 2012,
+    4 by default since Linux 4.6). Non-persistent mode keeps none mapped between requests.
+    Columns: guests, bs, queues, ring_order, mem_mib.
+    """
+    from analysis import blkif
+
+    slots = blkif.ring_slots(ring_order)
+    rows = []
+    for bs in block_sizes:
+        segments = max(1, math.ceil(bs_bytes(bs) / constants.PAGE_BYTES))
+        for q in queues:
+            for g in guests:
+                mem = blkif.host_memory(int(g), disks, slots=slots, segments=segments,
+                                        cap=constants.LINUX_MAX_PERSISTENT_GRANTS, queues=q)
+                rows.append({"guests": int(g), "bs": bs, "queues": q, "ring_order": ring_order, "mem_mib": mem.mib})
+    return pd.DataFrame(rows)
+
+
+# ---- the USL, through analysis.models --------------------------------------------------------
+
+
+def _usl_fit(n, x, *, draws: int, seed: int):
+    from analysis.models import USL
+
+    return USL(n_boot=draws, bootstrap="residual", seed=seed).fit(n, x)
+
+
+def _draw_predictions(model, n: np.ndarray) -> np.ndarray:
+    """model.predict at n for each row of the model's bootstrap draws (free parameters, in order)."""
+    draws = getattr(model, "boot_draws_", None)
+    if draws is None or len(draws) == 0:
+        return np.empty((0, len(n)))
+    free = [p.name for p in model.parameters if p.name not in model.fixed_]
+    out = np.full((len(draws), len(n)), np.nan)
+    for i, row in enumerate(draws):
+        if not np.isnan(row).any():
+            out[i] = model.predict(n, **dict(zip(free, row)))
+    return out

@@ -1,0 +1,82 @@
+# %% [markdown]
+# # 09 Your experiment: aggregate IOPS against guests, per mode
+#
+# This notebook reads an experiment folder (`manifest.csv` + fio output; layout in the README,
+# "Your own experiment") and answers the 2012 thread's question for *your* host: how does the
+# total IOPS of all guests grow with the number of guests, with and without persistent grants?
+# It fits the Universal Scalability Law to each mode and reports the parameters with intervals.
+#
+# `pgrant-lab report --data DIR` runs it on DIR. Without `--data` (as in `make report`) it runs on
+# the bundled example `data/raw/measured-here/fio-experiment`, which was measured on this machine
+# with fio client/server over loopback and **stand-in modes: it is not Xen**.
+
+# %% tags=["parameters"]
+data_dir = "../data"
+experiment_dir = None  # None: the bundled example experiment in data_dir
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+from IPython.display import Markdown, display
+
+from analysis import decision, experiment
+from analysis import experiment_plots as plots
+
+folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+table = experiment.load(folder)
+runs = experiment.aggregate(table)
+display(Markdown(decision.describe(folder, table)))
+
+# %% [markdown]
+# ## Aggregate IOPS against guests
+#
+# Each point is one run: the IOPS of all its guests added up (fio's "All clients" row is not
+# counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
+
+# %%
+source = decision.source_label(folder)
+if decision.can_plot_scaling(runs):
+    grid = plots.plot_scaling(runs)
+    grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)
+    plt.show()
+else:
+    display(Markdown(decision.scaling_missing(runs)))
+
+# %% [markdown]
+# ## Per-guest spread
+#
+# A fair host gives every guest about the same share. Each point is one guest in one run; the
+# table under the figure gives, per condition, the total IOPS over repeats (mean, std), the slowest
+# and fastest guest, and the mean coefficient of variation (std/mean) between guests.
+
+# %%
+if decision.can_plot_scaling(runs):
+    guests = experiment.per_guest(table)
+    grid = plots.plot_per_guest(guests)
+    grid.figure.suptitle(f"IOPS of each guest vs guests, per mode\ndata: {source}", y=1.12)
+    plt.show()
+    display(experiment.spread(runs).round({"iops_mean": 0, "iops_std": 0, "iops_per_guest_min": 0,
+                                           "iops_per_guest_max": 0, "iops_per_guest_cv_mean": 3}))
+
+# %% [markdown]
+# ## Universal Scalability Law, per mode
+#
+# $X(N) = \lambda N / (1 + \sigma (N-1) + \kappa N (N-1))$ with $N$ the number of guests:
+# $\lambda$ is IOPS of one guest, $\sigma$ the contention (serialised fraction), $\kappa$ the
+# coherency cost (the pairwise cross-talk, such as TLB-shootdown IPIs that reach every dom0 VCPU);
+# $\kappa > 0$ makes throughput peak at $N^* = \sqrt{(1-\sigma)/\kappa}$ and then fall, as the thread
+# reports for non-persistent grants. Fitted by analysis.models.USL to every run; the table gives
+# 95% intervals from the fit's covariance, and the notes say where the bootstrap disagrees.
+
+# %%
+fits = decision.fit_cells(runs)
+display(Markdown(fits.notes_markdown()))
+display(fits.parameter_table())
+
+# %%
+if fits.cells:
+    grid = plots.plot_fits(runs, fits)
+    grid.figure.suptitle(f"USL fit per mode (lines; band: bootstrap 5-95%)\ndata: {source}", y=1.12)
+    plt.show()

@@ -1,0 +1,110 @@
+# %% [markdown]
+# # 10 Decision: where persistent grants pay
+#
+# Persistent grants trade a **copy** in blkfront (its cost grows with block size) for **no unmap**
+# in blkback (an unmap's TLB shootdown costs more with more dom0 VCPUs and more concurrent guests).
+# Which side wins depends on guests x dom0 VCPUs x block size. This notebook answers it from the
+# fitted scaling laws of an experiment: for every measured combination of dom0 VCPUs and block
+# size ("cell") it predicts persistent / non-persistent total IOPS over guest counts, with a
+# bootstrap band, and marks where the band is wholly above 1 (persistent pays), wholly below 1
+# (non-persistent pays) or spans 1 (unclear). The fits are not stretched across dom0 VCPUs or block
+# sizes the experiment did not run; for those, a second map compares the per-request costs
+# measured on this machine (unmap + TLB shootdown against the copy), and says so.
+#
+# It uses the user's experiment (`pgrant-lab report --data DIR`) when it has both modes with
+# enough guest counts; otherwise the bundled example experiment, and says so. The bundled example
+# was measured on this machine over loopback with **stand-in modes: it is not Xen**.
+
+# %% tags=["parameters"]
+data_dir = "../data"
+experiment_dir = None  # None: the bundled example experiment in data_dir
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from analysis import decision, experiment
+from analysis import experiment_plots as plots
+
+example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+folder = Path(experiment_dir) if experiment_dir else example
+table = experiment.load(folder)
+runs = experiment.aggregate(table)
+fits = decision.fit_cells(runs)
+guests = decision.guest_grid(runs)
+ratios = decision.ratio_map(fits, guests)
+message = decision.describe(folder, table)
+memory_guests, memory_table = guests, table  # memory is about the user's host, even after a fallback
+if ratios.empty and folder != example:
+    message += ("\n\n**This experiment does not support the decision** (it needs both modes fitted in at least "
+                "one cell; see the notes below). The map below uses the **bundled example experiment** "
+                "instead, which is not your host and not Xen.\n\n" + fits.notes_markdown())
+    folder = example
+    table = experiment.load(folder)
+    runs = experiment.aggregate(table)
+    fits = decision.fit_cells(runs)
+    guests = decision.guest_grid(runs)
+    ratios = decision.ratio_map(fits, guests)
+display(Markdown(message))
+
+# %% [markdown]
+# ## The map
+#
+# Colour: log2 of the predicted ratio (blue: persistent faster). Letters: **P** persistent pays,
+# **N** non-persistent pays, **?** the bootstrap band spans 1. Beyond the dotted line (the most
+# guests measured) the USL extrapolates.
+
+# %%
+source = decision.source_label(folder)
+if ratios.empty:
+    display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
+else:
+    fig = plots.plot_ratio_map(ratios)
+    fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the USL fit per mode\ndata: {source}",
+                 y=1.04)
+    plt.show()
+    summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()
+    display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))
+
+# %% [markdown]
+# ## Where no experiment reached: the per-request costs measured here
+#
+# An experiment covers only the dom0 VCPU counts and block sizes it ran. For the others this map
+# uses the **bundled costs measured on this machine** (notebooks 05 and 07: native Linux, a KVM
+# guest with 2 CPUs, **not Xen**): per request, the non-persistent side pays one `munmap` of the
+# request's pages with one TLB-shootdown flush (a line in the CPUs taking the IPI, measured at 0
+# and 1 remote CPUs, so every count above 2 VCPUs, marked \*, is a linear extrapolation), the
+# persistent side one copy of the block (blkfront's 4 KiB segments, cold cache). Blue: the unmap
+# costs more, so persistent grants pay. It leaves out what the experiments measure (contention
+# between guests, the hypercall and Xen's own flush), so read it as the direction of the trade-off,
+# not as IOPS.
+
+# %%
+balance = decision.cost_balance(data_dir)
+fig = plots.plot_cost_balance(balance)
+fig.suptitle("Unmap vs copy per request: munmap + TLB shootdown line vs memcpy median\n"
+             "data: measured here (data/raw/measured-here/unmap-shootdown, memcpy), native Linux, not Xen", y=1.08)
+plt.show()
+display(balance.pivot(index="bs", columns="dom0_vcpus", values="verdict"))
+
+# %% [markdown]
+# ## What persistent mode costs in dom0 memory
+#
+# For the block sizes and the largest ring order of the experiment you gave (4k and order 0, the
+# Linux blkfront default, when it does not say). Worst case per host: every ring slot in flight
+# with ceil(bs / 4 KiB) grant pages per request (plus an indirect page above 11 segments),
+# capped at Linux's `max_persistent_grants` (1056) per ring, one disk per guest, from
+# analysis.blkif (ring geometry from the Xen/Linux headers; see notebook 02). Non-persistent mode
+# keeps no grant mapped between requests.
+
+# %%
+ring_order = int(memory_table["ring_order"].max()) if "ring_order" in memory_table.columns else 0
+block_sizes = (sorted(memory_table["bs"].unique(), key=decision.bs_bytes) if "bs" in memory_table.columns
+               else ["4k"])
+memory = decision.memory_map(memory_guests, block_sizes, ring_order=ring_order)
+grid = plots.plot_memory(memory)
+grid.figure.suptitle(f"Persistent-grant memory per host, worst case, ring order {ring_order}\n"
+                     "model: analysis.blkif ring geometry, Linux cap 1056 grants per ring (no measured data)", y=1.1)
+plt.show()

@@ -1,0 +1,99 @@
+"""analysis.decision: per-mode USL fits recover a known crossover; memory follows the ring geometry."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import decision
+
+# Known truth: persistent grants scale without coherency cost but start slower (the copy);
+# non-persistent ones start faster and fall after N* = sqrt((1 - 0.02) / 0.02) = 7 guests.
+TRUTH = {
+    "persistent": {"lam": 1000.0, "sigma": 0.05, "kappa": 0.0},
+    "non-persistent": {"lam": 1100.0, "sigma": 0.02, "kappa": 0.02},
+}
+
+
+def _usl(n, lam, sigma, kappa):
+    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
+
+def _runs(seed=1, noise=0.02, guests=range(1, 11), repeats=2, bs="4k"):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for mode, p in TRUTH.items():
+        for n in guests:
+            for run in range(1, repeats + 1):
+                iops = _usl(n, **p) * (1 + noise * rng.standard_normal())
+                rows.append({"mode": mode, "guests": n, "dom0_vcpus": 24, "bs": bs, "run": run, "iops": iops,
+                             "bw_bytes_s": iops * 4096, "guests_measured": n})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def fits():
+    return decision.fit_cells(_runs(), draws=100, seed=3)
+
+
+def test_cells_are_the_conditions_other_than_mode_guests_and_run():
+    assert decision.cell_columns(_runs()) == ["dom0_vcpus", "bs"]
+
+
+def test_each_mode_is_fitted_once_per_cell(fits):
+    assert sorted(f.mode for f in fits.cells) == ["non-persistent", "persistent"]
+    assert all(f.cell == {"dom0_vcpus": 24, "bs": "4k"} for f in fits.cells)
+    table = fits.parameter_table()
+    assert len(table) == 2 and {"mode", "runs", "dom0_vcpus", "bs"} <= set(table.columns)
+
+
+def test_the_ratio_map_recovers_the_known_crossover(fits):
+    guests = np.arange(1, 13)
+    ratios = decision.ratio_map(fits, guests).set_index("guests")
+    truth = _usl(guests, **TRUTH["persistent"]) / _usl(guests, **TRUTH["non-persistent"])
+    assert ratios.loc[1, "verdict"] == "non-persistent pays"
+    assert (ratios.loc[8:10, "verdict"] == "persistent pays").all()
+    measured = ratios.loc[~ratios["extrapolated"]]
+    inside = (measured["ratio_low"] <= truth[:10]) & (truth[:10] <= measured["ratio_high"])
+    assert inside.mean() >= 0.7, "the 5-95% band should cover the true ratio at most measured guest counts"
+    assert ratios.loc[11:, "extrapolated"].all() and not ratios.loc[:10, "extrapolated"].any()
+
+
+def test_too_few_guest_counts_are_noted_not_fitted():
+    runs = _runs(guests=[1, 2])
+    fits = decision.fit_cells(runs, draws=10)
+    assert fits.cells == []
+    assert "persistent, dom0 VCPUs 24, bs 4k: only 2 guest count(s); the USL needs 3 or more" in fits.notes_markdown()
+    assert decision.ratio_map(fits, np.arange(1, 5)).empty
+
+
+def test_persistent_memory_per_host_follows_the_one_page_ring():
+    # one-page ring: 32 slots (xen-facts: (4096-64)/112 = 36 -> 32); 4k = 1 page per request;
+    # 64k = 16 pages, more than 11 direct segments, so an indirect request: + 1 indirect page
+    memory = decision.memory_map(np.array([1, 10]), ["4k", "64k"], queues=(1, 4)).set_index(["bs", "queues", "guests"])
+    assert memory.loc[("4k", 1, 1), "mem_mib"] == pytest.approx(32 * 4096 / 2**20)
+    assert memory.loc[("64k", 1, 10), "mem_mib"] == pytest.approx(10 * 32 * (16 + 1) * 4096 / 2**20)
+    assert memory.loc[("64k", 4, 10), "mem_mib"] == pytest.approx(4 * memory.loc[("64k", 1, 10), "mem_mib"])
+
+
+def test_cost_balance_goes_through_the_measured_medians_and_flags_extrapolation():
+    """Two remote-CPU counts were measured, so the unmap line passes through both medians exactly."""
+    from analysis import mechanisms
+    from analysis.report import DATA_DIR
+
+    balance = decision.cost_balance(DATA_DIR, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
+    unmaps = mechanisms.load_unmap(DATA_DIR / decision.UNMAP_DATA)
+    copies = mechanisms.load_memcpy(DATA_DIR / decision.MEMCPY_DATA)
+    for pages in sorted(unmaps["pages_per_call"].unique()):
+        bs = int(pages) * 4096
+        munmap = unmaps[(unmaps["op"] == "munmap") & (unmaps["pages_per_call"] == pages)]
+        for k in (0, 1):
+            assert balance.loc[(bs, k + 1), "unmap_ns"] == pytest.approx(
+                munmap.loc[munmap["remote_threads"] == k, "call_ns"].median())
+        cold = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")
+                      & (copies["size_bytes"] == bs)]
+        assert balance.loc[(bs, 1), "copy_ns"] == pytest.approx(cold["copy_ns"].median())
+        row = balance.loc[(bs, 24)]
+        assert row["ratio"] == pytest.approx(row["unmap_ns"] / row["copy_ns"])
+        assert row["ratio_low"] <= row["ratio"] <= row["ratio_high"]
+    assert not balance.xs(2, level="dom0_vcpus")["extrapolated"].any()
+    assert balance.xs(24, level="dom0_vcpus")["extrapolated"].all()
