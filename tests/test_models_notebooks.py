@@ -21,6 +21,7 @@ def test_notebooks_03_and_04_execute_and_state_the_usl_bound(tmp_path):
     # X(10)/X(5) = 2 (1 + 20/25) / (1 + 90/25) = 3.6 / 4.6; times 650,000 IOPS:
     assert f"{650_000 * 3.6 / 4.6:,.0f}" in scaling
     assert "ModelFitError: USL fit: fewer points than parameters" in scaling
+    assert "measured on " in scaling and ", not Xen" in scaling  # the sweep's label
     shootdown = result.pages[1].html.read_text()
     assert "contention is not identified by these data" in shootdown
     assert "SIMULATED" in shootdown or "simulated" in shootdown

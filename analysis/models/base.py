@@ -51,6 +51,10 @@ BOOT_FAIL_SHARE = 0.05
 #: Scaled singular values below this share of the largest mark unidentified directions
 #: (the Jacobian comes from finite differences, accurate to ~1e-8).
 IDENTIFY_RTOL = 1e-6
+#: Bootstrap refits start this far (in the transformed coordinate) from a bound, so that a
+#: parameter the main fit put on its bound can move off it (see _bound_transforms).
+START_Q = 0.05
+EDGE_Q = math.pi / 2 - 0.05
 #: Relative tolerance for "at its bound".
 BOUND_RTOL = 1e-6
 
@@ -102,6 +106,18 @@ class FitSummary:
                 est = f"{_fmt(r['value'])} +/- {_fmt(r['stderr'])} ({_fmt(rel, 2)}%)"
             body.append([r["name"], r["unit"], est, _fmt_ci(r["ci"]), _fmt_ci(r["ci_boot"])])
         return [head] + body
+
+    def to_frame(self) -> "pandas.DataFrame":  # noqa: F821 - pandas imported lazily
+        """One row per parameter: unit, value, stderr, fixed, and both intervals' ends."""
+        import pandas as pd
+
+        rows = []
+        for r in self.rows:
+            cov, boot = r["ci"] or (math.nan, math.nan), r["ci_boot"] or (math.nan, math.nan)
+            rows.append({"parameter": r["name"], "unit": r["unit"], "value": r["value"],
+                         "stderr": r["stderr"], "fixed": r["fixed"], "ci95_lo": cov[0],
+                         "ci95_hi": cov[1], "boot95_lo": boot[0], "boot95_hi": boot[1]})
+        return pd.DataFrame(rows).set_index("parameter")
 
     def __str__(self) -> str:
         table = self._table()
@@ -523,19 +539,24 @@ def _bound_transforms(free: list[Parameter]):
     """(to_p, to_q): maps between bounded parameters p and unbounded q, per lmfit's transforms:
     both bounds p = lo + (sin q + 1)(hi - lo)/2; lower only p = lo - 1 + sqrt(q^2 + 1); upper only
     p = hi + 1 - sqrt(q^2 + 1); none p = q. Scalar math per parameter: these run inside every
-    residual evaluation of the bootstrap, where numpy's per-call overhead dominated."""
+    residual evaluation of the bootstrap, where numpy's per-call overhead dominated.
+
+    ``to_q`` (used for starting points only) keeps q off the points where dp/dq = 0 (a parameter
+    exactly at its bound), where Levenberg-Marquardt could never move it: q >= START_Q for
+    one-sided bounds, |q| <= EDGE_Q for two-sided ones."""
     forward, backward = [], []
     for p in free:
         lo, hi = p.lower, p.upper
         if math.isfinite(lo) and math.isfinite(hi):
             forward.append(lambda q, lo=lo, hi=hi: lo + (math.sin(q) + 1) * (hi - lo) / 2)
-            backward.append(lambda v, lo=lo, hi=hi: math.asin(min(max(2 * (v - lo) / (hi - lo) - 1, -1), 1)))
+            backward.append(lambda v, lo=lo, hi=hi: min(max(
+                math.asin(min(max(2 * (v - lo) / (hi - lo) - 1, -1), 1)), -EDGE_Q), EDGE_Q))
         elif math.isfinite(lo):
             forward.append(lambda q, lo=lo: lo - 1 + math.sqrt(q * q + 1))
-            backward.append(lambda v, lo=lo: math.sqrt(max((v - lo + 1) ** 2 - 1, 0)))
+            backward.append(lambda v, lo=lo: max(math.sqrt(max((v - lo + 1) ** 2 - 1, 0)), START_Q))
         elif math.isfinite(hi):
             forward.append(lambda q, hi=hi: hi + 1 - math.sqrt(q * q + 1))
-            backward.append(lambda v, hi=hi: math.sqrt(max((hi - v + 1) ** 2 - 1, 0)))
+            backward.append(lambda v, hi=hi: max(math.sqrt(max((hi - v + 1) ** 2 - 1, 0)), START_Q))
         else:
             forward.append(float)
             backward.append(float)

@@ -72,7 +72,8 @@ def shootdown_iops(n, *, service_ns, flush_ns, contention_ns):
 class ShootdownModel(CurveModel):
     """Per-unmap cost vs dom0 VCPUs (and concurrent unmappers, ``kind="contention"``).
 
-    ``fit(dom0_vcpus, unmap_ns, unmappers=None)``: VCPU counts (>= 1), measured cost per unmap in
+    ``fit(dom0_vcpus, unmap_ns, unmappers=None)``: VCPU counts that must take the flush IPI
+    (>= 0), measured cost per unmap in
     ns, and optionally the number of threads unmapping at once (default 1 for every point; then
     ``contention`` is not identified and the summary says so). ``params_``: ``base_ns``,
     ``per_vcpu_ns``, ``contention`` (fixed at 0 for ``kind="linear"``).
@@ -89,7 +90,8 @@ class ShootdownModel(CurveModel):
     function = staticmethod(unmap_ns)
 
     def _domain_error(self, x):
-        return (domain_message("dom0_vcpus", x[0], x[0] >= 1, ">= 1")
+        # V = 0 is a valid point: no other CPU to interrupt (e.g. remote CPUs k = 0 measured here).
+        return (domain_message("dom0_vcpus", x[0], x[0] >= 0, ">= 0")
                 or domain_message("unmappers", x[1], x[1] >= 1, ">= 1"))
 
     def __init__(self, *, kind: str = "contention", **settings):

@@ -1,0 +1,188 @@
+"""analysis.verdicts: the judges decide as documented, the table covers every claim, notebook 00 runs."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis import verdicts as V
+from analysis.errors import PgrantLabError
+from analysis.models import peak_ratio_bounds, usl
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+# --- judges ------------------------------------------------------------------------------------
+
+def test_judge_memory_separates_arithmetic_from_premise():
+    assert V.judge_memory(True, True, False).verdict == V.HOLDS
+    assert V.judge_memory(True, False, False).verdict == V.WRONG
+    assert V.judge_memory(True, False, True).verdict == V.CAVEAT
+    assert V.judge_memory(False, True, True).verdict == V.WRONG
+
+
+def test_judge_usl_peak_accepts_a_real_usl_and_rejects_the_threads_fall():
+    bounds = peak_ratio_bounds(5, 10)
+    # A USL with sigma = 0.5 and its peak at 5 (kappa = (1 - sigma) / 25) is consistent by construction.
+    x5, x10 = usl([5, 10], lam=1.0, sigma=0.5, kappa=0.5 / 25)
+    assert V.judge_usl_peak(x10 / x5, bounds).verdict == V.CAVEAT
+    # By hand: sigma = 0 gives the steepest fall, X(10)/X(5) = 2 (1 + 20/25) / (1 + 90/25) = 3.6/4.6.
+    assert V.judge_usl_peak(3.6 / 4.6 + 1e-9, bounds).verdict == V.CAVEAT
+    assert V.judge_usl_peak(400_000 / 650_000, bounds).verdict == V.INCONSISTENT
+
+
+@pytest.mark.parametrize("ci, points, expected", [
+    ((1.0, 2.0), 2, V.CAVEAT),
+    ((1.0, 2.0), 5, V.HOLDS),
+    ((-1.0, 2.0), 5, V.UNJUDGED),
+    ((-3.0, -1.0), 2, V.WRONG),
+])
+def test_judge_growth(ci, points, expected):
+    assert V.judge_growth(ci, points).verdict == expected
+
+
+@pytest.mark.parametrize("best, worst, expected", [
+    (0.001, 0.005, V.HOLDS),
+    (0.005, 0.5, V.CAVEAT),
+    (0.2, 0.5, V.WRONG),
+])
+def test_judge_cost_share(best, worst, expected):
+    assert V.judge_cost_share(best, worst).verdict == expected
+
+
+PERSISTENT = {"maps": 0.0, "copy_bytes": 45056.0}
+NON_PERSISTENT = {"maps": 11.0, "copy_bytes": 0.0}
+
+
+def test_judge_between_flags_a_mode_worse_than_both():
+    assert V.judge_between({"maps": 11.0, "copy_bytes": 45056.0}, PERSISTENT, NON_PERSISTENT).verdict == V.WRONG
+    assert V.judge_between({"maps": 5.5, "copy_bytes": 22528.0}, PERSISTENT, NON_PERSISTENT).verdict == V.HOLDS
+    # Beyond the worse mode on one count, better than both on another: depends on the costs.
+    assert V.judge_between({"maps": 12.0, "copy_bytes": 0.0}, PERSISTENT, NON_PERSISTENT).verdict == V.CAVEAT
+
+
+@given(t=st.floats(0.05, 0.95), maps=st.floats(1.0, 100.0), copy=st.floats(1.0, 1e6))
+def test_any_mixture_of_two_modes_is_in_between(t, maps, copy):
+    mixed = {"maps": t * maps, "copy_bytes": (1 - t) * copy}
+    verdict = V.judge_between(mixed, {"maps": 0.0, "copy_bytes": copy}, {"maps": maps, "copy_bytes": 0.0})
+    assert verdict.verdict == V.HOLDS
+
+
+def test_judge_batching_and_cliff():
+    assert V.judge_batching({"a": 88.0, "b": 176.0}, 11.0).verdict == V.HOLDS
+    caveat = V.judge_batching({"a": 88.0, "b": 11.0}, 11.0)
+    assert caveat.verdict == V.CAVEAT and caveat.reason == "good batching except: b"
+    assert V.judge_batching({"a": 12.0}, 11.0).verdict == V.WRONG
+    assert V.judge_cliff(0.01, 10.9).verdict == V.HOLDS
+    assert V.judge_cliff(2.0, 2.5).verdict == V.WRONG
+    assert V.judge_cliff(0.0, 0.0).verdict == V.WRONG
+
+
+def test_verdict_outside_the_vocabulary_is_refused():
+    with pytest.raises(ValueError, match="verdict: expected one of holds, .* found 'maybe'"):
+        V.Verdict("maybe", "")
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+def _claims_dir(tmp_path, text):
+    path = tmp_path / V.CLAIMS_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    return path
+
+
+def test_load_thread_claims_names_the_missing_column(tmp_path):
+    path = _claims_dir(tmp_path, "claim_id,date_utc,author,excerpt\nx,2012-09-19 10:51,A,q\n")
+    with pytest.raises(PgrantLabError, match=f"^{path}: expected columns claim_id, date_utc, author, "
+                                             "builds_on, excerpt, missing builds_on$"):
+        V.load_thread_claims(tmp_path)
+
+
+def test_load_thread_claims_names_an_unknown_builds_on(tmp_path):
+    path = _claims_dir(tmp_path, "claim_id,date_utc,author,builds_on,excerpt\nx,2012-09-19 10:51,A,nope,q\n")
+    with pytest.raises(PgrantLabError, match=f"^{path}: field builds_on: expected a claim_id of this file, "
+                                             "found 'nope'$"):
+        V.load_thread_claims(tmp_path)
+
+
+def test_seed_points_needs_one_peak_and_one_later_row(tmp_path):
+    path = tmp_path / V.SCALING_FILE
+    path.parent.mkdir(parents=True)
+    scaling = pd.read_csv(DATA / V.SCALING_FILE)
+    scaling["peak"] = True
+    scaling.to_csv(path, index=False)
+    with pytest.raises(PgrantLabError, match=f"^{path}: field peak: expected one true and one false row, "
+                                             "found 2 true and 0 false$"):
+        V.seed_points(tmp_path)
+
+
+# --- the table on the bundled data ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def table():
+    return V.verdict_table(DATA)
+
+
+def test_table_has_one_judged_row_per_claim_in_thread_order(table):
+    claims = pd.read_csv(DATA / V.CLAIMS_FILE)
+    assert table["claim_id"].tolist() == claims["claim_id"].tolist()
+    assert set(table["verdict"]) <= set(V.VERDICTS)
+    assert table["computed"].str.len().min() > 0
+    for page in table["page"]:
+        assert (ROOT / "notebooks" / f"{page}.py").exists(), page
+
+
+def test_table_labels_measured_numbers_as_not_xen(table):
+    measured = table[table["claim_id"].isin(["unmap-shootdown", "memcpy-cost", "linear-search"])]
+    assert len(measured) == 3
+    assert measured["evidence"].str.startswith("measured on ").all()
+    assert measured["evidence"].str.contains(" - not Xen").all()
+    policies = table[table["page"] == "08-grant-policies"]
+    assert policies["evidence"].str.startswith("simulated").all()
+
+
+def test_table_rows_agree_with_numbers_worked_by_hand(table):
+    rows = table.set_index("claim_id")
+    # (4096 - 64) / 112 = 36 -> 32 slots in a one-page x86_64 ring, not 64.
+    assert rows.loc["jan-one-page-64", "verdict"] == V.WRONG
+    assert "holds 32 requests" in rows.loc["jan-one-page-64", "computed"]
+    # 32 x 11 x 4 KiB = 1.375 MiB per device.
+    assert "1.38 MiB" in rows.loc["oliver-2.75mb", "computed"]
+    assert f"{650_000 * 3.6 / 4.6:,.0f}" in rows.loc["iops-peak-decline", "computed"]
+    assert rows.loc["iops-peak-decline", "verdict"] == V.INCONSISTENT
+
+
+def test_a_gentler_fall_in_the_data_changes_the_scaling_verdict(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    scaling = pd.read_csv(data / V.SCALING_FILE)
+    scaling.loc[~scaling["peak"], "total_iops"] = 560_000  # 86% of the peak: a USL can do that
+    scaling.to_csv(data / V.SCALING_FILE, index=False)
+    rows = V.verdict_table(data).set_index("claim_id")
+    assert rows.loc["iops-peak-decline", "verdict"] == V.CAVEAT
+
+
+def test_to_html_links_each_notebook_page(table):
+    html = V.to_html(table)
+    assert html.count("<tr>") == len(table) + 1
+    for page in set(table["page"]):
+        assert f'href="{page}.html"' in html
+
+
+@pytest.mark.slow
+def test_notebook_00_executes_and_shows_the_table(tmp_path):
+    from analysis import report
+
+    result = report.build(tmp_path, parameters={"data_dir": str(DATA)}, only=["00"], progress=False)
+    assert [p.source.name for p in result.pages] == ["00-verdicts.py"]
+    page = result.pages[0]
+    assert page.ok, page.error
+    html = page.html.read_text()
+    assert 'class="verdicts"' in html
+    assert html.count('href="02-ring-size-and-memory.html"') >= 1
+    assert "inconsistent with the model" in html
