@@ -3,7 +3,8 @@
 Every ``data/raw/measured-here/<name>/manifest.json`` stores :func:`facts` under ``"machine"``
 (written only by the ``make data`` measurement drivers: :mod:`analysis.sweep`,
 :mod:`analysis.mechanisms`, :mod:`analysis.loopback`); every figure drawn from such data carries
-:func:`label`, which says the numbers are this machine's and not Xen's.
+:func:`label`, which says the numbers are this machine's and not Xen's (:func:`describe` is its
+machine-naming part).
 
 The manifests committed before this module existed hold subsets of today's keys (the fio sweep
 says ``logical_cores`` where the others say ``cores``; only the mechanisms record ``virtualized``),
@@ -64,8 +65,17 @@ def facts() -> dict:
 def label(manifest_or_facts: dict) -> str:
     """'measured on <CPU model>, <n> cores, <mem> GiB[, a VM], Linux <kernel> - not Xen'.
 
-    Takes a manifest (with a ``"machine"`` entry) or :func:`facts` itself; parts a committed
-    manifest did not record (memory, the VM flag) are said to be unknown or left out.
+    Takes a manifest (with a ``"machine"`` entry) or :func:`facts` itself. Every figure and
+    printout drawn from measured-here data carries this label.
+    """
+    return f"measured on {describe(manifest_or_facts)} - not Xen"
+
+
+def describe(manifest_or_facts: dict) -> str:
+    """The machine in one phrase, '<CPU model>, <n> cores, <mem> GiB[, a VM], Linux <kernel>'.
+
+    The part of :func:`label` that names the machine; parts a committed manifest did not record
+    (memory, the VM flag) are said to be unknown or left out.
     """
     m = manifest_or_facts.get("machine", manifest_or_facts)
     if not isinstance(m, dict):  # facts() itself: its "machine" is uname's, a string
@@ -73,7 +83,7 @@ def label(manifest_or_facts: dict) -> str:
     cores = m.get("cores", m.get("logical_cores"))
     mem = f"{m['mem_mib'] / 1024:.0f} GiB" if m.get("mem_mib") else "unknown memory"
     virt = ", a VM" if m.get("virtualized") else ""
-    return f"measured on {m['cpu_model']}, {cores} cores, {mem}{virt}, {m.get('system', 'Linux')} {m['kernel']} - not Xen"
+    return f"{m['cpu_model']}, {cores} cores, {mem}{virt}, {m.get('system', 'Linux')} {m['kernel']}"
 
 
 def _read(path: Path) -> str:

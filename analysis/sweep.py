@@ -156,7 +156,7 @@ def _readme(manifest: dict) -> str:
 Source: **measured on this machine** by `make data-fio` (`python -m analysis.sweep measure
 data/raw/measured-here/fio-sweep`), {manifest['started_utc']} to {manifest['finished_utc']}.
 
-- Machine: {machine.label(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
+- Machine: {machine.describe(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
   shared with other processes: **not a Xen host, no blkfront/blkback involved**. The load average
   before and after each run is in `manifest.json`; treat the numbers as noisy. With only
   {manifest['machine']['logical_cores']} cores shared with other busy processes, more fio jobs also win a larger

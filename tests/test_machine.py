@@ -65,4 +65,5 @@ def test_label_takes_the_facts_or_a_manifest_holding_them():
 
 def test_label_says_what_was_not_recorded():
     recorded = {"cpu_model": "Some CPU", "logical_cores": 4, "kernel": "6.1.0"}
+    assert machine.describe(recorded) == "Some CPU, 4 cores, unknown memory, Linux 6.1.0"
     assert machine.label(recorded) == "measured on Some CPU, 4 cores, unknown memory, Linux 6.1.0 - not Xen"
