@@ -444,22 +444,31 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
 
 
 def _direction_values(stats: dict, path: Path, entry: _Entry) -> dict:
-    try:
-        bw_bytes_s = stats["bw_bytes"] if "bw_bytes" in stats else stats["bw"] * _KIB  # bw_bytes: fio >= 3.2
-        values = {
-            "iops": stats["iops"],
-            "bw_bytes_s": bw_bytes_s,
-            "io_bytes": stats["io_bytes"],
-            "runtime_ms": stats["runtime"],
-            "lat_mean_ns": stats["lat_ns"]["mean"],
-            "clat_mean_ns": stats["clat_ns"]["mean"],
-            "ios": stats["total_ios"],
-        }
-    except (KeyError, TypeError) as err:
-        raise FioFormatError(
-            f"{path}: job {entry.job} ({entry.jobname}), field {err}: expected fio >= 3.0 JSON with "
-            "'iops', 'bw_bytes', 'io_bytes', 'runtime', 'total_ios', 'lat_ns' and 'clat_ns', found it missing"
-        ) from None
+    def number(*keys: str):
+        """stats[keys[0]][keys[1]]... as a JSON number; FioFormatError naming the dotted field otherwise."""
+        value, field = stats, ".".join(keys)
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                raise FioFormatError(
+                    f"{path}: job {entry.job} ({entry.jobname}), field '{field}': expected fio >= 3.0 JSON with "
+                    "'iops', 'bw_bytes', 'io_bytes', 'runtime', 'total_ios', 'lat_ns' and 'clat_ns', found it missing"
+                )
+            value = value[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FioFormatError(f"{path}: job {entry.job} ({entry.jobname}), field '{field}': expected a number, "
+                                 f"found {json.dumps(value)[:40]}")
+        return value
+
+    values = {
+        "iops": number("iops"),
+        # bw_bytes: fio >= 3.2; older fio wrote only bw in KiB/s
+        "bw_bytes_s": number("bw_bytes") if "bw_bytes" in stats else number("bw") * _KIB,
+        "io_bytes": number("io_bytes"),
+        "runtime_ms": number("runtime"),
+        "lat_mean_ns": number("lat_ns", "mean"),
+        "clat_mean_ns": number("clat_ns", "mean"),
+        "ios": number("total_ios"),
+    }
     percentiles = stats["clat_ns"].get("percentile") or {}
     by_level = {float(level): value for level, value in percentiles.items()}
     for column, level in _PERCENTILES.items():

@@ -481,3 +481,23 @@ def test_read_many_stacks_files_with_their_source(jobs_jsonplus, terse_v3):
     assert len(table) == len(fio.read(jobs_jsonplus)) + len(fio.read(terse_v3))
     assert list(table.columns) == list(fio.COLUMNS)
     assert table["ios"].dtype == "Int64" and table["rw"].dtype == "string"
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    (("iops",), "fast", r"field 'iops': expected a number, found \"fast\"$"),
+    (("clat_ns", "mean"), None, r"field 'clat_ns\.mean': expected a number, found null$"),
+    (("clat_ns",), [], r"field 'clat_ns\.mean': expected fio >= 3\.0 JSON with 'iops', .* found it missing$"),
+    (("io_bytes",), True, r"field 'io_bytes': expected a number, found true$"),
+])
+def test_a_field_of_the_wrong_type_names_job_field_and_value(jobs_raw, tmp_path, field, value, message):
+    doc = json.loads(json.dumps(jobs_raw))  # real fio output, one field corrupted
+    job = next(j for j in doc["jobs"] if j["read"]["total_ios"] > 0)
+    parent = job["read"]
+    for key in field[:-1]:
+        parent = parent[key]
+    parent[field[-1]] = value
+    bad = tmp_path / "typed.json"
+    bad.write_text(json.dumps(doc, indent=1))
+    number = doc["jobs"].index(job)
+    with pytest.raises(FioFormatError, match=rf"typed\.json: job {number} \({job['jobname']}\), " + message):
+        fio.read(bad)
