@@ -107,3 +107,23 @@ def test_summaries_and_logs_are_not_mixed(run_fio):
     assert proc.returncode == 2
     assert proc.stderr == (f"pgrant-lab ingest: FILE: expected files of one kind (summaries, logs or histogram logs), "
                            f"found {log} is a log, {out} is a summary\n")
+
+
+def test_out_never_overwrites_an_input_nor_writes_into_raw_data(run_fio, tmp_path):
+    from analysis.report import RAW_DATA_DIR
+
+    out = run_fio("ingest-out-guard", JOB, "--output-format=json")
+    original = out.read_bytes()
+    raw_csv = RAW_DATA_DIR / "qa-never-written.csv"
+    cases = [
+        (out, f"--out {out}: expected a new CSV file, found one of the FILEs being read (fio output is never overwritten)"),
+        (tmp_path / "no-folder" / "t.csv",
+         f"--out {tmp_path / 'no-folder' / 't.csv'}: expected a CSV file in an existing folder, found no folder "
+         f"{tmp_path / 'no-folder'}"),
+        (raw_csv, f"--out {raw_csv}: expected a file outside {RAW_DATA_DIR} (raw data is only read), found one inside it"),
+    ]
+    for target, message in cases:
+        proc = _ingest(str(out), "--out", str(target))
+        assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"pgrant-lab ingest: {message}\n")
+    assert out.read_bytes() == original
+    assert not raw_csv.exists() and not (tmp_path / "no-folder").exists()
