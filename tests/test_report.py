@@ -45,3 +45,20 @@ def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
     assert "deliberate failure" in failed.html.read_text()
     index = result.index.read_text()
     assert '<a href="01-ok.html">' in index and "FAILED" in index
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--out", str(report.RAW_DATA_DIR / "qa-report")],
+     f"--out {report.RAW_DATA_DIR / 'qa-report'}: expected a folder outside {report.RAW_DATA_DIR} "
+     "(raw data is only read), found one inside it"),
+    (["--out", "{tmp}/rep", "--only", "99"],
+     "--only 99: expected the start of a notebook name (00-verdicts, 01-fio-results, "),
+])
+def test_report_refuses_raw_data_as_out_and_an_only_that_matches_nothing(tmp_path, capsys, argv, message):
+    from analysis.cli import main
+
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(["report", *argv]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"pgrant-lab report: {message}")
+    assert not (report.RAW_DATA_DIR / "qa-report").exists() and not (tmp_path / "rep").exists()

@@ -28,6 +28,9 @@ def run(args) -> int:
     out = args.out.resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: expected a folder, found a file")
+    if out == report.RAW_DATA_DIR or report.RAW_DATA_DIR in out.parents:
+        raise UsageError(f"--out {args.out}: expected a folder outside {report.RAW_DATA_DIR} "
+                         "(raw data is only read), found one inside it")
     parameters = {"data_dir": str(report.DATA_DIR)}
     only, title = args.only, "pgrant-lab report"
     if args.data is not None:
@@ -48,6 +51,10 @@ def run(args) -> int:
                              f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
         only, title = applies, f"pgrant-lab report on {data}"
         parameters[report.EXPERIMENT_PARAMETER] = str(data)
+    elif args.only and not any(s.stem.startswith(o) for s in report.notebook_sources() for o in args.only):
+        names = ", ".join(s.stem for s in report.notebook_sources())
+        raise UsageError(f"--only {','.join(args.only)}: expected the start of a notebook name ({names}), "
+                         "found none matching")
     result = report.build(out, parameters=parameters, only=only, title=title)
     print(f"wrote {result.index} ({len(result.pages)} notebooks)")
     for page in result.failed:
