@@ -99,3 +99,21 @@ def test_missing_file_and_unknown_model_exit_2(tmp_path, capsys):
     assert code == 2 and err.strip() == f"pgrant-lab fit: {tmp_path / 'none.csv'}: file not found"
     code, _, err = _run([str(tmp_path / "none.csv"), "--model", "gunther", "--x", "a", "--y", "b"], capsys)
     assert code == 2 and "invalid choice: 'gunther'" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text,message", [
+    ("guests,iops\n1,100\n2,NaN\n3,300\n4,400\n", "column 'iops': expected finite numbers, found an empty or NaN cell in data row 2"),
+    ("guests,iops\n1,100\n2,200\n3,\n4,400\n", "column 'iops': expected finite numbers, found an empty or NaN cell in data row 3"),
+    ("guests,iops\n1,100\n2,200\n3,-inf\n4,400\n", "column 'iops': expected finite numbers, found '-inf' in data row 3"),
+    ("guests,iops\n", "expected data rows after the header, found none"),
+])
+def test_non_finite_values_and_no_rows_exit_2_naming_file_column_and_row(tmp_path, capsys, text, message):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    code, out, err = _run([str(path), "--model", "usl", "--x", "guests", "--y", "iops"], capsys)
+    assert (code, out, err) == (2, "", f"pgrant-lab fit: {path}: {message}\n")
+
+
+def test_a_folder_as_table_exits_2(tmp_path, capsys):
+    code, _, err = _run([str(tmp_path), "--model", "usl", "--x", "guests", "--y", "iops"], capsys)
+    assert code == 2 and err == f"pgrant-lab fit: {tmp_path}: expected a CSV file, found a folder\n"

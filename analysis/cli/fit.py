@@ -61,6 +61,8 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
         table = pd.read_csv(path)
     except FileNotFoundError:
         raise UsageError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: expected a CSV file, found a folder") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: expected a CSV table with a header row, found unreadable text "
                          f"({str(err).splitlines()[0]})") from None
@@ -68,6 +70,8 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
         if column not in table.columns:
             raise UsageError(f"{path}: column {column!r} not found; the columns are "
                              f"{', '.join(map(str, table.columns))}")
+    if table.empty:
+        raise ModelFitError(f"{path}: expected data rows after the header, found none")
     return table
 
 
@@ -77,8 +81,9 @@ def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         row = int(bad[0])
-        raise ModelFitError(f"{path}: column {column!r}: expected finite numbers, found "
-                            f"{table[column].iloc[row]!r} in data row {row + 1}")
+        raw = table[column].iloc[row]
+        found = "an empty or NaN cell" if pd.isna(raw) else repr(str(raw))
+        raise ModelFitError(f"{path}: column {column!r}: expected finite numbers, found {found} in data row {row + 1}")
     return values
 
 
