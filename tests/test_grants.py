@@ -386,6 +386,11 @@ def test_trace_rejects_completion_that_is_not_fifo():
     (["--m", "100", "--cap", "10"], "pgrant-lab simulate: --m: expected an integer from 1 to cap=10 "
                                     "(LRU discards cap // M), found 100"),
     (["--slots", "0"], "pgrant-lab simulate: --slots: expected a positive number of ring slots, found 0"),
+    (["--seed", "-1"], "pgrant-lab simulate: --seed: expected an integer >= 0 (numpy seeds are non-negative), found -1"),
+    (["--policy", "non_persistent", "--cap", "5"], "pgrant-lab simulate: --cap: expected no cap with --policy "
+                                                   "non_persistent (it keeps no grants mapped), found --cap 5"),
+    (["--policy", "persistent_array", "--m", "3"], "pgrant-lab simulate: --m: expected --m only with --policy lru "
+                                                   "(the LRU purge size), found --m 3 with --policy persistent_array"),
 ])
 def test_cli_bad_settings_exit_2_with_one_line(capsys, argv, message):
     assert main(["simulate", "--requests", "10", *argv]) == 2

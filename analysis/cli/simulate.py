@@ -11,6 +11,7 @@ from analysis.grants import POLICIES, generate, make_policy, simulate
 from analysis.grants.workloads import ONE_PAGE_SLOTS
 
 CLI_WORKLOADS = ("pool", "fresh", "phase")
+LRU_M = 2  # --m for lru when not given: discard half the cap per purge
 MAX_SEGMENTS = INDIRECT_PAGES_PER_REQUEST * SEGMENTS_PER_INDIRECT_PAGE  # the protocol's largest request
 
 
@@ -25,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--segments", type=int, default=SEGMENTS_PER_REQUEST,
                    help=f"segments (pages) per request (default: {SEGMENTS_PER_REQUEST})")
     p.add_argument("--cap", type=int, default=None, help="most persistently mapped pages (default: slots x segments)")
-    p.add_argument("--m", type=int, default=2, help="lru only: discard cap // M pages per purge (default: 2)")
+    p.add_argument("--m", type=int, default=None, help=f"lru only: discard cap // M pages per purge (default: {LRU_M})")
     p.add_argument("--requests", type=int, default=100000, help="requests in the trace (default: 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print the totals as one JSON object")
@@ -44,8 +45,17 @@ def _check(args) -> None:
                          f"({SEGMENTS_PER_REQUEST} direct, more with indirect descriptors), found {args.segments}")
     if args.requests < 1:
         raise UsageError(f"--requests: expected a positive number of requests, found {args.requests}")
+    if args.seed < 0:
+        raise UsageError(f"--seed: expected an integer >= 0 (numpy seeds are non-negative), found {args.seed}")
     if args.cap is not None and args.cap < 1:
         raise UsageError(f"--cap: expected a positive number of pages, found {args.cap}")
+    if args.cap is not None and args.policy == "non_persistent":
+        raise UsageError(f"--cap: expected no cap with --policy non_persistent (it keeps no grants mapped), "
+                         f"found --cap {args.cap}")
+    if args.m is not None and args.policy != "lru":
+        raise UsageError(f"--m: expected --m only with --policy lru (the LRU purge size), found --m {args.m} "
+                         f"with --policy {args.policy}")
+    args.m = LRU_M if args.m is None else args.m
     cap = args.cap if args.cap is not None else args.slots * args.segments
     if args.policy == "lru" and not 1 <= args.m <= cap:
         raise UsageError(f"--m: expected an integer from 1 to cap={cap} (LRU discards cap // M), found {args.m}")
