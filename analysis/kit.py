@@ -37,6 +37,9 @@ from pathlib import Path
 from analysis.errors import UsageError
 
 MODES = ("persistent", "non-persistent")
+# fio 3.33 `fio --cmdhelp=rw` valid values (options.c, option "rw"); the kit also names job files after it.
+FIO_RW_PATTERNS = ("read", "write", "trim", "randread", "randwrite", "randtrim", "rw", "readwrite", "randrw",
+                   "trimwrite", "randtrimwrite")
 MARKER = "kit.json"
 DEVICE_VARIABLE = "PGRANT_DEV"
 MANIFEST_COLUMNS = ("file", "mode", "guests", "dom0_vcpus", "bs", "run")

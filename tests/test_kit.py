@@ -100,12 +100,14 @@ def test_kit_rewrites_its_own_output_but_never_results(tmp_path):
     (["--bs", "4q"], "--bs 4q: expected block sizes such as 4k,64k, found '4q'"),
     (["--runs", "0"], "--runs 0: expected a positive integer"),
     (["--size", "lots"], "--size lots: expected a fio size"),
+    (["--rw", "../../escape"], "--rw ../../escape: expected one of fio's rw patterns read, write, trim, randread, "
+                               "randwrite, randtrim, rw, readwrite, randrw, trimwrite, randtrimwrite, found '../../escape'"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, args, message):
     code = main(["kit", "--out", str(tmp_path / "k"), *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
-    assert not (tmp_path / "k").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even outside --out
 
 
 @pytest.mark.slow
@@ -125,3 +127,11 @@ def test_kit_job_file_runs_under_fio_client_server_on_local_files(tmp_path):
     assert sorted(s["hostname"] for s in per_host) == ["127.0.0.1", "127.0.0.2"]
     assert all(s["error"] == 0 and s["read"]["io_bytes"] > 0 for s in per_host)
     assert all((tmp_path / "guests" / f"guest-0{k}" / "guest.dat").stat().st_size == 2 * 2**20 for k in (1, 2))
+
+
+def test_rw_patterns_are_the_ones_fio_accepts():
+    help_text = subprocess.run(["fio", "--cmdhelp=rw"], capture_output=True, text=True, check=True).stdout
+    # "valid values: read  Sequential read" then one "   : write  Sequential write" line per value
+    valid = help_text.split("valid values:", 1)[1].splitlines()
+    names = [valid[0].split()[0]] + [line.split(":", 1)[1].split()[0] for line in valid[1:] if ":" in line]
+    assert tuple(names) == kit.FIO_RW_PATTERNS

@@ -32,6 +32,9 @@ def run(args) -> int:
             raise UsageError(f"{option} {value}: expected a positive integer, found {value}")
     if args.ramp_s < 0:
         raise UsageError(f"--ramp-s {args.ramp_s}: expected 0 or more seconds, found {args.ramp_s}")
+    if args.rw not in kit.FIO_RW_PATTERNS:
+        raise UsageError(f"--rw {args.rw}: expected one of fio's rw patterns {', '.join(kit.FIO_RW_PATTERNS)}, "
+                         f"found {args.rw!r}")
     if args.size is not None:
         try:
             kit.bs_bytes(args.size)
