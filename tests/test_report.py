@@ -51,14 +51,19 @@ def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
     (["--out", str(report.RAW_DATA_DIR / "qa-report")],
      f"--out {report.RAW_DATA_DIR / 'qa-report'}: expected a folder outside {report.RAW_DATA_DIR} "
      "(raw data is only read), found one inside it"),
+    (["--out", str(report.NOTEBOOKS_DIR), "--only", "02"],
+     f"--out {report.NOTEBOOKS_DIR}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed NN-*.ipynb "
+     "would replace the committed output-free notebooks), found that folder"),
     (["--out", "{tmp}/rep", "--only", "99"],
      "--only 99: expected the start of a notebook name (00-verdicts, 01-fio-results, "),
 ])
-def test_report_refuses_raw_data_as_out_and_an_only_that_matches_nothing(tmp_path, capsys, argv, message):
+def test_report_refuses_raw_data_or_notebooks_as_out_and_an_only_that_matches_nothing(tmp_path, capsys, argv, message):
     from analysis.cli import main
 
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    committed = {p: p.read_bytes() for p in report.NOTEBOOKS_DIR.glob("*.ipynb")}
     assert main(["report", *argv]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"pgrant-lab report: {message}")
     assert not (report.RAW_DATA_DIR / "qa-report").exists() and not (tmp_path / "rep").exists()
+    assert {p: p.read_bytes() for p in report.NOTEBOOKS_DIR.glob("*.ipynb")} == committed

@@ -31,6 +31,9 @@ def run(args) -> int:
     if out == report.RAW_DATA_DIR or report.RAW_DATA_DIR in out.parents:
         raise UsageError(f"--out {args.out}: expected a folder outside {report.RAW_DATA_DIR} "
                          "(raw data is only read), found one inside it")
+    if out == report.NOTEBOOKS_DIR.resolve():
+        raise UsageError(f"--out {args.out}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed "
+                         "NN-*.ipynb would replace the committed output-free notebooks), found that folder")
     parameters = {"data_dir": str(report.DATA_DIR)}
     only, title = args.only, "pgrant-lab report"
     if args.data is not None:
