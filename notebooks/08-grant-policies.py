@@ -190,7 +190,7 @@ pred, pred_meta = datasets.read(data, "grants-predictability-simulated")
 pred = with_costs(pred, costs, guests)
 grid = sns.catplot(data=pred, x="label", y="dom0_us_per_request", col="working_set_pages", kind="box",
                    height=4, aspect=1.2, showfliers=True)
-grid.set_axis_labels("", "dom0 CPU time per request (us)")
+grid.set_axis_labels("grant policy", "dom0 CPU time per request (us)")
 grid.set_titles("working set W = {col_name} pages (cap 352)")
 for ax in grid.axes.flat:
     ax.tick_params(axis="x", rotation=30)
@@ -241,7 +241,7 @@ for ax, column, xlabel in zip(axes, ["max_resident_pages", "max_held_pages", "do
                                "mean dom0 CPU time per request (us)"]):
     summary[column].plot.barh(ax=ax)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("")
+    ax.set_ylabel("grant policy")
 for ax in axes[:2]:
     ax.axvline(bad_meta["parameters"]["cap_pages"], color="grey", ls=":")
 fig.suptitle(datasets.caption(bad_meta) + "; dotted = cap; costs: assumed", fontsize=9)
