@@ -89,7 +89,7 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
     sns.heatmap(logs, ax=ax_map, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
                 cbar_kws={"label": "log2(persistent / non-persistent IOPS)"})
     ax_map.set_xlabel("guests")
-    ax_map.set_ylabel("")
+    ax_map.set_ylabel("condition (manifest columns\nother than mode, guests, run)")
     for cell, sub in ratios.groupby("cell"):
         line, = ax_line.plot(sub["guests"], sub["ratio"], label=cell)
         ax_line.fill_between(sub["guests"], sub["ratio_low"], sub["ratio_high"], color=line.get_color(), alpha=0.2)
