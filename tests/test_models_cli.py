@@ -117,3 +117,10 @@ def test_non_finite_values_and_no_rows_exit_2_naming_file_column_and_row(tmp_pat
 def test_a_folder_as_table_exits_2(tmp_path, capsys):
     code, _, err = _run([str(tmp_path), "--model", "usl", "--x", "guests", "--y", "iops"], capsys)
     assert code == 2 and err == f"pgrant-lab fit: {tmp_path}: expected a CSV file, found a folder\n"
+
+
+def test_a_negative_seed_exits_2(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("guests,iops\n1,100\n2,190\n3,270\n4,340\n5,400\n")
+    code, out, err = _run([str(path), "--model", "usl", "--x", "guests", "--y", "iops", "--seed", "-1"], capsys)
+    assert (code, out, err) == (2, "", "pgrant-lab fit: --seed -1: expected an integer >= 0 (numpy seeds are non-negative)\n")

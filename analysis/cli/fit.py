@@ -101,6 +101,8 @@ def fit_one(table: pd.DataFrame, args, label: str) -> dict:
 def run(args) -> int:
     if args.boot < 0:
         raise UsageError(f"--boot {args.boot}: expected an integer >= 0")
+    if args.seed < 0:
+        raise UsageError(f"--seed {args.seed}: expected an integer >= 0 (numpy seeds are non-negative)")
     columns = [args.x, args.y] + ([args.by] if args.by else [])
     table = read_table(args.table, columns)
     if args.by:
