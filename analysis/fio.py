@@ -108,14 +108,9 @@ COLUMNS: dict[str, str] = {
 }
 
 #: Column -> dtype of the json+ completion-latency histogram table (:func:`read_histogram`).
+#: Its label columns are the summary table's, with the same dtypes, so the two tables join on them.
 HISTOGRAM_COLUMNS: dict[str, str] = {
-    "source": "string",
-    "hostname": "string",
-    "port": "Int64",
-    "is_aggregate": "bool",
-    "job": "int64",
-    "jobname": "string",
-    "direction": "string",
+    **{c: COLUMNS[c] for c in ("source", "hostname", "port", "is_aggregate", "job", "jobname", "direction")},
     "bin_ns": "int64",
     "count": "int64",
 }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -24,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analysis import kit
+from analysis import kit, machine
 
 # The stand-ins are two fio engines reading the same tmpfs file: psync issues one read() per block,
 # which copies it out of the page cache; mmap maps the file into the process and reads it through
@@ -157,29 +156,6 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
     return written
 
 
-def machine_facts() -> dict:
-    """Facts about this machine for a measured-here manifest (CPU model, cores, memory, kernel)."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        mem_kib = 0
-    fio_version = subprocess.run(["fio", "--version"], capture_output=True, text=True).stdout.strip()
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "mem_mib": mem_kib // 1024,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "fio": fio_version,
-    }
-
-
 DEMO_PLAN = kit.Plan(
     guests=[1, 2, 3, 4, 5, 6], dom0_vcpus=[os.cpu_count() or 1], modes=list(kit.MODES), bs=["4k", "64k"],
     runs=2, rw="randread", iodepth=1, ioengine="psync", direct=False, runtime_s=1, ramp_s=0,
@@ -201,7 +177,7 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
         "what": STAND_IN_NOTE,
         "command": "python -m analysis.loopback data/raw/measured-here/fio-experiment (make data-experiment)",
         "date_utc": started,
-        "machine": machine_facts(),
+        "machine": machine.facts(),
         "stand_in_modes": {m: {"ioengine": replace(plan, **s).ioengine, "direct": replace(plan, **s).direct}
                            for m, s in STAND_IN_MODES.items()},
         "plan": {k: v for k, v in vars(plan).items()},

@@ -14,8 +14,8 @@ Stages, each a plain function: ``build`` (compile) -> ``measure_*`` (run, write
 calls these on ``data/raw/measured-here``) -> ``load_*`` (tidy DataFrames, units in column names)
 -> ``fit_line`` (a straight-line fit with intervals for the notebooks) -> notebooks 05-07.
 
-Nothing here ran on Xen: every dataset is labelled with ``machine_label`` (CPU model, cores,
-kernel), never as Xen's numbers.
+Nothing here ran on Xen: every dataset is labelled with ``analysis.machine.label`` (CPU model,
+cores, memory, kernel), never as Xen's numbers.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import constants as C
+from analysis import machine
 from analysis.errors import MeasurementError, SamplesFormatError, UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -193,46 +194,10 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no message)"
 
 
-def usable_cpus() -> list[int]:
-    """The CPUs this process may run on (sched_getaffinity), sorted."""
-    return sorted(os.sched_getaffinity(0))
-
-
-# ----------------------------------------------------------------------------------------------
-# Machine facts for manifests and figure labels.
-
-
-def machine_facts() -> dict:
-    """CPU model, cores, LLC, memory, kernel and hypervisor flag of this machine, from /proc and /sys."""
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    mem_kib = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), 0)
-    llc = Path("/sys/devices/system/cpu/cpu0/cache/index3/size")
-    return {
-        "cpu_model": model,
-        "cores": os.cpu_count(),
-        "usable_cpus": usable_cpus(),
-        "llc": llc.read_text().strip() if llc.exists() else "unknown",
-        "mem_mib": mem_kib // 1024,
-        "kernel": platform.release(),
-        "machine": platform.machine(),
-        "virtualized": " hypervisor" in cpuinfo,
-    }
-
-
-def machine_label(manifest: dict) -> str:
-    """The label every figure carries: 'measured on <CPU model>, <n> cores, Linux <kernel> - not Xen'."""
-    m = manifest["machine"]
-    virt = ", a VM" if m.get("virtualized") else ""
-    return f"measured on {m['cpu_model']}, {m['cores']} cores{virt}, Linux {m['kernel']} - not Xen"
-
-
 def provenance_note(manifest: dict, samples: int) -> str:
     """One Markdown paragraph for a notebook: which folder, how many samples, on what, how noisy."""
     return (f"**Data**: `data/raw/measured-here/{manifest['experiment']}` ({samples:,} samples), "
-            f"{machine_label(manifest)}; {manifest['compiler']} `{' '.join(manifest['cflags'])}`; "
+            f"{machine.label(manifest)}; {manifest['compiler']} `{' '.join(manifest['cflags'])}`; "
             f"{manifest['repetitions']} repetitions per point; load average "
             f"{manifest['load_average_before'][0]:.2f} before the run. " + " ".join(manifest["notes"]))
 
@@ -259,7 +224,7 @@ def perf_available() -> bool:
 def measure_memcpy(out_dir: Path, plan: MemcpyPlan = MemcpyPlan(), *, build_dir: Path) -> Path:
     """Run the C memcpy program and the numpy equivalent; write samples-c.csv, samples-numpy.csv."""
     out_dir = _fresh(out_dir)
-    cpu = plan.cpu if plan.cpu >= 0 else usable_cpus()[-1]
+    cpu = plan.cpu if plan.cpu >= 0 else machine.usable_cpus()[-1]
     args = ["--sizes", _csv(plan.sizes_bytes), "--page-bytes", C.PAGE_BYTES, "--reps", plan.reps,
             "--warmup", plan.warmup, "--pool-mib", plan.pool_mib, "--sample-bytes", plan.sample_bytes,
             "--cpu", cpu, "--seed", plan.seed]
@@ -321,7 +286,7 @@ def time_numpy_copies(plan: MemcpyPlan) -> pd.DataFrame:
 def measure_lookup(out_dir: Path, plan: LookupPlan = LookupPlan(), *, build_dir: Path) -> Path:
     """Run the C lookup program over plan.n_grants; write samples.csv."""
     out_dir = _fresh(out_dir)
-    cpu = plan.cpu if plan.cpu >= 0 else usable_cpus()[-1]
+    cpu = plan.cpu if plan.cpu >= 0 else machine.usable_cpus()[-1]
     args = ["--n", _csv(plan.n_grants), "--reps", plan.reps, "--warmup", plan.warmup,
             "--lookups", plan.lookups, "--cpu", cpu, "--seed", plan.seed]
     exe = build("lookup", build_dir)
@@ -340,7 +305,7 @@ def measure_unmap(out_dir: Path, plan: UnmapPlan = UnmapPlan(), *, build_dir: Pa
     """Run the C unmap program once per (op, remote threads, pages per call); write samples.csv,
     counters.csv (/proc/interrupts deltas) and, where perf works, perf-counts.csv."""
     out_dir = _fresh(out_dir)
-    cpus = list(plan.cpus) or usable_cpus()
+    cpus = list(plan.cpus) or machine.usable_cpus()
     use_perf = perf_available() if plan.use_perf is None else plan.use_perf
     exe = build("unmap", build_dir)
     samples_parts, counter_parts, perf_rows, invocations, metas = [], [], [], [], []
@@ -481,7 +446,7 @@ def _write_manifest(out_dir: Path, experiment: str, plan, program_args: list[str
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_facts(),
+        "machine": machine.facts(),
         "plan": _jsonable(asdict(plan)),
         "repetitions": plan.reps,
         "warmup": plan.warmup,

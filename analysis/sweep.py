@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fio
+from analysis import fio, machine
 from analysis.errors import ManifestError
 
 #: Where ``make data-fio`` writes the sweep, relative to the data folder.
@@ -88,14 +87,15 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
             runs.append(_run(command, partial, file=name, ioengine=engine, rw=rw, jobs=n, rep=rep, order=index))
             log(f"[{index + 1}/{len(schedule)}] {name}: load {runs[-1]['loadavg_before'][0]:.2f}")
         logs = _measure_logs(partial / "logs", data_dir, runtime, file_size)
+        here = machine.facts()
         manifest = {
             "description": "fio sweep measured on this Linux machine (NOT Xen): numjobs=N independent jobs on "
                            "memory-backed files stand in for N guests; 4 KiB reads",
             "measured_here": True,
             "started_utc": started,
             "finished_utc": _now(),
-            "fio_version": subprocess.run(["fio", "--version"], capture_output=True, text=True).stdout.strip(),
-            "machine": machine_facts(),
+            "fio_version": here["fio"],
+            "machine": here,
             "data_files": f"{data_dir.parent}/ (tmpfs), one {file_size} file per job, deleted afterwards",
             "design": {"rw": list(RW_MODES), "ioengine_iodepth": ENGINES, "jobs": list(job_counts),
                        "repetitions": reps, "bs": BLOCK, "file_size_per_job": file_size, "runtime": runtime, "ramp_time": ramp_time,
@@ -145,32 +145,6 @@ def _measure_logs(folder: Path, data_dir: Path, runtime: str, file_size: str) ->
             _run(per_io, folder, file="perio.json", what="one line per I/O, log_offset=1, rate_iops=2000")]
 
 
-def machine_facts() -> dict:
-    """CPU model, logical cores, memory (MiB), kernel and OS of this machine, from /proc and uname."""
-    cpu_model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal:"))
-    except (OSError, StopIteration):
-        mem_kib = None
-    return {"cpu_model": cpu_model, "logical_cores": os.cpu_count(),
-            "mem_mib": None if mem_kib is None else mem_kib // 1024,
-            "kernel": platform.release(), "system": platform.system(), "machine": platform.machine(),
-            "python": platform.python_version(),
-            "shared_with": "other processes (an engineering sandbox with several agents); numbers are noisy"}
-
-
-def describe_machine(manifest: dict) -> str:
-    """One line such as 'AMD EPYC, 2 cores, 23 GiB, Linux 6.18' for figure captions."""
-    m = manifest["machine"]
-    mem = f"{m['mem_mib'] / 1024:.0f} GiB" if m.get("mem_mib") else "unknown memory"
-    return f"{m['cpu_model']}, {m['logical_cores']} cores, {mem}, {m['system']} {m['kernel']}"
-
-
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -182,7 +156,7 @@ def _readme(manifest: dict) -> str:
 Source: **measured on this machine** by `make data-fio` (`python -m analysis.sweep measure
 data/raw/measured-here/fio-sweep`), {manifest['started_utc']} to {manifest['finished_utc']}.
 
-- Machine: {describe_machine(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
+- Machine: {machine.describe(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
   shared with other processes: **not a Xen host, no blkfront/blkback involved**. The load average
   before and after each run is in `manifest.json`; treat the numbers as noisy. With only
   {manifest['machine']['logical_cores']} cores shared with other busy processes, more fio jobs also win a larger

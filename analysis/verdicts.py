@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import blkif
 from analysis import constants as C
+from analysis import machine
 from analysis import mechanisms as mech
 from analysis.errors import PgrantLabError
 from analysis.grants import Lru, NonPersistent, PersistentArray, PersistentTree, datasets
@@ -281,7 +282,7 @@ def unmap_evidence(data_dir: str | Path) -> dict:
                 f"[95% CI {lo / 1e3:.1f}, {hi / 1e3:.1f}] per remote CPU "
                 f"({len(fit.points)} CPU counts; dom0 in the thread had "
                 f"{seed_points(data_dir)['dom0_vcpus']} VCPUs)")
-    return {"unmap-shootdown": _row(computed, mech.machine_label(manifest),
+    return {"unmap-shootdown": _row(computed, machine.label(manifest),
                                     judge_growth(fit.slope_ci, len(fit.points)), "unmap")}
 
 
@@ -299,7 +300,7 @@ def memcpy_evidence(data_dir: str | Path) -> dict:
     computed = (f"4 KiB copy {page_ns['warm']:.0f} ns warm / {page_ns['cold']:.0f} ns cold; at the thread's "
                 f"{per_guest_iops:,.0f} IOPS per guest: {share['warm']:.1%} / {share['cold']:.1%} of a guest VCPU")
     verdict = judge_cost_share(share["warm"], share["cold"])
-    return {"memcpy-cost": _row(computed, f"{mech.machine_label(manifest)}; {RATE_FROM_THREAD}", verdict, "memcpy")}
+    return {"memcpy-cost": _row(computed, f"{machine.label(manifest)}; {RATE_FROM_THREAD}", verdict, "memcpy")}
 
 
 def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
@@ -322,7 +323,7 @@ def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
                 f"n = {n_large}; at {per_guest_iops:,.0f} IOPS per blkback thread: {best:.1%} of a CPU "
                 f"(n = {n_small}, 1 segment per request), {full:.0%} ({segs} segments), "
                 f"{worst:.0%} (n = {n_large}, {segs} segments)")
-    return {"linear-search": _row(computed, f"{mech.machine_label(manifest)}; {RATE_FROM_THREAD}",
+    return {"linear-search": _row(computed, f"{machine.label(manifest)}; {RATE_FROM_THREAD}",
                                   judge_cost_share(best, worst), "lookup")}
 
 

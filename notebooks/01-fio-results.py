@@ -34,12 +34,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import fio, sweep
+from analysis import fio, machine, sweep
 
 sns.set_theme(style="whitegrid", context="notebook")
 folder, manifest = sweep.read_manifest(data_dir)
-machine = sweep.describe_machine(manifest)
-label = f"measured on {machine} ({manifest['fio_version']}) - not Xen"
+label = f"{machine.label(manifest)}; {manifest['fio_version']}"
 print(label)
 print(f"{len(manifest['runs'])} runs, {manifest['started_utc']} to {manifest['finished_utc']}")
 

@@ -233,13 +233,13 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 # this machine only; they are here to show what the fit reports, not to say anything about Xen.
 
 # %%
-from analysis import sweep
+from analysis import machine, sweep
 from analysis.models import Amdahl, Linear, compare
 
 _, manifest = sweep.read_manifest(data_dir)
-machine = f"measured on {sweep.describe_machine(manifest)}, not Xen"
+sweep_label = f"measured on {machine.describe(manifest)}, not Xen"
 runs = sweep.totals(sweep.load(data_dir))
-print(machine)
+print(sweep_label)
 print(f"{len(runs)} runs:", runs.groupby(["ioengine", "rw"]).size().to_dict())
 
 fits, rows = {}, []
@@ -281,7 +281,7 @@ for ax, ((engine, rw), fit) in zip(axes.flat, sorted(fits.items())):
     ax.scatter(group["jobs"], group["iops"] / 1e3, s=14, color="black", label="fio runs (3 per N)")
     ax.set(title=f"{engine}, {rw}, 4 KiB", xlabel="fio jobs (N)", ylabel="total IOPS (thousands)")
 axes.flat[0].legend(fontsize=8)
-fig.suptitle(f"USL fits to the fio sweep, {machine}", fontsize=10)
+fig.suptitle(f"USL fits to the fio sweep, {sweep_label}", fontsize=10)
 fig.tight_layout()
 plt.show()
 

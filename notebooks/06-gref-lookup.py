@@ -36,11 +36,12 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
+from analysis import machine
 from analysis import mechanisms as mech
 
 folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
 manifest = mech.load_manifest(folder)
-label = mech.machine_label(manifest)
+label = machine.label(manifest)
 samples = mech.load_lookup(folder)
 display(Markdown(mech.provenance_note(manifest, len(samples))))
 

@@ -35,11 +35,12 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
+from analysis import machine
 from analysis import mechanisms as mech
 
 folder = Path(data_dir) / "raw" / "measured-here" / "unmap-shootdown"
 manifest = mech.load_manifest(folder)
-label = mech.machine_label(manifest)
+label = machine.label(manifest)
 samples = mech.load_unmap(folder)
 counters = mech.load_unmap_counters(folder)
 display(Markdown(mech.provenance_note(manifest, len(samples))))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import constants as C
+from analysis import machine
 from analysis import mechanisms as mech
 from analysis.errors import MeasurementError, ModelFitError, SamplesFormatError, UsageError
 
@@ -151,7 +152,7 @@ def test_each_experiment_folder_has_samples_manifest_and_readme(measured):
             assert (folder / file).exists()
         readme = (folder / "README.md").read_text()
         assert "Not Xen" in readme and manifest["machine"]["kernel"] in readme
-        assert "not Xen" in mech.machine_label(manifest)
+        assert "not Xen" in machine.label(manifest)
 
 
 @pytest.mark.slow
