@@ -36,10 +36,11 @@ bench: $(STAMP)
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
 data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment
 
-## data-simulated: regenerate the grant-store simulator's data sets in data/simulated/ (about 15 s)
+## data-simulated: regenerate the grant-store simulator's and notebook 04's simulated data sets in data/simulated/ (about 15 s)
 .PHONY: data-simulated
 data-simulated: $(STAMP)
 	$(BIN)/python -m analysis.grants.datasets --out data/simulated
+	$(BIN)/python -m analysis.models.simulate --out data/simulated
 
 ## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
 data-experiment: $(STAMP)

@@ -31,3 +31,7 @@ class MeasurementError(PgrantLabError, RuntimeError):
 
 class SamplesFormatError(PgrantLabError, ValueError):
     """A measured-here samples CSV is missing a column or holds a value outside its allowed range."""
+
+
+class SimulatedDataError(PgrantLabError, ValueError):
+    """A simulated data set's CSV or sidecar JSON is missing, malformed or disagrees with its sidecar."""

@@ -40,6 +40,9 @@ unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, un
 ``.cpu_share(iops, block_bytes)``; ``LookupModel.cpu_share(n, iops=)``,
 ``lookup_crossover(linear, tree, iops=, cpu_share=0.01)``; ``compare({name: fitted})`` ranks fits
 of the same data by AIC/BIC.
+
+Simulated data for the models (``data/simulated/``, with a sidecar naming model, parameters and
+seed) are written and read by :mod:`analysis.models.simulate`.
 """
 
 from analysis.models.base import CurveModel, FitSummary, Parameter, compare
