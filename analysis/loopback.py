@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import kit, machine
+from analysis.errors import UsageError
 
 # The stand-ins are two fio engines reading the same tmpfs file: psync issues one read() per block,
 # which copies it out of the page cache; mmap maps the file into the process and reads it through
@@ -167,6 +168,7 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
     """Measure the bundled example experiment into out_dir (replacing it) and write its provenance."""
     out_dir = Path(out_dir)
     if out_dir.exists():
+        _check_replaceable(out_dir)
         shutil.rmtree(out_dir)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     run_plan(plan, out_dir)
@@ -184,6 +186,19 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
     }, indent=2) + "\n")
     (out_dir / "README.md").write_text(_DEMO_README.format(note=STAND_IN_NOTE))
     return out_dir
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse to delete a folder that is not an earlier build_demo output (or empty)."""
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        return
+    try:
+        title = json.loads((out_dir / "manifest.json").read_text()).get("title")
+    except (OSError, ValueError, AttributeError):
+        title = None
+    if title != STAND_IN_TITLE:
+        raise UsageError(f"{out_dir}: expected an empty folder or an earlier example experiment (manifest.json "
+                         f"titled {STAND_IN_TITLE!r}) to replace, found other files; nothing was deleted")
 
 
 _DEMO_README = """# Example experiment folder: fio client/server on loopback (measured here, not Xen)
@@ -205,4 +220,7 @@ about Xen, grant tables or TLB shootdowns.
 if __name__ == "__main__":  # pragma: no cover
     if len(sys.argv) != 2:
         sys.exit("usage: python -m analysis.loopback OUT_DIR")
-    print(f"wrote {build_demo(Path(sys.argv[1]))}")
+    try:
+        print(f"wrote {build_demo(Path(sys.argv[1]))}")
+    except UsageError as err:
+        sys.exit(f"python -m analysis.loopback: {err}")

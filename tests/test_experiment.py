@@ -1,5 +1,6 @@
 """analysis.experiment: manifest validation (one line per problem) and ingestion of real fio output."""
 
+import re
 import shutil
 
 import numpy as np
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import experiment
-from analysis.errors import ManifestError
+from analysis.errors import ManifestError, UsageError
 
 
 def _folder(tmp_path, manifest: str, files=()):
@@ -171,3 +172,16 @@ def test_one_file_per_guest_with_a_guest_column_sums_the_files_of_a_run(tmp_path
     two = table[table["guests"] == 2]
     assert runs.loc[2, "iops"] == pytest.approx(two["iops"].sum())
     assert runs.loc[2, "bw_bytes_s"] == pytest.approx(two["bw_bytes_s"].sum())
+
+
+def test_the_example_builder_never_deletes_a_folder_it_did_not_write(tmp_path):
+    from analysis import loopback
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match=rf"^{re.escape(str(folder))}: expected an empty folder or an earlier example "
+                                         r"experiment \(manifest\.json titled .*\) to replace, found other files; "
+                                         r"nothing was deleted$"):
+        loopback.build_demo(folder)
+    assert (folder / "notes.txt").read_text() == "keep me"
