@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import fio, machine
-from analysis.errors import ManifestError
+from analysis.errors import ManifestError, UsageError
 
 #: Where ``make data-fio`` writes the sweep, relative to the data folder.
 SWEEP_DIR = Path("raw") / "measured-here" / "fio-sweep"
@@ -66,6 +66,7 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
     failed sweep never leaves a half-replaced data set.
     """
     out_dir = Path(out_dir)
+    _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     data_dir = Path(tempfile.mkdtemp(prefix="pgrant-sweep-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
@@ -113,6 +114,19 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
     finally:
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace a folder that is neither empty nor an earlier sweep (manifest with measured_here)."""
+    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+        return
+    try:
+        earlier = json.loads((out_dir / MANIFEST).read_text()).get("measured_here") is True
+    except (OSError, ValueError, AttributeError):
+        earlier = False
+    if not earlier:
+        raise UsageError(f"{out_dir}: expected an empty folder or an earlier fio sweep ({MANIFEST} with "
+                         "measured_here) to replace, found other files; nothing was deleted")
 
 
 def _fio_command(engine, rw, n, data_dir, runtime, ramp_time, file_size) -> list[str]:
@@ -273,7 +287,11 @@ def main(argv=None) -> int:
     p = sub.add_parser("measure", help="run the fio sweep (about 3-4 minutes) and write its folder")
     p.add_argument("out_dir", type=Path, metavar="OUTDIR")
     args = parser.parse_args(argv)
-    out = measure(args.out_dir, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    try:
+        out = measure(args.out_dir, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except UsageError as err:
+        print(f"python -m analysis.sweep: {err}", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     return 0
 

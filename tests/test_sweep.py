@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis import fio, sweep
-from analysis.errors import ManifestError
+from analysis.errors import ManifestError, UsageError
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +110,13 @@ def test_bundled_sweep_covers_the_design():
     assert (totals["iops"] > 0).all()
     assert manifest["measured_here"] is True
     assert "not a Xen host" in (folder / "README.md").read_text()
+
+
+def test_measure_never_replaces_a_folder_it_did_not_write(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match=r"mine: expected an empty folder or an earlier fio sweep \(manifest\.json with "
+                                         r"measured_here\) to replace, found other files; nothing was deleted$"):
+        sweep.measure(folder)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"] and (folder / "notes.txt").read_text() == "keep me"
