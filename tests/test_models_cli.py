@@ -124,3 +124,11 @@ def test_a_negative_seed_exits_2(tmp_path, capsys):
     path.write_text("guests,iops\n1,100\n2,190\n3,270\n4,340\n5,400\n")
     code, out, err = _run([str(path), "--model", "usl", "--x", "guests", "--y", "iops", "--seed", "-1"], capsys)
     assert (code, out, err) == (2, "", "pgrant-lab fit: --seed -1: expected an integer >= 0 (numpy seeds are non-negative)\n")
+
+
+def test_a_row_without_a_by_group_exits_2_instead_of_being_dropped(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("guests,iops,mode\n1,100,a\n2,190,a\n3,270,\n4,340,a\n")
+    code, out, err = _run([str(path), "--model", "linear", "--x", "guests", "--y", "iops", "--by", "mode"], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"pgrant-lab fit: {path}: column 'mode' (--by): expected a group in every row, found an empty cell in data row 3\n"

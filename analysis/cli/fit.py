@@ -105,6 +105,10 @@ def run(args) -> int:
         raise UsageError(f"--seed {args.seed}: expected an integer >= 0 (numpy seeds are non-negative)")
     columns = [args.x, args.y] + ([args.by] if args.by else [])
     table = read_table(args.table, columns)
+    if args.by and table[args.by].isna().any():
+        row = int(np.flatnonzero(table[args.by].isna().to_numpy())[0])
+        raise ModelFitError(f"{args.table}: column {args.by!r} (--by): expected a group in every row, found an "
+                            f"empty cell in data row {row + 1}")
     if args.by:
         groups = [(key, part) for key, part in table.groupby(args.by, sort=True)]
         fits = [(key, fit_one(part, args, f"{args.table} ({args.by}={key})")) for key, part in groups]
