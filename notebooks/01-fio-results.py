@@ -80,12 +80,14 @@ grid.figure.suptitle(f"fio sweep: total IOPS vs jobs (line: median of reps, poin
 plt.show()
 
 # %% [markdown]
-# ## Why IOPS keep rising past the core count here
+# ## What limits the curve here: CPU share
 #
-# The machine has only a few cores and is shared with other busy processes. More fio jobs win a
-# larger share of the CPUs from those processes, which the jobs' own CPU time shows (fio's
-# `usr_cpu` + `sys_cpu`, summed over the jobs; 100 % = one CPU). The 1-minute load average before
-# each run (colour) says how busy the machine was. Read the IOPS curve as "CPU share on this
+# On a machine with few cores, fio's jobs compete for the CPUs with each other and with any other
+# process. The jobs' own CPU time (fio's `usr_cpu` + `sys_cpu`, summed over the jobs; 100 % = one
+# CPU) shows how much of the machine they got; the dashed line is all cores; the colour is the
+# 1-minute load average before each run (other work on the machine). Once the jobs use every core,
+# more jobs cannot add IOPS; when other processes were busy, more jobs win a larger share from
+# them and IOPS can keep rising past the core count. Read the IOPS curve as "CPU share on this
 # machine", not as the scalability of a block device or of Xen.
 
 # %%

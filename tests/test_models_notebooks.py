@@ -24,4 +24,10 @@ def test_notebooks_03_and_04_execute_and_state_the_usl_bound(tmp_path):
     assert "measured on " in scaling and ", not Xen" in scaling  # the sweep's label
     shootdown = result.pages[1].html.read_text()
     assert "contention is not identified by these data" in shootdown
-    assert "SIMULATED" in shootdown or "simulated" in shootdown
+    # The figures' label is the caption of the committed sidecar, naming model and parameters.
+    import html
+
+    from analysis.models import simulate
+
+    _, side = simulate.read(ROOT / "data")
+    assert html.escape(simulate.caption(side)) in shootdown or simulate.caption(side) in shootdown
