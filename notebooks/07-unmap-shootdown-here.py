@@ -88,9 +88,8 @@ plt.show()
 # ## Model: a fixed cost plus a cost per remote CPU
 #
 # The project's `ShootdownModel(kind="linear")` (`analysis.models`):
-# `unmap_ns = base_ns + per_vcpu_ns x V`, with V the CPUs whose TLBs may hold the mapping (here the
-# unmapping CPU plus the k remote CPUs touching it, V = k + 1: the model takes V >= 1, as dom0 has at
-# least one VCPU), fitted to the median at each k; `per_vcpu_ns` is then the cost per remote CPU. With two CPUs there are two k values, so the
+# `unmap_ns = base_ns + per_vcpu_ns x V`, with V the CPUs that must take the flush IPI (here the
+# remote CPUs k), fitted to the median at each k. With two CPUs there are two k values, so the
 # model has no residual degrees of freedom and reports no interval (its Note says so); the
 # intervals below come from `analysis.mechanisms.fit_line`, which resamples the samples at each k,
 # takes medians again and refits: they show the samples' scatter, not whether the cost is linear
@@ -102,11 +101,10 @@ from analysis.models import ShootdownModel
 rows, fits = [], {}
 for (op, pages), group in samples.groupby(["op", "pages_per_call"]):
     med = group.groupby("remote_threads")["call_ns"].median()
-    cpus = med.index.to_numpy() + 1  # the unmapping CPU plus the remote ones
-    model = ShootdownModel(kind="linear", seed=0).fit(cpus, med.to_numpy())
+    model = ShootdownModel(kind="linear", seed=0).fit(med.index.to_numpy(), med.to_numpy())
     boot = mech.fit_line(group, x="remote_threads", y="call_ns")
     fits[op, pages] = model
-    rows.append({"op": op, "pages_per_call": pages, "no_remote_cpu_us": float(model.predict(1)) / 1e3,
+    rows.append({"op": op, "pages_per_call": pages, "base_us": model.params_["base_ns"] / 1e3,
                  "per_remote_cpu_us": model.params_["per_vcpu_ns"] / 1e3,
                  "per_remote_cpu_us 95% CI (bootstrap of samples)":
                      f"[{boot.slope_ci[0] / 1e3:.2f}, {boot.slope_ci[1] / 1e3:.2f}]"})
