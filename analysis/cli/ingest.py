@@ -1,8 +1,8 @@
 """``pgrant-lab ingest``: read fio output files into one tidy table and print it as CSV.
 
-Dispatches on :func:`analysis.fio.detect_format`: json/json+/terse summaries become the tidy
-summary table (:data:`analysis.fio.COLUMNS`); ``write_*_log`` files go through
-:func:`analysis.fiolog.read_log` and histogram logs through :func:`analysis.fiolog.read_hist_log`.
+Dispatches on :func:`analysis.ingest.fio.detect_format`: json/json+/terse summaries become the tidy
+summary table (:data:`analysis.ingest.fio.COLUMNS`); ``write_*_log`` files go through
+:func:`analysis.ingest.fiolog.read_log` and histogram logs through :func:`analysis.ingest.fiolog.read_hist_log`.
 One invocation takes files of one kind (summaries, logs or histogram logs), since their tables
 have different columns.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fio
+from analysis.ingest import fio
 from analysis.errors import UsageError
-from analysis.report import RAW_DATA_DIR
+from analysis.paths import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
@@ -68,7 +68,7 @@ def ingest(paths: list[Path], snapshots: bool = False) -> pd.DataFrame:
     kind = found.pop()
     if kind == "summary":
         return fio.read_many(paths, snapshots=snapshots)
-    from analysis import fiolog  # the log reader, imported only when a log is given
+    from analysis.ingest import fiolog  # the log reader, imported only when a log is given
 
     reader = fiolog.read_log if kind == "log" else fiolog.read_hist_log
     frames = []
