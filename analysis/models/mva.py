@@ -25,8 +25,8 @@ The handlers take time from every dom0 CPU: with total throughput X flushes/s ea
 the share ``u = X * handler_s`` of its time, so blkback's work takes ``cpu_s / (1 - u)`` there
 (the shadow-server treatment of preemptive interrupt work: Sevcik 1977, "Priority scheduling
 disciplines in queueing network models of computer systems", IFIP Congress; Lazowska et al.
-1984, *Quantitative System Performance*, sec. 9.3). X depends on u, so each population step
-iterates to the fixed point.
+1984, *Quantitative System Performance*, sec. 9.3). X depends on u; at each population step the
+two equations give a quadratic in X, solved exactly (``_mva_curve``).
 
 Exact MVA (Reiser & Lavenberg 1980, "Mean-value analysis of closed multichain queuing
 networks", J. ACM 27(2), eqs. 2.1-2.3; load-dependent stations with marginal probabilities,
@@ -48,11 +48,6 @@ import numpy as np
 from analysis.errors import UsageError
 from analysis.models.base import CurveModel, Parameter, domain_message
 
-#: Fixed-point iterations for the handler share per population step (u = X h converges fast:
-#: the map is a contraction while u stays well below 1).
-HANDLER_ITERATIONS = 25
-
-
 def hold_time_s(dom0_cpus, *, hold_base_s, hold_per_cpu_s):
     """Flush-lock hold time in s: hold_base_s + hold_per_cpu_s * (P - 1) for P dom0 CPUs."""
     return hold_base_s + hold_per_cpu_s * (np.asarray(dom0_cpus, dtype=float) - 1)
@@ -60,25 +55,29 @@ def hold_time_s(dom0_cpus, *, hold_base_s, hold_per_cpu_s):
 
 def _mva_curve(n_max: int, cpus: int, think_s: float, cpu_s: float, hold_s: float,
                handler_s: float) -> np.ndarray:
-    """X(n) for n = 1..n_max (requests/s) by exact MVA with the handler fixed point."""
+    """X(n) for n = 1..n_max (requests/s) by exact MVA with the handler share solved exactly.
+
+    With m(n) = sum_j j / min(j, P) p_cpu(j - 1 | n - 1) the CPU residence is
+    R_cpu = m cpu_s / (1 - k X), k = handler_s (P - 1) / P the CPU share lost per flush/s, so
+    X (A + m cpu_s / (1 - k X)) = n with A = think_s + R_lock: the quadratic
+    k A X^2 - (A + m cpu_s + n k) X + n = 0, whose smaller root keeps k X < 1."""
     out = np.empty(n_max)
     q_lock = 0.0
     p_cpu = np.array([1.0])  # p_cpu(j | 0): the empty network
     j_all = np.arange(1, n_max + 1, dtype=float)
-    x = 0.0
+    k = handler_s * (cpus - 1) / cpus
     for n in range(1, n_max + 1):
-        j = j_all[:n]
-        servers = np.minimum(j, cpus)
+        servers = np.minimum(j_all[:n], cpus)
+        visits = j_all[:n] / servers * p_cpu[:n]
+        m = float(visits.sum())
         r_lock = hold_s * (1 + q_lock)
-        for _ in range(HANDLER_ITERATIONS if handler_s > 0 else 1):
-            share = min(x * handler_s * (cpus - 1) / cpus, 0.95) if cpus > 1 else 0.0
-            demand = cpu_s / (1 - share)
-            r_cpu = float(np.sum(j * demand / servers * p_cpu[:n]))
-            x_new = n / (think_s + r_cpu + r_lock)
-            if abs(x_new - x) <= 1e-12 * x_new:
-                x = x_new
-                break
-            x = x_new
+        a = think_s + r_lock
+        b = a + m * cpu_s + n * k
+        if k > 0:
+            x = (b - np.sqrt(max(b * b - 4 * k * a * n, 0.0))) / (2 * k * a) if a > 0 else n / b
+        else:
+            x = n / b
+        demand = cpu_s / (1 - k * x) if k > 0 else cpu_s
         out[n - 1] = x
         q_lock = x * r_lock
         tail = x * demand / servers * p_cpu[:n]
