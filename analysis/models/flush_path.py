@@ -14,19 +14,19 @@ for the Xen and Linux source lines):
 Published ranges (``PUBLISHED_RANGES``) are sensitivity ranges for 2012-era x86 servers, not
 measurements; each entry names its sources, and notebook 12 discusses them:
 
-- ``hold_base_s`` (one remote flush with a single target: spin_lock, IPI delivery, INVLPG/CR3
+- ``hold_base_us`` (one remote flush with a single target: spin_lock, IPI delivery, INVLPG/CR3
   write on the target, acknowledgement seen by the sender): about 1 us, "microseconds" (Amit,
   "Optimizing the TLB shootdown algorithm with page access tracking", USENIX ATC 2017, sec. 2;
   Kumar et al., "LATR: Lazy translation coherence", ASPLOS 2018, sec. 2) -> 0.5 .. 2 us.
-- ``hold_per_cpu_s``: the sender writes the APIC's ICR once per target in physical destination
+- ``hold_per_cpu_us``: the sender writes the APIC's ICR once per target in physical destination
   mode (xen/arch/x86/smp.c:174, ``send_IPI_mask_phys``) and waits for the slowest
   acknowledgement: tens to a few hundred ns per target (an uncached APIC register write per
   target plus cross-socket cache-line transfers of the shared mask, ~100-300 ns on 2012-era
   multi-socket x86: David, Guerraoui, Trigonakis, "Everything you always wanted to know about
   synchronization but were afraid to ask", SOSP 2013, Table 2) -> 0.02 .. 0.2 us.
-- ``handler_s``: interrupt entry, TLB flush and exit on each target (``smp_invalidate_interrupt``,
+- ``handler_us``: interrupt entry, TLB flush and exit on each target (``smp_invalidate_interrupt``,
   smp.c:209-219): several hundred ns to about a microsecond (Amit 2017, sec. 2) -> 0.3 .. 1.5 us.
-- ``handoff_s``: one cache-line transfer per spinning waiter per handoff (Boyd-Wickizer et al.
+- ``handoff_us``: one cache-line transfer per spinning waiter per handoff (Boyd-Wickizer et al.
   2012, sec. 3; transfer latencies as David et al. 2013, Table 2) -> 0.02 .. 0.3 us.
 """
 
@@ -39,15 +39,15 @@ import pandas as pd
 
 from analysis.errors import ModelFitError, UsageError
 from analysis.models.lock_collapse import LockCollapse
-from analysis.models.mva import FlushMVA, hold_time_s, mva_iops
+from analysis.models.mva import FlushMVA, hold_time_us, mva_iops
 from analysis.models.usl import peak_ratio_bounds, usl
 
-#: (low, mid, high) in seconds: sensitivity ranges from the sources in the module docstring.
+#: (low, mid, high) in microseconds: sensitivity ranges from the sources in the module docstring.
 PUBLISHED_RANGES = {
-    "hold_base_s": (0.5e-6, 1.0e-6, 2.0e-6),
-    "hold_per_cpu_s": (0.02e-6, 0.08e-6, 0.2e-6),
-    "handler_s": (0.3e-6, 0.7e-6, 1.5e-6),
-    "handoff_s": (0.02e-6, 0.1e-6, 0.3e-6),
+    "hold_base_us": (0.5, 1.0, 2.0),
+    "hold_per_cpu_us": (0.02, 0.08, 0.2),
+    "handler_us": (0.3, 0.7, 1.5),
+    "handoff_us": (0.02, 0.1, 0.3),
 }
 #: The middle values, as ``fixed=`` for fits at a single CPU count (the CLI uses them).
 PUBLISHED_MID = {name: mid for name, (_, mid, _) in PUBLISHED_RANGES.items()}
@@ -59,13 +59,13 @@ REPRODUCE_RTOL = 0.01
 PAGE_FLUSHES_PER_REQUEST = 1
 
 
-def hold_budget_s(peak_iops: float, flushes_per_request: float = PAGE_FLUSHES_PER_REQUEST) -> float:
-    """Longest mean flush-lock hold compatible with ``peak_iops`` through one global lock, s:
-    1 / (peak_iops x flushes per request) (650,000 IOPS, one flush each -> 1.54 us)."""
+def hold_budget_us(peak_iops: float, flushes_per_request: float = PAGE_FLUSHES_PER_REQUEST) -> float:
+    """Longest mean flush-lock hold compatible with ``peak_iops`` through one global lock, us:
+    1e6 / (peak_iops x flushes per request) (650,000 IOPS, one flush each -> 1.54 us)."""
     if not (peak_iops > 0 and flushes_per_request > 0):
         raise UsageError(f"peak_iops={peak_iops!r}, flushes_per_request={flushes_per_request!r}: "
                          f"expected both > 0")
-    return 1.0 / (peak_iops * flushes_per_request)
+    return 1e6 / (peak_iops * flushes_per_request)
 
 
 def _statement(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -88,26 +88,26 @@ def _integer_peak(curve: np.ndarray) -> int:
     return int(np.argmax(curve)) + 1
 
 
-def collapse_family(points: pd.DataFrame, handoffs_s=None) -> pd.DataFrame:
+def collapse_family(points: pd.DataFrame, handoffs_us=None) -> pd.DataFrame:
     """The lock-collapse chains that reproduce the statement: for each handoff cost in
-    ``handoffs_s`` (default 0..0.5 us), the chain fitted through both points (think time and hold
+    ``handoffs_us`` (default 0..0.5 us), the chain fitted through both points (think time and hold
     free, within their physical bounds), its residuals and its whole-number peak. One row per
-    handoff: handoff_s, think_s, hold_s (at the statement's CPU count), x_at_<n> for each point,
+    handoff: handoff_us, think_us, hold_us (at the statement's CPU count), x_at_<n> for each point,
     peak_guests, reproduces (both points within 1% and the peak where the statement puts it)."""
     guests, iops, n_peak, cpus = _statement(points)
-    handoffs_s = np.linspace(0.0, 0.5e-6, 51) if handoffs_s is None else np.asarray(handoffs_s, float)
+    handoffs_us = np.linspace(0.0, 0.5, 51) if handoffs_us is None else np.asarray(handoffs_us, float)
     rows = []
     n_grid = np.arange(1, max(16, int(guests.max())) + 1, dtype=float)
-    for c in handoffs_s:
-        model = LockCollapse(dom0_cpus=cpus, n_boot=0, fixed={"handoff_s": float(c), "hold_per_cpu_s": 0.0})
+    for c in handoffs_us:
+        model = LockCollapse(dom0_cpus=cpus, n_boot=0, fixed={"handoff_us": float(c), "hold_per_cpu_us": 0.0})
         try:
             model.fit(guests, iops)
         except ModelFitError:
             continue
         fitted = model.predict(guests)
         curve = model.predict(n_grid)
-        row = {"handoff_s": float(c), "think_s": model.params_["think_s"],
-               "hold_s": model.params_["hold_base_s"], "peak_guests": _integer_peak(curve)}
+        row = {"handoff_us": float(c), "think_us": model.params_["think_us"],
+               "hold_us": model.params_["hold_base_us"], "peak_guests": _integer_peak(curve)}
         row.update({f"x_at_{int(g)}": float(f) for g, f in zip(guests, fitted)})
         row["reproduces"] = bool(np.all(np.abs(fitted / iops - 1) <= REPRODUCE_RTOL)
                                  and row["peak_guests"] == n_peak)
@@ -115,12 +115,12 @@ def collapse_family(points: pd.DataFrame, handoffs_s=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mva_closest(points: pd.DataFrame, *, handler_s: float = PUBLISHED_MID["handler_s"]) -> FlushMVA:
-    """The MVA curve closest (least squares) to the statement, with cpu_s and the per-CPU hold
+def mva_closest(points: pd.DataFrame, *, handler_us: float = PUBLISHED_MID["handler_us"]) -> FlushMVA:
+    """The MVA curve closest (least squares) to the statement, with cpu_us and the per-CPU hold
     fixed (two points cannot fix more than two parameters); its X(N) is non-decreasing, so the
     best it can do is a plateau through the middle of the two points."""
     guests, iops, _, cpus = _statement(points)
-    fixed = {"cpu_s": 1e-6, "hold_per_cpu_s": 0.0, "handler_s": handler_s}
+    fixed = {"cpu_us": 1.0, "hold_per_cpu_us": 0.0, "handler_us": handler_us}
     return FlushMVA(dom0_cpus=cpus, n_boot=0, fixed=fixed).fit(guests, iops)
 
 
@@ -135,10 +135,10 @@ def mva_min_ratio(n_from: int, n_to: int, *, dom0_cpus: int = 24, draws: int = 2
     worst = math.inf
     for _ in range(draws):
         values = {
-            "think_s": 10 ** rng.uniform(-7, -4), "cpu_s": 10 ** rng.uniform(-7, -4),
-            "hold_base_s": rng.uniform(lo["hold_base_s"], hi["hold_base_s"]),
-            "hold_per_cpu_s": rng.uniform(lo["hold_per_cpu_s"], hi["hold_per_cpu_s"]),
-            "handler_s": rng.uniform(0.0, hi["handler_s"]),
+            "think_us": 10 ** rng.uniform(-1, 2), "cpu_us": 10 ** rng.uniform(-1, 2),
+            "hold_base_us": rng.uniform(lo["hold_base_us"], hi["hold_base_us"]),
+            "hold_per_cpu_us": rng.uniform(lo["hold_per_cpu_us"], hi["hold_per_cpu_us"]),
+            "handler_us": rng.uniform(0.0, hi["handler_us"]),
         }
         a, b = mva_iops(x, **values)
         worst = min(worst, b / a)
@@ -168,8 +168,8 @@ def collapse_table(points: pd.DataFrame) -> pd.DataFrame:
     xm = mva.predict(np.array([n_peak, n_later], dtype=float))
     rows.append({"model": "MVA (FCFS flush lock)", "reproduces": False, "x_peak": float(xm[0]),
                  "x_later": float(xm[1]),
-                 "parameters": (f"closest: think = {mva.params_['think_s'] * 1e6:.2f} us, hold = "
-                                f"{mva.params_['hold_base_s'] * 1e6:.2f} us at {cpus} CPUs"),
+                 "parameters": (f"closest: think = {mva.params_['think_us']:.2f} us, hold = "
+                                f"{mva.params_['hold_base_us']:.2f} us at {cpus} CPUs"),
                  "why": "X(N) of a closed product-form network never decreases: it plateaus at 1/hold"})
     family = collapse_family(points)
     ok = family[family["reproduces"]] if not family.empty else family
@@ -180,13 +180,13 @@ def collapse_table(points: pd.DataFrame) -> pd.DataFrame:
     else:
         mid = ok.iloc[len(ok) // 2]
 
-        def span(col, scale=1e6):
+        def span(col, scale=1.0):
             return f"{ok[col].min() * scale:.3g}..{ok[col].max() * scale:.3g}"
 
         rows.append({"model": "Lock collapse (Boyd-Wickizer 2012)", "reproduces": True,
                      "x_peak": float(mid[f"x_at_{n_peak}"]), "x_later": float(mid[f"x_at_{n_later}"]),
-                     "parameters": (f"handoff {span('handoff_s')} us per waiter, hold "
-                                    f"{span('hold_s')} us at {cpus} CPUs, think {span('think_s')} us"),
+                     "parameters": (f"handoff {span('handoff_us')} us per waiter, hold "
+                                    f"{span('hold_us')} us at {cpus} CPUs, think {span('think_us')} us"),
                      "why": "a handoff slowed by every spinning waiter makes throughput fall past the peak"})
     return pd.DataFrame(rows).set_index("model")
 
@@ -195,7 +195,7 @@ def flush_cost_band(dom0_vcpus, *, ranges: dict | None = None) -> pd.DataFrame:
     """Per-request dom0 CPU time of one non-persistent unmap flush, in ns, from the flush-path
     model, as a sensitivity band over ``ranges`` (default ``PUBLISHED_RANGES``).
 
-    cost(P) = hold(P) + handler_s (P - 1), hold(P) = hold_base_s + hold_per_cpu_s (P - 1): the
+    cost(P) = hold(P) + handler_us (P - 1), hold(P) = hold_base_us + hold_per_cpu_us (P - 1): the
     initiator spins for the whole hold (smp.c:236), each of the P - 1 remote targets runs the
     handler. Uncontended: waiting for the lock comes on top when guests flush at once (see the
     MVA and lock-collapse models). Columns: dom0_vcpus, targets, cost_ns (middle values),
@@ -207,11 +207,11 @@ def flush_cost_band(dom0_vcpus, *, ranges: dict | None = None) -> pd.DataFrame:
         raise UsageError(f"dom0_vcpus: expected whole numbers >= 1, found {p.tolist()}")
     rows = {"dom0_vcpus": p.astype(int), "targets": (p - 1).astype(int)}
     for i, suffix in ((1, ""), (0, "_low"), (2, "_high")):
-        hold = hold_time_s(p, hold_base_s=r["hold_base_s"][i], hold_per_cpu_s=r["hold_per_cpu_s"][i])
-        handler = r["handler_s"][i] * (p - 1)
-        rows[f"cost{suffix}_ns"] = (hold + handler) * 1e9
+        hold = hold_time_us(p, hold_base_us=r["hold_base_us"][i], hold_per_cpu_us=r["hold_per_cpu_us"][i])
+        handler = r["handler_us"][i] * (p - 1)
+        rows[f"cost{suffix}_ns"] = (hold + handler) * 1e3
         if not suffix:
-            rows["hold_ns"], rows["handler_ns"] = hold * 1e9, handler * 1e9
+            rows["hold_ns"], rows["handler_ns"] = hold * 1e3, handler * 1e3
     out = pd.DataFrame(rows)
     out["band"] = BAND_LABEL
     return out
@@ -219,9 +219,9 @@ def flush_cost_band(dom0_vcpus, *, ranges: dict | None = None) -> pd.DataFrame:
 
 def measured_persistent_costs(memcpy: pd.DataFrame, lookup: pd.DataFrame, *, block_bytes: int = 4096,
                               grants: int = 352) -> dict:
-    """Persistent mode's per-request costs measured on this machine (native Linux, not Xen), s:
-    ``memcpy_s``, the median cold-cache copy of one block in blkfront's segment layout (C
-    program), and ``lookup_s``, the median hit in a flat array of ``grants`` grants (the 2012
+    """Persistent mode's per-request costs measured on this machine (native Linux, not Xen), us:
+    ``memcpy_us``, the median cold-cache copy of one block in blkfront's segment layout (C
+    program), and ``lookup_us``, the median hit in a flat array of ``grants`` grants (the 2012
     patch's linear search; 352 = 32 ring slots x 11 segments). Tables as
     ``analysis.mechanisms.load_memcpy`` / ``load_lookup`` return them."""
     copies = memcpy[(memcpy["impl"] == "c") & (memcpy["layout"] == "segments") & (memcpy["cache"] == "cold")
@@ -231,39 +231,39 @@ def measured_persistent_costs(memcpy: pd.DataFrame, lookup: pd.DataFrame, *, blo
     if copies.empty or hits.empty:
         raise UsageError(f"measured costs: expected memcpy samples at {block_bytes} bytes and flat-array "
                          f"hits at {grants} grants, found {len(copies)} and {len(hits)} rows")
-    return {"memcpy_s": float(copies["copy_ns"].median()) * 1e-9,
-            "lookup_s": float(hits["lookup_ns"].median()) * 1e-9}
+    return {"memcpy_us": float(copies["copy_ns"].median()) * 1e-3,
+            "lookup_us": float(hits["lookup_ns"].median()) * 1e-3}
 
 
-def persistent_iops(guests, *, think_s: float, memcpy_s: float, lookup_s: float) -> np.ndarray:
+def persistent_iops(guests, *, think_us: float, memcpy_us: float, lookup_us: float) -> np.ndarray:
     """Persistent mode in the flush-path models: no flush, so nothing serial is left and each
-    guest cycles in think_s + memcpy_s + lookup_s: X(N) = N / (think_s + memcpy_s + lookup_s).
+    guest cycles in think_us + memcpy_us + lookup_us: X(N) = N / (think_us + memcpy_us + lookup_us).
     (The MVA variant adds the dom0 CPU station: ``FlushMVA.predict`` with the hold set to 0.)"""
     guests = np.asarray(guests, dtype=float)
-    return guests / (think_s + memcpy_s + lookup_s)
+    return 1e6 * guests / (think_us + memcpy_us + lookup_us)
 
 
-def cpu_scenarios(think_s: float, hold_s: float, handoff_s: float, *, at_cpus: int,
+def cpu_scenarios(think_us: float, hold_us: float, handoff_us: float, *, at_cpus: int,
                   guests, dom0_cpus=(4, 24, 64), ranges: dict | None = None) -> pd.DataFrame:
     """Lock-collapse predictions for other dom0 CPU counts, from a chain fitted at ``at_cpus``:
     the fitted hold is split as hold_base + hold_per_cpu (at_cpus - 1) with hold_per_cpu at the
     low/mid/high published values (hold_base >= 0 caps it), then re-evaluated at each count.
-    Long table: dom0_cpus, guests, per_cpu (low|mid|high), hold_per_cpu_s, iops."""
+    Long table: dom0_cpus, guests, per_cpu (low|mid|high), hold_per_cpu_us, iops."""
     r = {**PUBLISHED_RANGES, **(ranges or {})}
     guests = np.asarray(guests, dtype=float)
     rows = []
-    for label, b in zip(("low", "mid", "high"), r["hold_per_cpu_s"]):
-        b = min(b, hold_s / max(at_cpus - 1, 1))
-        base = hold_s - b * (at_cpus - 1)
+    for label, b in zip(("low", "mid", "high"), r["hold_per_cpu_us"]):
+        b = min(b, hold_us / max(at_cpus - 1, 1))
+        base = hold_us - b * (at_cpus - 1)
         model = LockCollapse(dom0_cpus=at_cpus)
-        values = {"think_s": think_s, "hold_base_s": base, "hold_per_cpu_s": b, "handoff_s": handoff_s}
+        values = {"think_us": think_us, "hold_base_us": base, "hold_per_cpu_us": b, "handoff_us": handoff_us}
         for p in dom0_cpus:
             x = model.predict(guests, dom0_cpus=p, **values)
-            rows += [{"dom0_cpus": int(p), "guests": int(g), "per_cpu": label, "hold_per_cpu_s": b,
+            rows += [{"dom0_cpus": int(p), "guests": int(g), "per_cpu": label, "hold_per_cpu_us": b,
                       "iops": float(v)} for g, v in zip(guests, x)]
     return pd.DataFrame(rows)
 
 
-__all__ = ["PUBLISHED_RANGES", "PUBLISHED_MID", "BAND_LABEL", "hold_budget_s", "collapse_family",
+__all__ = ["PUBLISHED_RANGES", "PUBLISHED_MID", "BAND_LABEL", "hold_budget_us", "collapse_family",
            "mva_closest", "mva_min_ratio", "collapse_table", "flush_cost_band",
            "measured_persistent_costs", "persistent_iops", "cpu_scenarios"]
