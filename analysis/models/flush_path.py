@@ -55,7 +55,8 @@ PUBLISHED_MID = {name: mid for name, (_, mid, _) in PUBLISHED_RANGES.items()}
 BAND_LABEL = "sensitivity band over published 2012-era x86 ranges (not a confidence interval)"
 #: Relative tolerance for "reproduces a point of the statement".
 REPRODUCE_RTOL = 0.01
-#: 4 KiB requests: one flush per request (one gnttab_unmap_refs call per request, <= 32 unmaps).
+#: 4 KiB requests: one flush per request (one gnttab_unmap_refs call per request, <= 32 unmaps,
+#: analysis.constants.GNTTAB_UNMAP_BATCH_SIZE).
 PAGE_FLUSHES_PER_REQUEST = 1
 
 
