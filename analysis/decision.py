@@ -258,8 +258,9 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
     """Per request, the unmap flush non-persistent mode pays against the copy persistent mode pays.
 
     ``unmap_ns`` (with ``unmap_low_ns``/``unmap_high_ns``) is the dom0 CPU time of the request's
-    unmap flushes (one per GNTTAB_UNMAP_BATCH_SIZE = 32 pages) from the flush-path model (analysis.models.flush_path.flush_cost_band: the initiator's hold
-    of the global flush lock plus the IPI handler on every other dom0 CPU), over the published
+    unmap flushes (one per GNTTAB_UNMAP_BATCH_SIZE = 32 pages) from the flush-path model
+    (analysis.models.flush_path.flush_cost_band: the initiator's hold of the global flush lock
+    plus the IPI handler on every other dom0 CPU), over the published
     2012-era x86 ranges: a sensitivity band, not a confidence interval (column ``unmap_band``).
     ``copy_ns`` = the median time to copy the block in blkfront's segment layout from a cold
     cache, measured on this machine (native Linux, not Xen; bootstrap 95% interval of the

@@ -13,13 +13,13 @@ spinner re-reads the lock's cache line, and the next owner gets it only after th
 (the paper's "c" per waiting core, grounded in its cache-line measurements). The stationary
 distribution is exact (detailed balance of a birth-death chain):
 
-    pi_k = pi_0 prod_{i=0}^{k-1} a_i s_{i+1},        X = sum_{k>=1} pi_k / s_k   [flushes/s]
+    pi_k = pi_0 prod_{i=0}^{k-1} a_i s_{i+1},        X = sum_{k>=1} pi_k / s_k   [flushes/us; x 1e6 for /s]
 
 With one flush per request (see :mod:`analysis.models.mva` for the Xen and Linux lines: one
 ``gnttab_unmap_refs`` per request, at most 32 unmaps per flush, the global ``flush_lock`` of
-xen/arch/x86/smp.c:230) X is the total IOPS. The chain needs only that a handoff costs more the more CPUs spin on the
-lock's cache line, which holds for the test-and-set and the ticket spinlocks alike (the paper
-measures both kinds of collapse).
+xen/arch/x86/smp.c:230) X is the total IOPS. The chain needs only that a handoff costs more
+the more CPUs spin on the lock's one cache line, which holds for any spinlock whose waiters all
+spin on the same word (the paper models the Linux ticket lock).
 
 The hold time depends on the dom0 CPUs P as in the MVA model: hold_us = hold_base_us +
 hold_per_cpu_us * (P - 1). Unlike the MVA plateau, X(N) here rises, peaks and falls: past the
