@@ -109,7 +109,7 @@ def read_fio_iolog(path) -> pd.DataFrame:
         header = fh.readline().rstrip("\n")
         version = FIO_IOLOG_HEADERS.get(header.strip())
         if version is None:
-            raise _error(path, 1, "header", f"one of {' or '.join(repr(h) for h in FIO_IOLOG_HEADERS)}", header)
+            raise _error(path, 1, "header", " or ".join(repr(h) for h in FIO_IOLOG_HEADERS), header)
         lead = 1 if version == 3 else 0
         for lineno, line in enumerate(fh, start=2):
             parts = line.split()
