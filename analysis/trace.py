@@ -33,6 +33,13 @@ Formats (each checked against what the real tool writes; tests/test_trace.py run
     in Windows filetime (100 ns ticks), ResponseTime the time to complete in the same units, Type
     ``Read`` or ``Write``, Offset and Size in bytes. ``device`` is ``Hostname_DiskNumber``.
 
+``fio-lat-log``
+    fio's per-I/O ``write_lat_log`` file written with ``log_offset=1`` (read by
+    :func:`analysis.fiolog.read_log`): fio logs each I/O when it completes, so completion = the
+    line's time (ms, so completion times have millisecond resolution) and arrival = completion
+    minus the total latency (ns). ``device`` is the file name up to ``_lat``, which must be fio's
+    own name (``<prefix>_lat.<job>.log``: the metric is read from it).
+
 A malformed line raises :class:`analysis.errors.TraceFormatError` with one sentence naming the
 file, the line, the field, what was expected and what was found.
 """
@@ -48,7 +55,7 @@ import pandas as pd
 
 from analysis.errors import TraceFormatError, UsageError
 
-FORMATS = ("fio-iolog", "blkparse", "msr")
+FORMATS = ("fio-iolog", "blkparse", "msr", "fio-lat-log")
 COLUMNS = ("time_us", "device", "offset_bytes", "bytes", "is_write", "completion_us")
 SECTOR_BYTES = 512  # blktrace counts 512-byte sectors whatever the device's block size
 FILETIME_US = 0.1  # one Windows filetime tick is 100 ns
@@ -72,7 +79,8 @@ def read_trace(path, fmt: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: expected a trace file, found no such file")
-    reader = {"fio-iolog": read_fio_iolog, "blkparse": read_blkparse, "msr": read_msr}[fmt]
+    reader = {"fio-iolog": read_fio_iolog, "blkparse": read_blkparse, "msr": read_msr,
+              "fio-lat-log": read_fio_lat_log}[fmt]
     return reader(path)
 
 
@@ -218,6 +226,54 @@ def read_msr(path) -> pd.DataFrame:
     rel = (t - epoch).astype(float) * FILETIME_US
     return _table(path, "msr", rel, device, offset, nbytes, is_write, rel + np.asarray(response, dtype=float) * FILETIME_US,
                   epoch=epoch, skipped={})
+
+
+def fio_lat_log_table(log: pd.DataFrame, device: str) -> pd.DataFrame:
+    """The trace table of a fio ``lat`` log read by :func:`analysis.fiolog.read_log` (needs ``log_offset=1``).
+
+    fio logs a sample when the I/O completes: completion = time_ms (ms since the job started),
+    arrival = completion - lat_ns (total latency, submission to completion). Rows are sorted by
+    arrival. Only per-I/O rows (no ``log_avg_msec``) of reads and writes are kept.
+    """
+    if "offset_bytes" not in log.columns or "lat_ns" not in log.columns:
+        raise UsageError("fio lat log: expected a per-I/O lat log written with log_offset=1, found columns "
+                         f"{', '.join(log.columns)}")
+    rows = log[log["direction"].isin(["read", "write"]) & (log["bs_bytes"] > 0)]
+    done_us = rows["time_ms"].to_numpy(dtype=float) * 1000.0
+    start_us = done_us - rows["lat_ns"].to_numpy(dtype=float) / 1000.0
+    table = pd.DataFrame({
+        "time_us": start_us,
+        "device": device,
+        "offset_bytes": rows["offset_bytes"].to_numpy(dtype=np.int64),
+        "bytes": rows["bs_bytes"].to_numpy(dtype=np.int64),
+        "is_write": (rows["direction"] == "write").to_numpy(),
+        "completion_us": done_us,
+    }, columns=list(COLUMNS)).sort_values("time_us", kind="stable").reset_index(drop=True)
+    first = table["time_us"].min() if len(table) else 0.0
+    table["time_us"] -= first
+    table["completion_us"] -= first
+    return table
+
+
+def read_fio_lat_log(path) -> pd.DataFrame:
+    """Read a fio per-I/O lat log written with ``log_offset=1`` into the trace table (with completion times)."""
+    from analysis.errors import FioFormatError
+    from analysis.fiolog import read_log
+
+    path = Path(path)
+    try:
+        log = read_log(path)  # the metric comes from fio's file name: _lat. (total latency) is needed
+    except FioFormatError as err:
+        raise TraceFormatError(str(err)) from err
+    if "lat_ns" not in log.columns:
+        raise TraceFormatError(f"{path}: file name: expected a total-latency log (fio's <prefix>_lat.<job>.log), "
+                               f"found a {log['metric'].iloc[0] if len(log) else 'other'} log")
+    if "offset_bytes" not in log.columns:
+        raise TraceFormatError(f"{path}: line 1, field offset: expected 6 fields as fio writes with log_offset=1, "
+                               "found 5 (no offsets)")
+    table = fio_lat_log_table(log, path.name.split("_lat")[0])
+    table.attrs.update(format="fio-lat-log", path=str(path), epoch=0.0, skipped={})
+    return table
 
 
 def device_table(table: pd.DataFrame, device: str | None = None) -> pd.DataFrame:

@@ -13,9 +13,8 @@ These converters exist because two formats cannot be recorded on this machine:
   completion time is known, C event per request) and runs the real ``blkparse`` on it, so the
   text the reader is tested on is what blkparse itself prints.
 
-:func:`fio_lat_log_table` turns a fio ``write_lat_log`` log written with ``log_offset=1`` (one line
-per I/O: completion time in ms, total latency in ns, direction, size, offset) into the trace table
-with completion times; fio's iolog has no completion times.
+The tests convert the trace table of a fio lat log (:func:`analysis.trace.read_fio_lat_log`, which
+has completion times; fio's iolog has none).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import MeasurementError, UsageError
-from analysis.trace import COLUMNS, FILETIME_US, SECTOR_BYTES
+from analysis.trace import FILETIME_US, SECTOR_BYTES, fio_lat_log_table  # noqa: F401 - kept importable here
 
 # blktrace_api.h (blktrace 1.3 / include/uapi/linux/blktrace_api.h): magic, version, actions, categories.
 BLK_IO_TRACE_MAGIC = 0x65617400
@@ -43,33 +42,6 @@ BLK_TN_PROCESS = 0
 _BLK_IO_TRACE = struct.Struct("<IIQQIIIIIHH")
 # The MSR traces start in 2007 (filetime 128166372000000000 is 2007-02-22); any epoch works for the reader.
 MSR_EPOCH_FILETIME = 128166372000000000
-
-
-def fio_lat_log_table(log: pd.DataFrame, device: str) -> pd.DataFrame:
-    """The trace table of a fio ``lat`` log read by :func:`analysis.fiolog.read_log` (needs ``log_offset=1``).
-
-    fio logs a sample when the I/O completes: completion = time_ms (ms since the job started),
-    arrival = completion - lat_ns (total latency, submission to completion). Rows are sorted by
-    arrival. Only per-I/O rows (no ``log_avg_msec``) of reads and writes are kept.
-    """
-    if "offset_bytes" not in log.columns or "lat_ns" not in log.columns:
-        raise UsageError("fio lat log: expected a per-I/O lat log written with log_offset=1, found columns "
-                         f"{', '.join(log.columns)}")
-    rows = log[log["direction"].isin(["read", "write"]) & (log["bs_bytes"] > 0)]
-    done_us = rows["time_ms"].to_numpy(dtype=float) * 1000.0
-    start_us = done_us - rows["lat_ns"].to_numpy(dtype=float) / 1000.0
-    table = pd.DataFrame({
-        "time_us": start_us,
-        "device": device,
-        "offset_bytes": rows["offset_bytes"].to_numpy(dtype=np.int64),
-        "bytes": rows["bs_bytes"].to_numpy(dtype=np.int64),
-        "is_write": (rows["direction"] == "write").to_numpy(),
-        "completion_us": done_us,
-    }, columns=list(COLUMNS)).sort_values("time_us", kind="stable").reset_index(drop=True)
-    first = table["time_us"].min() if len(table) else 0.0
-    table["time_us"] -= first
-    table["completion_us"] -= first
-    return table
 
 
 def to_msr_csv(table: pd.DataFrame, path, *, hostname: str = "kvmguest", disk: int = 0) -> Path:

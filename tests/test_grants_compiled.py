@@ -18,7 +18,7 @@ from analysis.grants import (FailPastLimit, LinuxLru, Lru, NonPersistent, Persis
                              phase, pool, simulate, working_set)
 from analysis.grants.blkfront import trace_from_requests
 from analysis.grants.compiled import _dense_ids
-from analysis.trace_convert import fio_lat_log_table
+from analysis.trace import fio_lat_log_table
 from tests.fio_session import shm_dir  # noqa: F401 - session fixture
 from tests.trace_session import recorded_trace  # noqa: F401 - session fixture
 

@@ -23,7 +23,8 @@ from analysis.fiolog import read_log
 from analysis.grants import pool
 from analysis.grants.blkfront import completion_order, in_flight, ring_requests, trace_from_requests
 from analysis.trace import device_table, read_blkparse, read_fio_iolog, read_msr, read_trace
-from analysis.trace_convert import fio_lat_log_table, to_blkparse_text, to_msr_csv
+from analysis.trace import fio_lat_log_table
+from analysis.trace_convert import to_blkparse_text, to_msr_csv
 from tests.fio_session import shm_dir  # noqa: F401 - session fixture
 from tests.trace_session import recorded_trace  # noqa: F401 - session fixture
 
@@ -69,6 +70,18 @@ def test_fio_iolog_v2_reads_the_same_requests_in_order(recorded_trace, tmp_path)
     assert v2_table.attrs["skipped"]["version"] == 2
     pd.testing.assert_frame_equal(v2_table[REQUEST_KEY + ["device"]], v3_table[REQUEST_KEY + ["device"]])
     assert (v2_table["time_us"] == np.arange(len(v2_table))).all()  # version 2 has order, no times
+
+
+def test_fio_lat_log_gives_arrivals_before_completions(recorded_trace, lat_table):
+    table = read_trace(recorded_trace.lat_log, "fio-lat-log")
+    assert table.attrs["format"] == "fio-lat-log" and (table["device"] == "trace").all()
+    pd.testing.assert_frame_equal(table[REQUEST_KEY], lat_table[REQUEST_KEY])
+    assert table["time_us"].min() == 0 and (table["completion_us"] >= table["time_us"]).all()
+    steps_ms = (table["completion_us"] - table["completion_us"].iloc[0]) / 1000
+    assert np.allclose(steps_ms, np.round(steps_ms)) and steps_ms.max() >= 1  # fio logs completions in whole ms
+    plain = recorded_trace.folder / "trace_clat.1.log"  # has offsets too, but not total latency: wrong metric
+    with pytest.raises(TraceFormatError, match=r"expected .*lat log"):
+        read_trace(plain, "fio-lat-log")
 
 
 def test_msr_csv_round_trip_keeps_requests_and_times_to_a_filetime_tick(lat_table, converted):
@@ -208,7 +221,8 @@ def _cli(capsys, *args):
 
 
 def test_cli_simulates_a_trace_in_each_format(recorded_trace, converted, capsys):
-    sources = [(recorded_trace.iolog, "fio-iolog"), (converted["msr"], "msr"), (converted["blkparse"], "blkparse")]
+    sources = [(recorded_trace.iolog, "fio-iolog"), (converted["msr"], "msr"), (converted["blkparse"], "blkparse"),
+               (recorded_trace.lat_log, "fio-lat-log")]
     segments = {}
     for path, fmt in sources:
         code, out, err = _cli(capsys, "--trace", path, "--format", fmt, "--policy", "all", "--json")
@@ -229,7 +243,7 @@ def test_cli_rejects_a_bad_trace_with_one_line(recorded_trace, tmp_path, capsys)
     code, out, err = _cli(capsys, "--trace", bad, "--format", "fio-iolog")
     assert code == 2 and out == "" and err.count("\n") == 1 and f"{bad}: line 6" in err
     code, _, err = _cli(capsys, "--trace", recorded_trace.iolog, "--format", "csv")
-    assert code == 2 and "--format: expected one of fio-iolog, blkparse, msr with --trace, found 'csv'" in err
+    assert code == 2 and "--format: expected one of fio-iolog, blkparse, msr, fio-lat-log with --trace, found 'csv'" in err
     code, _, err = _cli(capsys, "--trace", recorded_trace.iolog, "--format", "msr")
     assert code == 2 and "line 1, field fields" in err
     code, _, err = _cli(capsys, "--trace", recorded_trace.iolog, "--format", "fio-iolog", "--device", "/dev/nope")
