@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment
+.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment data-trace
 
 ## help: list the targets
 help:
@@ -53,6 +53,10 @@ mechanisms-build: $(STAMP)
 ## data-mechanisms: re-measure memcpy, gref lookup and unmap/TLB shootdown here into data/raw/measured-here/ (about a minute)
 data-mechanisms: mechanisms-build
 	$(BIN)/python -m analysis.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
+
+## data-trace: record the bundled block trace (fio iolog + per-I/O lat log, mixed random I/O on this disk, ~5 s) into data/raw/measured-here/trace-fio-randrw
+data-trace: $(STAMP)
+	$(BIN)/python -m analysis.trace_record data/raw/measured-here/trace-fio-randrw
 
 ## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
 data-fio: $(STAMP)

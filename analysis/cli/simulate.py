@@ -132,11 +132,15 @@ def run(args) -> int:
         for key, value in totals.items():
             print(f"{key:<{width}}  {_shown(value)}")
     else:
-        # One column per policy, one row per total (keys of every policy, in first-seen order).
+        # Settings shared by every policy first, one per line; then one column per policy.
         keys = list(dict.fromkeys(k for r in rows for k in r if k != "policy"))
+        shared = [k for k in keys if len({_shown(r.get(k, "")) for r in rows}) == 1]
+        keys = [k for k in keys if k not in shared]
+        width = max(map(len, keys + shared))
+        for key in shared:
+            print(f"{key:<{width}}  {_shown(rows[0][key])}")
         cells = [[_shown(r.get(k, "")) for r in rows] for k in keys]
         widths = [max(len(name), *(len(c[i]) for c in cells)) for i, name in enumerate(names)]
-        width = max(map(len, keys))
         print(f"{'policy':<{width}}  " + "  ".join(f"{n:>{w}}" for n, w in zip(names, widths)))
         for key, row in zip(keys, cells):
             print(f"{key:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row, widths)))
