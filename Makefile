@@ -34,7 +34,7 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment
+data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment data-trace
 
 ## data-simulated: regenerate the grant-store simulator's and notebook 04's simulated data sets in data/simulated/ (about 15 s)
 .PHONY: data-simulated

@@ -12,8 +12,8 @@ This is a 2-vCPU KVM guest and its virtio disk, **not Xen**: there is no blkfron
 trace is the request stream a guest's block layer issued, which is what a blkfront would have
 turned into ring requests (:mod:`analysis.grants.blkfront`).
 
-The folder is written whole: a temporary sibling folder, renamed at the end; an existing
-destination is refused.
+The folder is written whole: a temporary sibling folder, renamed at the end; it replaces only an
+earlier recording of this module (``recorded_by`` in its manifest), never other files.
 Run: ``python -m analysis.trace_record data/raw/measured-here/trace-fio-randrw``.
 """
 
@@ -58,8 +58,7 @@ RUNTIME = "4s"
 def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME) -> Path:
     """Run the job and write ``out_dir`` (README.md, manifest.json, trace.iolog, trace_lat.1.log, fio.json)."""
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        raise UsageError(f"{out_dir}: expected a new folder (raw data is never overwritten), found it exists")
+    _check_replaceable(out_dir)
     if shutil.which("fio") is None:
         raise MeasurementError("fio: expected fio on PATH (Debian: apt-get install fio), found none")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +77,8 @@ def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME)
             (partial / extra).unlink(missing_ok=True)
         facts = machine.facts()
         manifest = {
+            "measured_here": True,
+            "recorded_by": "analysis.trace_record",
             "title": "block trace recorded here with fio (iolog v3 + per-I/O lat log), not Xen",
             "what": ("one fio job on a file on this KVM guest's virtio disk: mixed random I/O, 70 % reads, "
                      "4-256 KiB requests, direct=1, libaio, iodepth=32, Poisson arrivals; no Xen, no blkfront"),
@@ -96,11 +97,26 @@ def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME)
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         (partial / "README.md").write_text(_readme(out_dir, manifest, facts))
         partial.chmod(0o755)
+        if out_dir.exists():  # an earlier recording by this module (checked above): swap it out whole
+            shutil.rmtree(out_dir)
         partial.rename(out_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(partial, ignore_errors=True)
     return out_dir
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse a folder that is neither empty nor an earlier recording of this module."""
+    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+        return
+    try:
+        earlier = json.loads((out_dir / "manifest.json").read_text()).get("recorded_by") == "analysis.trace_record"
+    except (OSError, ValueError, AttributeError):
+        earlier = False
+    if not earlier:
+        raise UsageError(f"{out_dir}: expected an empty folder or an earlier trace recording (manifest.json with "
+                         "recorded_by analysis.trace_record) to replace, found other files; nothing was deleted")
 
 
 def _readme(out_dir: Path, manifest: dict, facts: dict) -> str:

@@ -255,3 +255,14 @@ def test_device_table_picks_the_busiest_device():
                           "is_write": False, "completion_us": np.nan})
     one = device_table(table)
     assert one.attrs["device"] == "b" and one["time_us"].tolist() == [1.0, 2.0]
+
+
+def test_trace_record_never_replaces_a_folder_it_did_not_write(tmp_path):
+    from analysis.trace_record import record
+
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(UsageError, match=r"expected an empty folder or an earlier trace recording .* nothing was deleted"):
+        record(other)
+    assert (other / "keep.txt").read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["someone-elses"]
