@@ -175,9 +175,11 @@ for ax, column, label in zip(axes, ["hit_rate", "flushes_per_s", "dom0_cpu_perce
     ax.axvline(working_set, color="grey", ls=":")
     ax.set_xlabel("cap (persistently mapped pages)")
     ax.set_ylabel(label)
+    ax.get_legend().remove()
+fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", fontsize=8)
 fig.suptitle(f"Cap sweep on the recorded trace (simulated; dotted: working set {working_set} pages)\n" + SOURCE,
              fontsize=9)
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0, 0.88, 1))
 
 # %%
 below = sweep[sweep["cap"] < working_set]
