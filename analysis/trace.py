@@ -209,6 +209,8 @@ def read_msr(path) -> pd.DataFrame:
             if not line.strip():
                 continue
             parts = line.rstrip("\r\n").split(",")
+            if lineno == 1 and tuple(parts) == names:  # a header row, as some copies of the traces add
+                continue
             if len(parts) != len(names):
                 raise _error(path, lineno, "fields", f"{len(names)} comma-separated fields ({','.join(names)})",
                              f"{len(parts)} fields: {line.strip()}")

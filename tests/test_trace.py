@@ -92,6 +92,12 @@ def test_msr_csv_round_trip_keeps_requests_and_times_to_a_filetime_tick(lat_tabl
         assert np.abs(table[column] - lat_table[column]).max() <= 0.1  # one 100 ns tick
 
 
+def test_msr_csv_with_a_header_row_reads_the_same(converted, tmp_path):
+    with_header = tmp_path / "with-header.csv"
+    with_header.write_text("Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime\n" + converted["msr"].read_text())
+    pd.testing.assert_frame_equal(read_msr(with_header), read_msr(converted["msr"]))
+
+
 def test_blkparse_text_from_the_real_blkparse_gives_arrivals_and_completions(lat_table, converted):
     if converted["blkparse"] is None:
         pytest.fail("blkparse is not on PATH (Debian: apt-get install blktrace; .ci/run installs it)")
