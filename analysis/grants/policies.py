@@ -251,9 +251,10 @@ def _finish(trace: Trace, raw: dict, *, persistent_frontend: bool) -> dict:
     out["unmap_batches"] = (transient > 0).astype(np.int64) + out.pop("purge_batches")
     out["hits"] = np.where(status == FAILED, 0, segs - out["maps"])
     # Transient pages of request j are held from its issue until it completes before complete_before[j].
+    # (np.bincount instead of np.add.at: the same sums, ~10x faster; float weights are exact below 2**53 pages.)
     delta = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(delta, np.arange(n), transient)
-    np.add.at(delta, trace.complete_before, -transient)
+    delta[:n] += transient
+    delta -= np.bincount(trace.complete_before, weights=transient, minlength=n + 1).astype(np.int64)
     out["mapped_pages"] = out["peak_resident_pages"] + np.cumsum(delta)[:n]
     if persistent_frontend:
         copied = np.where(status == FAILED, trace.is_write, True)
