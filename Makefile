@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment
+.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment data-trace
 
 ## help: list the targets
 help:
@@ -34,7 +34,7 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 ## data: re-measure every bundled data set in data/raw/measured-here/ on this machine (minutes)
-data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment
+data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment data-trace
 
 ## data-simulated: regenerate the grant-store simulator's and notebook 04's simulated data sets in data/simulated/ (about 15 s)
 .PHONY: data-simulated
@@ -53,6 +53,10 @@ mechanisms-build: $(STAMP)
 ## data-mechanisms: re-measure memcpy, gref lookup and unmap/TLB shootdown here into data/raw/measured-here/ (about a minute)
 data-mechanisms: mechanisms-build
 	$(BIN)/python -m analysis.collect.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
+
+## data-trace: record the bundled block trace (fio iolog + per-I/O lat log, mixed random I/O on this disk, ~5 s) into data/raw/measured-here/trace-fio-randrw
+data-trace: $(STAMP)
+	$(BIN)/python -m analysis.collect.trace_record data/raw/measured-here/trace-fio-randrw
 
 ## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
 data-fio: $(STAMP)

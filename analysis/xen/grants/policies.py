@@ -205,9 +205,26 @@ class Result:
         return table
 
 
-def simulate(trace: Trace, policy, *, events: bool = False) -> Result:
-    """Run ``policy`` over ``trace`` and count what blkback and blkfront do (see the module docstring)."""
+ENGINES = ("python", "compiled")
+
+
+def simulate(trace: Trace, policy, *, events: bool = False, engine: str = "python") -> Result:
+    """Run ``policy`` over ``trace`` and count what blkback and blkfront do (see the module docstring).
+
+    ``engine="python"`` runs the reference kernels below; ``"compiled"`` the numba translations in
+    :mod:`analysis.xen.grants.compiled` (same counts, tested equal; no event log).
+    """
     _validate(policy)
+    if engine not in ENGINES:
+        raise UsageError(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+    if engine == "compiled":
+        if events:
+            raise UsageError("events: expected engine='python' for an event log (the compiled kernels keep none), "
+                             "found engine='compiled'")
+        from analysis.xen.grants import compiled
+
+        per_request = _finish(trace, compiled.run(trace, policy), persistent_frontend=not isinstance(policy, NonPersistent))
+        return Result(policy=policy, trace=trace, per_request=per_request, events=None)
     log = [] if events else None
     if isinstance(policy, NonPersistent):
         raw = _run_non_persistent(trace, log)
@@ -234,9 +251,10 @@ def _finish(trace: Trace, raw: dict, *, persistent_frontend: bool) -> dict:
     out["unmap_batches"] = (transient > 0).astype(np.int64) + out.pop("purge_batches")
     out["hits"] = np.where(status == FAILED, 0, segs - out["maps"])
     # Transient pages of request j are held from its issue until it completes before complete_before[j].
+    # (np.bincount instead of np.add.at: the same sums, ~10x faster; float weights are exact below 2**53 pages.)
     delta = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(delta, np.arange(n), transient)
-    np.add.at(delta, trace.complete_before, -transient)
+    delta[:n] += transient
+    delta -= np.bincount(trace.complete_before, weights=transient, minlength=n + 1).astype(np.int64)
     out["mapped_pages"] = out["peak_resident_pages"] + np.cumsum(delta)[:n]
     if persistent_frontend:
         copied = np.where(status == FAILED, trace.is_write, True)
@@ -253,6 +271,11 @@ _RAW = ("maps", "transient_maps", "purge_unmaps", "purge_batches", "lookup_compa
 
 def _empty(n: int) -> dict:
     return {k: [0] * n for k in _RAW}
+
+
+def _empty_arrays(n: int) -> dict:
+    """As :func:`_empty` with int64 arrays, for the compiled kernels."""
+    return {k: np.zeros(n, dtype=np.int64) for k in _RAW}
 
 
 def _run_non_persistent(trace: Trace, log: list | None) -> dict:
