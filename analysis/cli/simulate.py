@@ -7,7 +7,10 @@ import math
 
 from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
-from analysis.xen.grants import POLICIES, generate, make_policy, simulate
+from analysis.xen.grants import generate
+from analysis.xen.grants import backends
+from analysis.xen.grants.backends import ALL_POLICIES as POLICIES
+from analysis.xen.grants.frontend import FRONTENDS, pool_pages_311, simulate_blkif
 from analysis.xen.grants.workloads import ONE_PAGE_SLOTS
 
 CLI_WORKLOADS = ("pool", "fresh", "phase")
@@ -25,7 +28,18 @@ def register(sub) -> None:
                    help=f"ring slots = requests in flight (default: {ONE_PAGE_SLOTS}, a one-page x86_64 ring)")
     p.add_argument("--segments", type=int, default=SEGMENTS_PER_REQUEST,
                    help=f"segments (pages) per request (default: {SEGMENTS_PER_REQUEST})")
-    p.add_argument("--cap", type=int, default=None, help="most persistently mapped pages (default: slots x segments)")
+    p.add_argument("--cap", type=int, default=None,
+                   help="most persistently mapped pages per ring (default: the frontend's pool per ring: "
+                   "slots x segments in 2012, slots x (segments + indirect pages) with 3.11)")
+    p.add_argument("--frontend", default="2012",
+                   help="blkfront's grant pool: 2012 (LIFO pool grown on demand, one ring, 11 segments) or 3.11 "
+                   "(pages granted up front per ring; grants the backend still maps reused first) (default: 2012)")
+    p.add_argument("--indirect-segments", type=int, default=None, metavar="K",
+                   help="--frontend 3.11: data segments per request with indirect descriptors (BLKIF_OP_INDIRECT; "
+                   "blkfront's default 32), overrides --segments")
+    p.add_argument("--queues", type=int, default=1,
+                   help="--frontend 3.11: rings per device, each with its own grants and cap (blkfront "
+                   "max_queues, default 4 in Linux; here 1)")
     p.add_argument("--m", type=int, default=None, help=f"lru only: discard cap // M pages per purge (default: {LRU_M})")
     p.add_argument("--requests", type=int, default=100000, help="requests in the trace (default: 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -36,6 +50,20 @@ def register(sub) -> None:
 def _check(args) -> None:
     if args.policy not in POLICIES:
         raise UsageError(f"--policy: expected one of {', '.join(POLICIES)}, found {args.policy!r}")
+    if args.frontend not in FRONTENDS:
+        raise UsageError(f"--frontend: expected one of {', '.join(FRONTENDS)}, found {args.frontend!r}")
+    if args.frontend == "2012" and (args.indirect_segments is not None or args.queues != 1):
+        raise UsageError("--indirect-segments/--queues: expected them only with --frontend 3.11 (the 2012 frontend "
+                         f"has one ring and no indirect descriptors), found --indirect-segments "
+                         f"{args.indirect_segments} --queues {args.queues}")
+    if args.frontend == "3.11":
+        if args.workload != "pool":
+            raise UsageError(f"--workload: expected pool with --frontend 3.11 (the frontend model generates the "
+                             f"requests), found {args.workload!r}")
+        if args.queues < 1:
+            raise UsageError(f"--queues: expected a positive number of rings per device, found {args.queues}")
+        if args.indirect_segments is not None:
+            args.segments = args.indirect_segments
     if args.workload not in CLI_WORKLOADS:
         raise UsageError(f"--workload: expected one of {', '.join(CLI_WORKLOADS)}, found {args.workload!r}")
     if args.slots < 1:
@@ -49,24 +77,38 @@ def _check(args) -> None:
         raise UsageError(f"--seed: expected an integer >= 0 (numpy seeds are non-negative), found {args.seed}")
     if args.cap is not None and args.cap < 1:
         raise UsageError(f"--cap: expected a positive number of pages, found {args.cap}")
-    if args.cap is not None and args.policy == "non_persistent":
-        raise UsageError(f"--cap: expected no cap with --policy non_persistent (it keeps no grants mapped), "
+    if args.cap is not None and args.policy in ("non_persistent", "grant_copy"):
+        raise UsageError(f"--cap: expected no cap with --policy {args.policy} (it keeps no grants mapped), "
                          f"found --cap {args.cap}")
     if args.m is not None and args.policy != "lru":
         raise UsageError(f"--m: expected --m only with --policy lru (the LRU purge size), found --m {args.m} "
                          f"with --policy {args.policy}")
     args.m = LRU_M if args.m is None else args.m
-    cap = args.cap if args.cap is not None else args.slots * args.segments
+    cap = _cap(args)
     if args.policy == "lru" and not 1 <= args.m <= cap:
         raise UsageError(f"--m: expected an integer from 1 to cap={cap} (LRU discards cap // M), found {args.m}")
 
 
+def _cap(args) -> int:
+    if args.cap is not None:
+        return args.cap
+    if args.frontend == "3.11":
+        return pool_pages_311(args.slots, args.segments)
+    return args.slots * args.segments
+
+
 def run(args) -> int:
     _check(args)
-    cap = args.cap if args.cap is not None else args.slots * args.segments
-    trace = generate(args.workload, args.requests, slots=args.slots, segments=args.segments, seed=args.seed)
-    totals = simulate(trace, make_policy(args.policy, cap=cap, m=args.m)).totals()
-    totals.update(cap=cap, slots=args.slots, segments_per_request=args.segments, seed=args.seed)
+    cap = _cap(args)
+    policy = backends.make(args.policy, cap=cap, m=args.m)
+    if args.frontend == "3.11":
+        totals = simulate_blkif(args.requests, policy, slots=args.slots, segments=args.segments, queues=args.queues,
+                                seed=args.seed).totals()
+    else:
+        trace = generate(args.workload, args.requests, slots=args.slots, segments=args.segments, seed=args.seed)
+        totals = backends.run(trace, policy).totals()
+    totals.update(cap=cap, slots=args.slots, segments_per_request=args.segments, seed=args.seed,
+                  frontend=args.frontend, queues=args.queues)
     if args.policy == "lru":
         totals["m"] = args.m
     if args.json:
