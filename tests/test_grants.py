@@ -381,7 +381,7 @@ def test_trace_rejects_completion_that_is_not_fifo():
 
 @pytest.mark.parametrize("argv, message", [
     (["--policy", "mru"], "pgrant-lab simulate: --policy: expected one of non_persistent, persistent_array, "
-                          "persistent_tree, fail_past_limit, lru, linux_lru, found 'mru'"),
+                          "persistent_tree, fail_past_limit, lru, linux_lru, grant_copy, patch_2012, found 'mru'"),
     (["--workload", "zipf"], "pgrant-lab simulate: --workload: expected one of pool, fresh, phase, found 'zipf'"),
     (["--cap", "0"], "pgrant-lab simulate: --cap: expected a positive number of pages, found 0"),
     (["--m", "100", "--cap", "10"], "pgrant-lab simulate: --m: expected an integer from 1 to cap=10 "
