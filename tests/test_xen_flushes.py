@@ -56,3 +56,20 @@ def test_shootdown_model_and_costs_agree_on_v_minus_1():
         assert costs.shootdown_ns() == pytest.approx(flush)
         assert flush == pytest.approx(900 + 150 * (v - 1))
     np.testing.assert_array_equal(receiving_vcpus([0, 1, 2, 24]), [0, 0, 1, 23])
+
+
+def test_with_receivers_charged_throughput_falls_as_dom0_vcpus_grow():
+    from analysis.xen.grants.costs import blkback_threads_iops
+
+    costs = Costs(map_ns_per_page=100, unmap_ns_per_page=100, shootdown_base_ns=1000, shootdown_ns_per_vcpu=200,
+                  shootdown_handler_ns=500, backend_ns_per_request=2000, guest_ns_per_request=0,
+                  memcpy_ns_per_byte=0, lookup_ns_per_comparison=0)
+    counts = {"requests": 1, "maps": 11, "unmaps": 11, "unmap_batches": 1, "tlb_flushes": 1,
+              "lookup_comparisons": 0, "memcpy_bytes": 0}
+    x = [float(blkback_threads_iops(counts, costs, 5, dom0_vcpus=v)) for v in (5, 8, 16, 24, 32)]
+    assert all(a > b for a, b in zip(x, x[1:]))
+    # Exactly: 5 threads, each 2000 + 2200 + (1000 + 200 (V - 1)) + 4 x 500 ns per request.
+    assert x[3] == pytest.approx(5e9 / (2000 + 2200 + 1000 + 200 * 23 + 4 * 500))
+    n = np.arange(1, 25)
+    by_guests = blkback_threads_iops(counts, costs, n, dom0_vcpus=24)
+    assert np.all(np.diff(by_guests) > 0) and np.all(np.diff(by_guests / n) < 0)

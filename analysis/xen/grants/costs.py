@@ -166,3 +166,27 @@ def with_costs(table: pd.DataFrame, costs: Costs, guests: int, dom0_vcpus: int |
         throughput_iops=throughput,
         goodput_iops=throughput * ok_fraction,
     )
+
+
+def blkback_threads_iops(counts, costs: Costs, guests, dom0_vcpus: int | None = None):
+    """Requests/s of ``guests`` identical guests, each served by one blkback thread on its own dom0
+    VCPU (guests <= V), when every TLB flush interrupts the other V - 1 VCPUs.
+
+    A thread's time per request is its own dom0 work with the sender's flush wait, shootdown_ns(V)
+    per flush, plus the handler time the other guests' flushes steal from its VCPU: for each of its
+    requests the N - 1 other threads flush as often, so it pays (N - 1) x flushes x handler_ns.
+    X(N, V) = N x 1e9 / (dom0_ns - flushes x (V - 1) x handler_ns + (N - 1) x flushes x handler_ns),
+    capped by the guests' own bound. At fixed N it falls as V grows (every flush waits for more
+    acknowledgements); at fixed V it grows with N but less than linearly (the handler term).
+    """
+    vcpus = costs.dom0_vcpus if dom0_vcpus is None else dom0_vcpus
+    n = np.asarray(guests, dtype=float)
+    if np.any(n > vcpus):
+        raise ValueError(f"guests: expected at most dom0_vcpus = {vcpus} (one blkback thread per VCPU), found {n.max()}")
+    flushes = tlb_flushes(counts)
+    handler = costs.shootdown_handler_ns
+    sender_ns = dom0_ns(counts, costs, vcpus) - flushes * handler * max(vcpus - 1, 0)
+    thread_ns = sender_ns + (n - 1) * flushes * handler
+    with np.errstate(divide="ignore"):  # no guest time: the guests do not bound it
+        per_guest = costs.guest_vcpus * 1e9 * counts["requests"] / np.float64(guest_ns(counts, costs))
+    return np.minimum(n * per_guest, n * 1e9 * counts["requests"] / thread_ns)
