@@ -68,8 +68,10 @@ def unmap_ns(x, *, base_ns, per_vcpu_ns, contention):
 def receiving_vcpus(dom0_vcpus):
     """VCPUs that take the flush IPI when one of ``dom0_vcpus`` unmaps: V - 1 (never below 0).
 
-    Xen xen/arch/x86/smp.c flush_area_mask: the local CPU flushes itself (flush_area_local) and is
-    removed from the mask (cpumask_clear_cpu(cpu, &flush_cpumask)) before send_IPI_mask.
+    Xen xen/arch/x86/smp.c flush_area_mask (line 259 at commit e9aca947): the local CPU flushes
+    itself (flush_area_local) and is removed from the mask (cpumask_clear_cpu(cpu, &flush_cpumask))
+    before send_IPI_mask(&flush_cpumask, INVALIDATE_TLB_VECTOR); the sender then spins until every
+    receiver's invalidate_interrupt has cleared its bit.
     """
     return np.maximum(np.asarray(dom0_vcpus, dtype=float) - 1, 0)
 

@@ -9,7 +9,8 @@ in flight: ring slots x segments per request (32 x 11 = 352 for a one-page ring,
 **3.8 / 3.11 and later** (Linux drivers/block/xen-blkfront.c): each ring grants its pages up front
 (fill_grant_buffer: slots x (segments + indirect pages) entries, gref INVALID until first use);
 ``get_free_grant`` takes the head of ``rinfo->grants``; at completion (``blkif_completion``) a grant
-the backend still maps (``gnttab_try_end_foreign_access`` fails: the backend kept it persistently)
+the backend still maps (``gnttab_try_end_foreign_access`` fails: the backend kept it persistently;
+``gnttab_query_foreign_access`` before Linux 5.17)
 goes back at the **head** (``list_add``) and is reused first, while a grant the backend unmapped has
 its access ended, its gref invalidated and goes to the **tail** (``list_add_tail``): the next use
 of that page claims a fresh gref. Indirect pages (BLKIF_OP_INDIRECT, for requests of more than 11
