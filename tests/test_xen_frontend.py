@@ -7,7 +7,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.constants import LINUX_MAX_PERSISTENT_GRANTS
-from analysis.xen.grants import LinuxLru, NonPersistent, PersistentTree
+from analysis.xen.grants import LinuxLru, NonPersistent, PersistentArray, PersistentTree
 from analysis.xen.grants.copy import GrantCopy
 from analysis.xen.grants.frontend import FreeList311, pool_pages_311, reachable_grants_2012, simulate_blkif
 from analysis.xen.grants.workloads import pool
@@ -92,3 +92,18 @@ def test_cli_simulate_bad_new_options_exit_2(capsys, argv, message):
     assert main(["simulate", "--requests", "10", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_2012_rule_with_the_311_frontend_keeps_reusing_the_full_array_and_maps_it_again():
+    # Pool 352 > cap 200: the array fills, then every request falls back, yet the grants in the array
+    # stay mapped persistently, so blkfront keeps them at the head and offers them again.
+    result = simulate_blkif(2000, PersistentArray(cap=200), seed=1)
+    frame = result.frame()
+    assert frame["ring_resident_pages"].max() == 200
+    late = frame.iloc[1000:]
+    assert (late["status"] == "fallback").all() and (late["maps"] == 11).all()
+    assert (late["lookup_comparisons"] == 0).all()  # the check runs before any lookup
+    trace = result.trace
+    early = set(trace.grefs[:trace.offsets[1000]].tolist())
+    reused = set(trace.grefs[trace.offsets[1000]:].tolist()) & early
+    assert len(reused) == 200  # exactly the array's grants come back: still mapped, never ended

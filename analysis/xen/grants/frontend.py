@@ -177,22 +177,21 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
         q = int(queue_of[k])
         store = stores[q]
         if len(in_flight[q]) >= slots:  # the oldest request of this ring completes first (FIFO)
-            entries, transient = in_flight[q].popleft()
-            lists[q].give_back(entries, lambda g, s=store, t=transient: g in s and g not in t)
+            # A grant the backend still maps persistently (in its store) cannot be ended: head.
+            # Transient maps (fallback, past the cap, non-persistent) were unmapped at completion.
+            entries = in_flight[q].popleft()
+            lists[q].give_back(entries, store.__contains__)
         entries = lists[q].take(per_request_pages)
         grefs = [e[1] for e in entries]
         all_grefs.extend(grefs)
         m = t = c = 0
-        transient: set[int] = set()
         if rule.copy:
             status = NON_PERSISTENT
         elif not rule.persistent:
             m = t = len(grefs)
-            transient = set(grefs)
             status = NON_PERSISTENT
         elif rule.request_fallback and len(store) >= cap:
             m = t = len(grefs)
-            transient = set(grefs)
             status = FALLBACK
         else:
             for g in grefs:
@@ -207,11 +206,10 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
                     total_resident += 1
                     m += 1
                 else:
-                    transient.add(g)
                     m += 1
                     t += 1
             status = FALLBACK if t else PERSISTENT
-        in_flight[q].append((entries, transient))
+        in_flight[q].append(entries)
         raw["maps"][k], raw["transient_maps"][k], raw["lookup_comparisons"][k], raw["status"][k] = m, t, c, status
         raw["resident_pages"][k] = raw["peak_resident_pages"][k] = total_resident
         ring_resident[k] = len(store)
