@@ -87,6 +87,11 @@ FIO_PLAT_NR = FIO_PLAT_GROUP_NR * FIO_PLAT_VAL
 # (iolog.c flush_hist_samples sums 1 << coarseness adjacent bins).
 FIO_HIST_MAX_COARSENESS = 6
 
-# xen/common/grant_table.c:245 (blob beb6b2d40d): "#define GNTTAB_UNMAP_BATCH_SIZE 32", the unmap
-# operations done between TLB flushes in gnttab_unmap_grant_ref: one flush per 32 unmapped grants.
+# Xen xen/common/grant_table.c: GNTTAB_UNMAP_BATCH_SIZE 32, "Number of unmap operations that are done
+# between each tlb flush": one GNTTABOP_unmap_grant_ref hypercall of n operations flushes the TLBs
+# ceil(n / 32) times (gnttab_unmap_grant_ref processes the ops in batches of this size).
 GNTTAB_UNMAP_BATCH_SIZE = 32
+
+# Linux drivers/block/xen-blkfront.c: module parameter max_queues (xen_blkif_max_queues), default 4
+# since multi-queue blkfront (Linux 4.6): one ring, one grant list and one backend store per queue.
+LINUX_FRONTEND_MAX_QUEUES = 4

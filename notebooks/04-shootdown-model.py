@@ -7,13 +7,14 @@
 # shows what can be fitted from which measurements (and what cannot), and what the thread's one
 # data set (`data/raw/seed-thread/iops-vs-guests.csv`, see notebook 03) pins down.
 #
-# **Layer 1, cost of one unmap** (`analysis.models.ShootdownModel`), with V dom0 VCPUs and m
-# threads unmapping at once:
+# **Layer 1, cost of one unmap** (`analysis.models.ShootdownModel`), with k = V - 1 receiving VCPUs
+# (of dom0's V) and m threads unmapping at once:
 #
-# $$t_\text{unmap}(V, m) = \text{base} + \text{per\_vcpu} \cdot V \cdot (1 + \text{contention} \cdot (m - 1))$$
+# $$t_\text{unmap}(k, m) = \text{base} + \text{per\_vcpu} \cdot k \cdot (1 + \text{contention} \cdot (m - 1))$$
 #
 # * `base_ns`: the unmap without IPIs (hypercall, page-table update), ns;
-# * `per_vcpu_ns`: each dom0 VCPU that must take the flush IPI and acknowledge it, ns per VCPU;
+# * `per_vcpu_ns`: each dom0 VCPU that must take the flush IPI and acknowledge it, ns per VCPU (with V
+#   dom0 VCPUs that is V - 1 of them: Xen's flush_area_mask flushes the unmapping CPU locally);
 # * `contention`: how much longer the IPI part gets per additional concurrent unmapper (targets
 #   busy acknowledging other flushes); `kind="linear"` fixes it at 0.
 #
@@ -148,7 +149,8 @@ assert (seed_table.loc[seed_table["peak"], ["guests", "total_iops"]].to_numpy() 
 dom0_vcpus_seed = int(seed_table["dom0_vcpus"].iloc[0])
 
 rule = ShootdownModel(kind="contention")
-unmap_rule_ns = float(rule.predict(dom0_vcpus_seed, 1, base_ns=rule_base_ns,
+# Xen's flush_area_mask IPIs every dom0 VCPU but the unmapping one: V - 1 receivers.
+unmap_rule_ns = float(rule.predict(dom0_vcpus_seed - 1, 1, base_ns=rule_base_ns,
                                    per_vcpu_ns=rule_per_vcpu_ns, contention=0.0))
 flush_budget_ns = 1e9 / x_peak
 print(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} ns; "
@@ -172,7 +174,7 @@ print(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} ns;
 flushes_per_io = 0.5 * flush_budget_ns / unmap_rule_ns
 calibrated = peak_calibrated(n_peak, x_peak, flushes_per_io * unmap_rule_ns)
 # Layer-1 contention that reproduces the calibrated contention_ns at the thread's VCPU count.
-contention = calibrated["contention_ns"] / (flushes_per_io * rule_per_vcpu_ns * dom0_vcpus_seed)
+contention = calibrated["contention_ns"] / (flushes_per_io * rule_per_vcpu_ns * (dom0_vcpus_seed - 1))
 per_unmap = {"base_ns": rule_base_ns, "per_vcpu_ns": rule_per_vcpu_ns, "contention": contention}
 assumptions = pd.Series({
     "flushes per I/O (assumed: half the budget)": flushes_per_io,

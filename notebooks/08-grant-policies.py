@@ -61,7 +61,9 @@ costs.table()
 
 # %% [markdown]
 # The cost model (module `analysis.xen.grants.costs`): dom0 time per request = maps x map cost + unmaps x
-# unmap cost + unmap batches x shootdown(dom0 VCPUs) + comparisons x compare cost + other backend work;
+# unmap cost + TLB flushes x (the unmapping VCPU's wait + the V - 1 receivers' handler time) +
+# comparisons x compare cost + other backend work, where Xen flushes once per 32 unmaps of a hypercall
+# (GNTTAB_UNMAP_BATCH_SIZE) and IPIs every dom0 VCPU but the unmapping one (flush_area_mask);
 # guest time = per-request work + memcpy bytes x copy cost; throughput of N guests is the lower of
 # N x (guest bound) and dom0 VCPUs / dom0 time. No contention term: this is a bound, not a USL fit.
 # With fitted models, `Costs(dom0_vcpus=...).from_models("fitted from <data>", shootdown=...,
@@ -117,6 +119,31 @@ axes[0].set_ylabel("successful requests/s (millions), bound")
 axes[1].legend(fontsize=8)
 fig.suptitle(datasets.caption(cliff_meta, order="random") + f"; costs: assumed, dom0 VCPUs = {dom0_vcpus}",
              fontsize=9)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The bound above gives dom0 all its VCPUs. With one blkback thread per guest on its own VCPU (the
+# shootdown model's assumption), each flush makes the unmapping thread wait for V - 1
+# acknowledgements and costs every other thread its handler time: at a fixed number of guests,
+# adding dom0 VCPUs makes non-persistent mapping *slower* (`costs.blkback_threads_iops`).
+
+# %%
+from analysis.xen.grants.costs import blkback_threads_iops
+
+thread_guests = 5  # the thread's peak
+vcpus = np.array([5, 8, 12, 16, 24, 32, 48, 64])
+at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == 264)]
+fig, ax = plt.subplots(figsize=(7, 4))
+for _, row in at_w.iterrows():
+    ok = 1 - row["failed_requests"] / row["requests"]
+    x = [float(blkback_threads_iops(row, costs, thread_guests, dom0_vcpus=int(v))) * ok for v in vcpus]
+    ax.plot(vcpus, np.array(x) / 1e6, marker="o", ms=3, label=row["label"])
+ax.set_xlabel("dom0 VCPUs V (each flush IPIs V - 1 of them)")
+ax.set_ylabel(f"successful requests/s (millions), {thread_guests} guests")
+ax.legend(fontsize=8)
+ax.set_title(datasets.caption(cliff_meta, order="random", working_set_pages=264)
+             + "; costs: assumed, one blkback thread per guest", fontsize=8)
 fig.tight_layout()
 plt.show()
 

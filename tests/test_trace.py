@@ -235,7 +235,7 @@ def test_cli_simulates_a_trace_in_each_format(recorded_trace, converted, capsys)
         assert code == 0, err
         rows = json.loads(out)
         assert [r["policy"] for r in rows] == ["non_persistent", "persistent_array", "persistent_tree",
-                                               "fail_past_limit", "lru", "linux_lru"]
+                                               "fail_past_limit", "lru", "linux_lru", "grant_copy", "patch_2012"]
         assert len({r["segments"] for r in rows}) == 1 and rows[0]["maps"] == rows[0]["segments"]
         assert rows[0]["completion_times"] == (fmt != "fio-iolog")
         segments[fmt] = rows[0]["segments"]

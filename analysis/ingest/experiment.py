@@ -348,3 +348,15 @@ def _guest_count_problems(folder: Path, table: pd.DataFrame, conditions: list[st
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+#: What the bundled example (data/raw/measured-here/fio-experiment, written by
+#: analysis.collect.loopback) can and cannot show; notebooks 09 and 10 print it beside its figures.
+EXAMPLE_CANNOT_SHOW_TRADEOFF = (
+    "The bundled example cannot show the persistent-grant trade-off. Its \"non-persistent\" runs use "
+    "fio's mmap engine, which maps the file once and reads through that mapping: there is no map and "
+    "no unmap per I/O, so no TLB shootdown per I/O, and the cost that non-persistent grants pay is "
+    "absent by construction; \"non-persistent pays\" is built into the stand-in. Its dom0_vcpus is "
+    "this VM's own CPU count, not a dom0's. The example shows how the analysis reads, fits and "
+    "compares an experiment; only runs from a Xen host (pgrant-lab kit) can say which mode pays."
+)

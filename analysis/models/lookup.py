@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from analysis.constants import SEGMENTS_PER_REQUEST
+from analysis.constants import PAGE_BYTES, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 from analysis.models.base import CurveModel, Parameter, domain_message
 
@@ -106,3 +106,21 @@ def lookup_crossover(linear: LookupModel, tree: LookupModel, *, iops, cpu_share=
         n, iops=iops, lookups_per_io=lookups_per_io)
     hits = np.flatnonzero(extra >= cpu_share)
     return float(n[hits[0]]) if hits.size else math.inf
+
+
+def lookup_cpu_share(pages_per_s, lookup_ns):
+    """CPUs spent on gref lookups: pages_per_s x lookup_ns / 1e9 (1.0 = one CPU busy).
+
+    blkback looks up one gref per segment, and a segment is one 4 KiB page, so lookups per second
+    equal pages per second however the pages group into requests (130,000 4 KiB IOPS = 130,000
+    lookups/s, whatever the segments per request). ``lookup_ns``: one lookup at the array size the
+    frontend can reach (at most slots x segments = 352 grants for the 2012 blkfront,
+    ``analysis.xen.grants.frontend.reachable_grants_2012``), e.g. a measured median or
+    ``LookupModel.predict(n)``.
+    """
+    return np.asarray(pages_per_s, dtype=float) * np.asarray(lookup_ns, dtype=float) / NS_PER_S
+
+
+def pages_per_s(iops, bytes_per_io: int = PAGE_BYTES):
+    """4 KiB pages (= grefs looked up) per second at ``iops`` I/Os of ``bytes_per_io`` bytes each."""
+    return np.asarray(iops, dtype=float) * math.ceil(bytes_per_io / PAGE_BYTES)

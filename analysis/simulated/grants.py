@@ -40,7 +40,8 @@ ONE_PAGE_CAP = ONE_PAGE_SLOTS * SEGMENTS_PER_REQUEST  # 352 pages: Ian's "same a
 
 TOTAL_COLUMNS = {
     "requests": "requests", "segments": "pages", "maps": "grant maps", "unmaps": "grant unmaps",
-    "unmap_batches": "unmap hypercall batches (one TLB flush each)", "lookup_comparisons": "gref comparisons",
+    "unmap_batches": "unmap hypercalls", "tlb_flushes": "TLB flushes (ceil(pages / 32) per unmap hypercall, "
+    "GNTTAB_UNMAP_BATCH_SIZE)", "lookup_comparisons": "gref comparisons",
     "max_mapped_pages": "pages (persistent + transient in flight, high-water)",
     "max_resident_pages": "pages (persistent, high-water)", "resident_pages_at_end": "pages",
     "memcpy_bytes": "bytes copied by the guest", "hits": "segments served without a map",
@@ -51,7 +52,7 @@ PER_REQUEST_COLUMNS = {
     "request": "index (first of the window when rows are windows)", "requests": "requests in the window",
     "time_us": "microseconds since the first request", "segments": "pages",
     "maps": "grant maps", "transient_maps": "grant maps unmapped at completion", "unmaps": "grant unmaps",
-    "unmap_batches": "unmap batches", "lookup_comparisons": "gref comparisons",
+    "unmap_batches": "unmap batches", "tlb_flushes": "TLB flushes", "lookup_comparisons": "gref comparisons",
     "resident_pages": "pages (persistent, after the request)", "mapped_pages": "pages (persistent + transient in flight)",
     "memcpy_bytes": "bytes copied by the guest", "status": "persistent | fallback | failed | non_persistent",
 }
@@ -141,7 +142,7 @@ def _per_request(trace, policies, every: int = 1) -> pd.DataFrame:
         if every > 1:
             table = table.groupby(table["request"] // every).agg(
                 {"request": "first", "time_us": "first", "segments": "sum", "maps": "sum", "transient_maps": "sum",
-                 "unmaps": "sum", "unmap_batches": "sum", "lookup_comparisons": "sum", "resident_pages": "max",
+                 "unmaps": "sum", "unmap_batches": "sum", "tlb_flushes": "sum", "lookup_comparisons": "sum", "resident_pages": "max",
                  "mapped_pages": "max", "memcpy_bytes": "sum", "status": "last"})
             table.insert(1, "requests", every)
         table.insert(0, "label", label(policy))

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.constants import (
+    GNTTAB_UNMAP_BATCH_SIZE,
     LINUX_LRU_INTERVAL_MS,
     LINUX_LRU_PERCENT_CLEAN,
     LINUX_MAX_PERSISTENT_GRANTS,
@@ -159,7 +160,7 @@ def _validate(policy) -> None:
 class Result:
     """Counts per request (arrays of length ``trace.requests``) for one policy on one trace.
 
-    ``per_request`` keys: maps, transient_maps, unmaps, unmap_batches, lookup_comparisons,
+    ``per_request`` keys: maps, transient_maps, unmaps, unmap_batches, tlb_flushes, lookup_comparisons,
     resident_pages (persistently mapped after the request), peak_resident_pages (highest during it),
     mapped_pages (resident + transient pages in flight, the memory held; pages), hits (segments
     served from the store), memcpy_bytes (guest copies, bytes) and status (codes into
@@ -185,6 +186,7 @@ class Result:
             "maps": int(r["maps"].sum()),
             "unmaps": int(r["unmaps"].sum()),
             "unmap_batches": int(r["unmap_batches"].sum()),
+            "tlb_flushes": int(r["tlb_flushes"].sum()) if "tlb_flushes" in r else int(r["unmap_batches"].sum()),
             "lookup_comparisons": int(r["lookup_comparisons"].sum()),
             "max_mapped_pages": int(r["mapped_pages"].max(initial=0)),
             "max_resident_pages": int(r["peak_resident_pages"].max(initial=0)),
@@ -247,6 +249,7 @@ def _finish(trace: Trace, raw: dict, *, persistent_frontend: bool) -> dict:
     out = {k: np.asarray(v, dtype=np.int64) for k, v in raw.items()}
     transient = out["transient_maps"]
     status = out["status"]
+    out["tlb_flushes"] = tlb_flushes(transient, out["purge_unmaps"], out["purge_batches"])
     out["unmaps"] = transient + out.pop("purge_unmaps")
     out["unmap_batches"] = (transient > 0).astype(np.int64) + out.pop("purge_batches")
     out["hits"] = np.where(status == FAILED, 0, segs - out["maps"])
@@ -262,6 +265,22 @@ def _finish(trace: Trace, raw: dict, *, persistent_frontend: bool) -> dict:
     else:
         out["memcpy_bytes"] = np.zeros(n, dtype=np.int64)
     return out
+
+
+def tlb_flushes(transient_unmaps, purge_unmaps, purge_batches):
+    """TLB flushes Xen performs per request: ceil(pages / GNTTAB_UNMAP_BATCH_SIZE) per unmap hypercall.
+
+    Xen xen/common/grant_table.c (GNTTAB_UNMAP_BATCH_SIZE = 32, "Number of unmap operations that are
+    done between each tlb flush") flushes once per 32 unmap operations of one hypercall. A request's
+    transient pages are one hypercall; purges are ``purge_batches`` hypercalls of ``purge_unmaps``
+    pages in all, each either one batch of at most 32 (Linux: 11 per gnttab_unmap_refs call) or one
+    large batch (Ian's LRU), so max(batches, ceil(pages / 32)) is exact for both.
+    """
+    t = np.asarray(transient_unmaps, dtype=np.int64)
+    pu = np.asarray(purge_unmaps, dtype=np.int64)
+    pb = np.asarray(purge_batches, dtype=np.int64)
+    per = GNTTAB_UNMAP_BATCH_SIZE
+    return -(-t // per) + np.maximum(pb, -(-pu // per))
 
 
 # The per-request lists every kernel fills, in this order.
