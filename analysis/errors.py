@@ -35,3 +35,7 @@ class SamplesFormatError(PgrantLabError, ValueError):
 
 class SimulatedDataError(PgrantLabError, ValueError):
     """A simulated data set's CSV or sidecar JSON is missing, malformed or disagrees with its sidecar."""
+
+
+class FioUnitWarning(UserWarning):
+    """A fio log's writing version is unknown, so the unit of its values was assumed (and said)."""
