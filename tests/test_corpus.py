@@ -189,8 +189,8 @@ def test_fio2_json_without_a_version_takes_the_io_bytes_unit_from_bandwidth(tmp_
 USL_REFERENCES = [
     ("specsdm91", "load", "throughput", "smoeding/usl README.md:54-56 (R usl 3.0.3, nlxb)",
      "0.0277285", "0.0001044", "89.9952330", {"lambda": 1e-8},
-     "the 9th digit of lambda is below what a float64 fit of 7 points resolves: along the lambda-sigma "
-     "valley the residual sum of squares changes by about 1e-14 relative between 89.9952330 and our value"),
+     "lambda's 9th digit is not determined by the data: with lambda fixed at R's 89.9952330 and sigma, "
+     "kappa refitted, the residual sum of squares equals ours to 1e-15 relative (ours: 89.99523308)"),
     ("specsdm91", "load", "throughput", "smoeding/usl tests/summary.Rout.save:41-43",
      "2.773e-02", "1.044e-04", "9.000e+01", None, ""),
     ("specsdm91", "load", "throughput", "smoeding/usl tests/usl-nlxb.Rout.save:29,31,33 (signif 2)",
