@@ -271,6 +271,16 @@ class _LogLayout:
         return types
 
 
+def metric_from_name(path) -> str | None:
+    """The log kind fio's file name tells: ``bw``, ``iops``, ``lat``, ``clat``, ``slat`` or
+    ``clat_hist`` (``<prefix>_<kind>.<job>.log`` or ``<prefix>_<kind>.log``), else None."""
+    name = Path(path).name
+    if _HIST_IN_NAME.search(name):
+        return "clat_hist"
+    found = _METRIC_IN_NAME.findall(name)
+    return found[-1] if found else None
+
+
 def _metric_of(path: Path, metric: str | None) -> str:
     if metric is not None:
         if metric not in VALUE_COLUMNS:

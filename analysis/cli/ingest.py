@@ -5,21 +5,29 @@ summary table (:data:`analysis.fio.COLUMNS`); ``write_*_log`` files go through
 :func:`analysis.fiolog.read_log` and histogram logs through :func:`analysis.fiolog.read_hist_log`.
 One invocation takes files of one kind (summaries, logs or histogram logs), since their tables
 have different columns.
+
+A log whose name does not say its kind (fio names them ``<prefix>_<kind>.<job>.log``) is read
+with ``--metric bw|iops|lat|clat|slat|clat_hist``; ``--fio-version`` says which fio wrote a log
+(it decides the latency unit of 4-field logs, see :func:`analysis.fiolog.read_log`). When the
+unit had to be assumed, a note saying so goes to stderr.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import fio
-from analysis.errors import UsageError
+from analysis.errors import FioUnitWarning, UsageError
 from analysis.report import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
+# --metric values: the log kinds of fio's file names (analysis.fiolog.VALUE_COLUMNS + clat_hist).
+METRICS = ("bw", "iops", "lat", "clat", "slat", "clat_hist")
 
 
 def register(sub) -> None:
@@ -28,13 +36,27 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, metavar="CSV", help="write the table to this CSV file instead of stdout")
     p.add_argument("--snapshots", action="store_true",
                    help="keep every --status-interval report (column snapshot), not only the final one")
+    p.add_argument("--metric", choices=METRICS, metavar="KIND",
+                   help="the kind of every log FILE, for logs whose name does not say it "
+                        f"({', '.join(METRICS)})")
+    p.add_argument("--fio-version", metavar="VERSION",
+                   help="the fio version that wrote the log FILEs (e.g. fio-2.2.10): latency logs of "
+                        "fio < 3.0 are in usec, later ones in ns")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     if args.out is not None:
         _check_out(args.out, args.files)
-    table = ingest(args.files, snapshots=args.snapshots)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FioUnitWarning)
+        table = ingest(args.files, snapshots=args.snapshots, metric=args.metric, fio_version=args.fio_version)
+    for warning in caught:
+        if issubclass(warning.category, FioUnitWarning):
+            print(f"pgrant-lab ingest: note: {str(warning.message).replace('fio_version=', '--fio-version')}",
+                  file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if args.out is not None:
         table.to_csv(args.out, index=False)
         print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
@@ -57,8 +79,13 @@ def _check_out(out: Path, inputs: list[Path]) -> None:
                          "found one inside it")
 
 
-def ingest(paths: list[Path], snapshots: bool = False) -> pd.DataFrame:
-    """The tidy table of ``paths``, all of one kind; each row names its ``source`` file."""
+def ingest(paths: list[Path], snapshots: bool = False, metric: str | None = None,
+           fio_version: str | None = None) -> pd.DataFrame:
+    """The tidy table of ``paths``, all of one kind; each row names its ``source`` file.
+
+    ``metric`` (the ``--metric`` flag) is the kind of every log, for logs whose name does not
+    say it; ``fio_version`` (``--fio-version``) the fio that wrote them.
+    """
     kinds = {path: fio.detect_format(path) for path in paths}
     found = {_KINDS[k] for k in kinds.values()}
     if len(found) > 1:
@@ -67,10 +94,34 @@ def ingest(paths: list[Path], snapshots: bool = False) -> pd.DataFrame:
         raise UsageError(f"FILE: expected files of one kind (summaries, logs or histogram logs), found {listed}")
     kind = found.pop()
     if kind == "summary":
+        for flag, value in (("--metric", metric), ("--fio-version", fio_version)):
+            if value is not None:
+                raise UsageError(f"{flag} {value}: expected log FILEs (it says what a log holds), "
+                                 f"found a fio summary ({paths[0]})")
         return fio.read_many(paths, snapshots=snapshots)
     from analysis import fiolog  # the log reader, imported only when a log is given
 
-    reader = fiolog.read_log if kind == "log" else fiolog.read_hist_log
+    if metric is not None and (metric == "clat_hist") != (kind == "hist_log"):
+        expected = "a histogram log" if metric == "clat_hist" else f"a {metric} log"
+        found_kind = "a histogram log" if kind == "hist_log" else "a bw/iops/lat/clat/slat log"
+        raise UsageError(f"--metric {metric}: expected {expected}, found {found_kind} ({paths[0]})")
+    if metric is None:
+        unnamed = next((path for path in paths if fiolog.metric_from_name(path) is None), None)
+        if unnamed is not None:
+            raise UsageError(
+                f"{unnamed}: expected _bw., _iops., _lat., _clat., _slat. or _clat_hist. in the file name to tell "
+                f"the log's kind, found none; pass --metric {'|'.join(METRICS)} to say which"
+            )
+    if kind == "log":
+        def reader(path):
+            return fiolog.read_log(path, metric=metric, fio_version=fio_version)
+    else:
+        if fio_version is not None:
+            raise UsageError(f"--fio-version {fio_version}: expected bw/iops/lat/clat/slat logs (the latency unit of "
+                             "histogram logs does not depend on it), found a histogram log")
+
+        def reader(path):
+            return fiolog.read_hist_log(path)
     frames = []
     for path in paths:
         frame = reader(path)
