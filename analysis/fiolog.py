@@ -119,10 +119,10 @@ def read_log(path, *, metric: str | None = None, fio_version: str | None = None)
     ``time_ms, value, ddir, bs`` (4 fields).
 
     Latency units and the writing version. A latency log's value is converted to ns; the file
-    holds usec when fio < 3.0 wrote it and ns otherwise. The version is, in this order:
-    ``fio_version=`` (e.g. ``"fio-2.2.10"`` or ``"3.16"``); else the ``"fio version"`` of the JSON
-    output beside the log (the files of its folder holding one, when they all agree); else, for
-    5 or 6 fields, a layout only fio 3.x writes (ns). A 4-field latency log with none of these is
+    holds usec when fio < 3.0 wrote it and ns otherwise. The version is ``fio_version=`` (e.g.
+    ``"fio-2.2.10"`` or ``"3.16"``) when given; else a log of 5 or 6 fields is fio 3.x's (ns);
+    else, for a 4-field log, the ``"fio version"`` of the JSON output beside it (the files of
+    its folder holding one, when they all agree). A 4-field latency log with none of these is
     ambiguous (fio 2.x: usec, fio 3.0-3.16: ns): it is read as ns, the layout of fio 3.0-3.16
     that most distributions shipped since 2018, and a :class:`analysis.errors.FioUnitWarning`
     says so. ``table.attrs`` records it: ``fio_version`` (str or None), ``value_unit_in_file``
@@ -229,9 +229,11 @@ def _unit_attrs(path: Path, metric: str, fio_version: str | None, n_fields: int 
         if release is None:
             raise UsageError(f"fio_version={fio_version!r}: expected a fio version such as 'fio-3.16' or '2.2.10'")
         version, basis = str(fio_version), "fio_version given by the user"
-    else:
+    elif metric in _LATENCY_METRICS and n_fields == 4:  # only here does the version decide the unit
         version, basis = sibling_fio_version(path)
         release = version_tuple(version)
+    else:
+        version, release, basis = None, None, "no version given"
     if metric not in _LATENCY_METRICS:
         return {"fio_version": version, "value_unit_in_file": _FILE_UNITS[metric],
                 "unit_basis": f"{metric} logs have this unit in every fio version"}
