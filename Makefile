@@ -43,24 +43,24 @@ data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment
 ## data-simulated: regenerate the grant-store simulator's and notebook 04's simulated data sets in data/simulated/ (about 15 s)
 .PHONY: data-simulated
 data-simulated: $(STAMP)
-	$(BIN)/python -m analysis.grants.datasets --out data/simulated
-	$(BIN)/python -m analysis.models.simulate --out data/simulated
+	$(BIN)/python -m analysis.simulated.grants --out data/simulated
+	$(BIN)/python -m analysis.simulated.shootdown --out data/simulated
 
 ## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
 data-experiment: $(STAMP)
-	$(BIN)/python -m analysis.loopback data/raw/measured-here/fio-experiment
+	$(BIN)/python -m analysis.collect.loopback data/raw/measured-here/fio-experiment
 
 ## mechanisms-build: compile the C mechanism benchmarks (benchmarks/mechanisms/*.c, cc -O2) into build/mechanisms/
 mechanisms-build: $(STAMP)
-	$(BIN)/python -m analysis.mechanisms build build/mechanisms
+	$(BIN)/python -m analysis.collect.mechanisms build build/mechanisms
 
 ## data-mechanisms: re-measure memcpy, gref lookup and unmap/TLB shootdown here into data/raw/measured-here/ (about a minute)
 data-mechanisms: mechanisms-build
-	$(BIN)/python -m analysis.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
+	$(BIN)/python -m analysis.collect.mechanisms measure data/raw/measured-here --build-dir build/mechanisms
 
 ## data-fio: re-run the bundled fio sweep (4 KiB reads, psync/libaio, 1..8 jobs, 3 reps; about 3-4 minutes)
 data-fio: $(STAMP)
-	$(BIN)/python -m analysis.sweep measure data/raw/measured-here/fio-sweep
+	$(BIN)/python -m analysis.collect.sweep measure data/raw/measured-here/fio-sweep
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
 lab: $(STAMP)

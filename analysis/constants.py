@@ -13,10 +13,12 @@ SECTOR_BYTES = 512
 # Xen xen/include/public/io/blkif.h and Linux include/xen/interface/io/blkif.h:
 # BLKIF_MAX_SEGMENTS_PER_REQUEST, the direct segments one ring request carries (11 x 4 KiB = 44 KiB).
 SEGMENTS_PER_REQUEST = 11
+#: Data one request without indirect descriptors carries: 11 x 4 KiB = 44 KiB.
+REQUEST_BYTES = SEGMENTS_PER_REQUEST * PAGE_BYTES
 
 # Linux include/xen/interface/io/ring.h (DEFINE_RING_TYPES, struct __name##_sring): four RING_IDX
 # (unsigned int) indexes req_prod, req_event, rsp_prod, rsp_event, then uint8_t pad[48], then the
-# entries. analysis.blkif computes the header as offsetof(sring, ring); this is the expected value.
+# entries. analysis.xen.blkif computes the header as offsetof(sring, ring); this is the expected value.
 RING_INDEXES = 4
 RING_PAD_BYTES = 48
 RING_HEADER_BYTES = 64

@@ -14,11 +14,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-DATA_DIR = REPO_ROOT / "data"
+from analysis.paths import DATA_DIR, NOTEBOOKS_DIR, RAW_DATA_DIR, REPO_ROOT
+
 # Inputs exactly as fio or a source gave them: read, never written, by everything but `make data*`.
-RAW_DATA_DIR = DATA_DIR / "raw"
 KERNEL_NAME = "python3"
 # A notebook that assigns this name in its parameters cell applies to a user's experiment folder:
 # `pgrant-lab report --data DIR` runs only those notebooks, with experiment_dir = DIR (absolute).

@@ -17,8 +17,8 @@
 # # 01 - fio results: the bundled sweep, ingested
 #
 # This notebook reads the fio sweep bundled in `data/raw/measured-here/fio-sweep/` with
-# `analysis.sweep.load` (every job of every run, in the tidy table of `analysis.fio`) and
-# `analysis.sweep.totals` (one row per run), and shows what fio measured.
+# `analysis.ingest.sweep.load` (every job of every run, in the tidy table of `analysis.ingest.fio`) and
+# `analysis.ingest.sweep.totals` (one row per run), and shows what fio measured.
 #
 # **These numbers were measured on this ordinary Linux machine, not on Xen.** N independent fio
 # jobs, each reading 4 KiB blocks from its own memory-backed file (tmpfs, `/dev/shm`), stand in for
@@ -34,7 +34,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import fio, machine, sweep
+from analysis.ingest import fio
+from analysis import machine
+from analysis.ingest import sweep
 
 sns.set_theme(style="whitegrid", context="notebook")
 folder, manifest = sweep.read_manifest(data_dir)
@@ -122,7 +124,7 @@ plt.show()
 # %% [markdown]
 # ## The full latency distribution (json+ histogram)
 #
-# `analysis.fio.read_histogram` returns json+'s `clat_ns.bins` as a tidy table: `bin_ns` is the
+# `analysis.ingest.fio.read_histogram` returns json+'s `clat_ns.bins` as a tidy table: `bin_ns` is the
 # latency fio assigns to the bin (ns), `count` the I/Os in it. Weighted by `count`, the bins give
 # the empirical distribution of every completed I/O. Compared here for 1 and 8 jobs of random
 # reads, repetition 0, for both engines. libaio keeps 8 I/Os in flight per job, so its completion
@@ -148,4 +150,4 @@ hist.groupby("run")["count"].sum().rename("completed I/Os")
 #
 # `totals` is the input of the scaling notebook (03), which fits the Universal Scalability Law.
 # Your own fio results go through the same pipeline: `pgrant-lab ingest results.json` prints the
-# tidy table as CSV, and `analysis.fio.read_many` stacks several files with a `source` column.
+# tidy table as CSV, and `analysis.ingest.fio.read_many` stacks several files with a `source` column.

@@ -26,7 +26,7 @@
 # Nobody computed the ring. This notebook does, from the C layout of the blkif request and the
 # arithmetic of Linux `include/xen/interface/io/ring.h`, and puts the thread's figures (digitized
 # with their quotes in `data/raw/seed-thread/memory-claims.csv`) next to the computed ones.
-# All values are computed by `analysis.blkif`; the layouts and slot counts are checked against
+# All values are computed by `analysis.xen.blkif`; the layouts and slot counts are checked against
 # `cc` and `cc -m32` by `tests/test_blkif.py`. Nothing here is measured.
 
 # %% tags=["parameters"]
@@ -44,7 +44,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import blkif
+from analysis.ingest import thread
+from analysis.xen import blkif
 from analysis import constants as C
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -58,7 +59,7 @@ data_dir = Path(data_dir)
 # request carries 11 segments of 8 bytes (`gref` u32, `first_sect` u8, `last_sect` u8, 2 bytes
 # tail padding). On x86_64 the compiler inserts a 4-byte hole before the 64-bit `id`; on x86_32
 # a 64-bit integer is only 4-aligned inside a struct, so there is no hole. Offsets in bytes,
-# from `analysis.blkif.layout` (the Xen public header `xen/include/public/io/blkif.h`):
+# from `analysis.xen.blkif.layout` (the Xen public header `xen/include/public/io/blkif.h`):
 
 # %%
 layouts = pd.DataFrame(
@@ -98,7 +99,7 @@ print(
 # 11 x 2<sup>20</sup>).
 
 # %%
-claims = blkif.load_memory_claims(data_dir)
+claims = thread.load_memory_claims(data_dir)
 judged = blkif.judge_claims(claims, abi)
 judged[["date_utc", "author", "quantity", "ring_order", "slots", "relation", "value", "unit", "computed", "holds", "premise_ok", "quote"]]
 
@@ -165,7 +166,7 @@ ax.set_yscale("log")
 ax.set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
 ax.set_xlabel("ring page order (ring = 2^order pages)")
 ax.set_ylabel("persistently mapped memory per device (MiB, log)")
-ax.set_title(f"Computed worst case per device, {abi} guest\n(analysis.blkif.persistent_memory; no measurement)")
+ax.set_title(f"Computed worst case per device, {abi} guest\n(analysis.xen.blkif.persistent_memory; no measurement)")
 ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
 plt.show()
 
@@ -190,7 +191,7 @@ ax.set_yscale("log")
 ax.set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
 ax.set_xlabel("ring page order")
 ax.set_ylabel(f"mapped memory, {vms} VMs x {disks} disks x {queues} queue(s) (GiB, log)")
-ax.set_title(f"Computed worst case per host, {abi} guests\n(analysis.blkif.host_memory; no measurement)")
+ax.set_title(f"Computed worst case per host, {abi} guests\n(analysis.xen.blkif.host_memory; no measurement)")
 ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
 plt.show()
 
@@ -213,7 +214,7 @@ ax.axhline(dom0_mem_gib, color="crimson", ls="--", label=f"dom0 memory ({dom0_me
 ax.axvline(vms * disks, color="grey", ls=":", label=f"{vms} VMs x {disks} disks")
 ax.set_xlabel("block devices on the host (VMs x disks)")
 ax.set_ylabel("mapped memory (GiB)")
-ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {queues} queue(s), {abi} guests\n(analysis.blkif.host_memory)")
+ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {queues} queue(s), {abi} guests\n(analysis.xen.blkif.host_memory)")
 ax.legend(fontsize="small")
 plt.show()
 
@@ -240,6 +241,6 @@ axes[1].set_yscale("log")
 axes[1].set_xlabel("ring page order")
 axes[1].set_ylabel("data in flight per ring (MiB, log)")
 axes[1].set_title("slots x segments x 4 KiB")
-fig.suptitle(f"Computed ring capacity, {abi} guest (analysis.blkif; no measurement)")
+fig.suptitle(f"Computed ring capacity, {abi} guest (analysis.xen.blkif; no measurement)")
 fig.tight_layout()
 plt.show()

@@ -224,7 +224,7 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 # ## 5. A USL fit with intervals: this machine's fio sweep (not Xen)
 #
 # What a USL fit looks like with enough points: the fio sweep bundled in
-# `data/raw/measured-here/fio-sweep/` (`make data-fio`; read by `analysis.sweep`), in which N = 1..8
+# `data/raw/measured-here/fio-sweep/` (`make data-fio`; read by `analysis.ingest.sweep`), in which N = 1..8
 # independent fio jobs, each reading 4 KiB blocks from its own file on tmpfs, stand in for N
 # guests; 3 repetitions per point, so 24 runs per (ioengine, rw). **This is an ordinary Linux
 # machine shared with other busy processes, not a Xen host**: no blkfront, blkback, grants or
@@ -233,7 +233,8 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 # this machine only; they are here to show what the fit reports, not to say anything about Xen.
 
 # %%
-from analysis import machine, sweep
+from analysis import machine
+from analysis.ingest import sweep
 from analysis.models import Amdahl, Linear, compare
 
 _, manifest = sweep.read_manifest(data_dir)

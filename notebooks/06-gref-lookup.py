@@ -37,7 +37,8 @@ from IPython.display import Markdown, display
 
 from analysis import constants as C
 from analysis import machine
-from analysis import mechanisms as mech
+from analysis.ingest import mechanisms as mech
+from analysis.models import budget
 
 folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
 manifest = mech.load_manifest(folder)
@@ -113,8 +114,8 @@ display(fits["ptr-array", "miss"].summary())
 # %%
 n_max = int(samples["n_grants"].max())
 med = samples.groupby(["structure", "outcome", "n_grants"])["lookup_ns"].median()
-budget_one = mech.budget_ns_per_request(C.SEED_PEAK_IOPS)
-budget_guest = mech.budget_ns_per_request(C.SEED_PEAK_IOPS, workers=C.SEED_PEAK_GUESTS)
+budget_one = budget.budget_ns_per_request(C.SEED_PEAK_IOPS)
+budget_guest = budget.budget_ns_per_request(C.SEED_PEAK_IOPS, workers=C.SEED_PEAK_GUESTS)
 lines = []
 for n in (one_page, C.LINUX_MAX_PERSISTENT_GRANTS, n_max):
     hit, miss = med["ptr-array", "hit", n], med["ptr-array", "miss", n]

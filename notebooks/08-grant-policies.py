@@ -25,7 +25,7 @@
 # used N/M (M perhaps in {2,3,4})" so that unmaps batch well; Jan Beulich objects that with fallback
 # "the guest can't really predict this".
 #
-# This notebook answers those points with the grant-store simulator (`analysis.grants`): a
+# This notebook answers those points with the grant-store simulator (`analysis.xen.grants`): a
 # trace-driven model of blkback's grant handling that counts, exactly, the maps, unmaps, unmap
 # batches (one TLB shootdown each), lookup comparisons, pages held and bytes blkfront copies.
 # **Every number here is simulated** (files in `data/simulated/`, each with a sidecar naming the
@@ -50,8 +50,8 @@ import numpy as np
 import seaborn as sns
 
 from analysis.constants import PAGE_BYTES
-from analysis.grants import Costs, with_costs
-from analysis.grants import datasets
+from analysis.xen.grants import Costs, with_costs
+from analysis.simulated import grants as datasets
 
 sns.set_theme(style="whitegrid", context="notebook")
 data = Path(data_dir)
@@ -60,7 +60,7 @@ MIB = 1024 * 1024
 costs.table()
 
 # %% [markdown]
-# The cost model (module `analysis.grants.costs`): dom0 time per request = maps x map cost + unmaps x
+# The cost model (module `analysis.xen.grants.costs`): dom0 time per request = maps x map cost + unmaps x
 # unmap cost + unmap batches x shootdown(dom0 VCPUs) + comparisons x compare cost + other backend work;
 # guest time = per-request work + memcpy bytes x copy cost; throughput of N guests is the lower of
 # N x (guest bound) and dom0 VCPUs / dom0 time. No contention term: this is a bound, not a USL fit.
@@ -102,7 +102,7 @@ for order in ("random", "cyclic"):
     plt.show()
 
 # %%
-from analysis.grants import throughput_iops
+from analysis.xen.grants import throughput_iops
 
 n_guests = np.arange(1, 41)
 fig, axes = plt.subplots(1, 2, figsize=(14, 4), sharey=True)

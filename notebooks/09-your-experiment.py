@@ -21,8 +21,9 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import decision, experiment
-from analysis import experiment_plots as plots
+from analysis.decide import decision
+from analysis.ingest import experiment
+from analysis.plots import experiment as plots
 
 folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
 table = experiment.load(folder)

@@ -25,8 +25,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import decision, experiment
-from analysis import experiment_plots as plots
+from analysis.decide import decision
+from analysis.ingest import experiment
+from analysis.plots import experiment as plots
 
 example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
@@ -96,7 +97,7 @@ display(balance.pivot(index="bs", columns="dom0_vcpus", values="verdict"))
 # Linux blkfront default, when it does not say). Worst case per host: every ring slot in flight
 # with ceil(bs / 4 KiB) grant pages per request (plus an indirect page above 11 segments),
 # capped at Linux's `max_persistent_grants` (1056) per ring, one disk per guest, from
-# analysis.blkif (ring geometry from the Xen/Linux headers; see notebook 02). Non-persistent mode
+# analysis.xen.blkif (ring geometry from the Xen/Linux headers; see notebook 02). Non-persistent mode
 # keeps no grant mapped between requests.
 
 # %%
@@ -106,5 +107,5 @@ block_sizes = (sorted(memory_table["bs"].unique(), key=decision.bs_bytes) if "bs
 memory = decision.memory_map(memory_guests, block_sizes, ring_order=ring_order)
 grid = plots.plot_memory(memory)
 grid.figure.suptitle(f"Persistent-grant memory per host, worst case, ring order {ring_order}\n"
-                     "model: analysis.blkif ring geometry, Linux cap 1056 grants per ring (no measured data)", y=1.1)
+                     "model: analysis.xen.blkif ring geometry, Linux cap 1056 grants per ring (no measured data)", y=1.1)
 plt.show()

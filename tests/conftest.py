@@ -23,11 +23,11 @@ class LoopbackExperiment:
 def loopback_experiment(tmp_path_factory):
     """A real experiment folder: the kit's plan run by fio client/server on 127.0.0.1..4 (~20 s).
 
-    Two stand-in modes (analysis.loopback.STAND_IN_MODES: "persistent" runs the kit's job file
+    Two stand-in modes (analysis.collect.loopback.STAND_IN_MODES: "persistent" runs the kit's job file
     exactly as `kit.write` wrote it, "non-persistent" the same job with fio's mmap engine),
     4 guest counts, one block size, 1 s per run. Tests must not modify it (copy it first).
     """
-    from analysis import kit, loopback
+    from analysis.collect import kit, loopback
 
     plan = kit.Plan(guests=[1, 2, 3, 4], dom0_vcpus=[2], modes=list(kit.MODES), bs=["4k"], runs=1,
                     rw="randread", iodepth=1, ioengine="psync", direct=False, runtime_s=1, ramp_s=0,

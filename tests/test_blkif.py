@@ -1,4 +1,4 @@
-"""analysis.blkif: ring geometry checked against a real C compiler, persistent-grant memory, the
+"""analysis.xen.blkif: ring geometry checked against a real C compiler, persistent-grant memory, the
 2012 thread's figures, and the ``pgrant-lab ring`` command."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import blkif
+from analysis import paths
+from analysis.ingest import thread
+from analysis.xen import blkif
 from analysis import constants as C
 from analysis.cli import main
 from analysis.errors import PgrantLabError, UsageError
@@ -285,7 +287,7 @@ def test_cap_bounds_pages_and_indirect_pages_are_counted():
 
 @pytest.fixture(scope="module")
 def claims():
-    return blkif.load_memory_claims(ROOT / "data")
+    return thread.load_memory_claims(ROOT / "data")
 
 
 def test_thread_memory_arithmetic_holds_but_its_slot_counts_do_not(claims):
@@ -312,11 +314,11 @@ def test_scenario_table_gives_the_order_each_slot_count_needs(claims):
 
 
 def test_claims_file_with_a_missing_column_is_reported(tmp_path, claims):
-    bad = tmp_path / blkif.CLAIMS_FILE
+    bad = tmp_path / paths.MEMORY_CLAIMS_FILE
     bad.parent.mkdir(parents=True)
     claims.drop(columns=["slots"]).to_csv(bad, index=False)
     with pytest.raises(PgrantLabError, match=r"memory-claims\.csv: expected columns .* missing slots$"):
-        blkif.load_memory_claims(tmp_path)
+        thread.load_memory_claims(tmp_path)
 
 
 # ------------------------------------------------------------------------------------------------

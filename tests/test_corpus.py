@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import fio
 from analysis.errors import FioFormatError, FioUnitWarning
-from analysis.fiolog import read_hist_log, read_log
+from analysis.ingest import fio
+from analysis.ingest.fiolog import read_hist_log, read_log
 from analysis.models import USL
 from analysis.models.usl import usl
 

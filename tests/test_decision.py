@@ -1,10 +1,10 @@
-"""analysis.decision: per-mode USL fits recover a known crossover; memory follows the ring geometry."""
+"""analysis.decide.decision: per-mode USL fits recover a known crossover; memory follows the ring geometry."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import decision
+from analysis.decide import decision
 
 # Known truth: persistent grants scale without coherency cost but start slower (the copy);
 # non-persistent ones start faster and fall after N* = sqrt((1 - 0.02) / 0.02) = 7 guests.
@@ -77,8 +77,8 @@ def test_persistent_memory_per_host_follows_the_one_page_ring():
 
 def test_cost_balance_goes_through_the_measured_medians_and_flags_extrapolation():
     """Two remote-CPU counts were measured, so the unmap line passes through both medians exactly."""
-    from analysis import mechanisms
-    from analysis.report import DATA_DIR
+    from analysis.ingest import mechanisms
+    from analysis.paths import DATA_DIR
 
     balance = decision.cost_balance(DATA_DIR, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
     unmaps = mechanisms.load_unmap(DATA_DIR / decision.UNMAP_DATA)

@@ -1,4 +1,4 @@
-"""analysis.experiment: manifest validation (one line per problem) and ingestion of real fio output."""
+"""analysis.ingest.experiment: manifest validation (one line per problem) and ingestion of real fio output."""
 
 import re
 import shutil
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import experiment
+from analysis.ingest import experiment
 from analysis.errors import ManifestError, UsageError
 
 
@@ -67,7 +67,7 @@ def test_header_problems(tmp_path):
     m = folder / "manifest.csv"
     assert _problems(folder) == [
         f"{m} line 1: expected a column named 'file', found columns ['path', 'mode', 'mode', 'iops']",
-        f"{m} line 1: expected condition names other than the measured columns of analysis.fio's table, "
+        f"{m} line 1: expected condition names other than the measured columns of analysis.ingest.fio's table, "
         "found ['iops']; rename them",
         f"{m} line 1: expected each column name once, found ['mode'] more than once",
     ]
@@ -127,7 +127,7 @@ def test_unreadable_fio_file_and_wrong_guest_count_are_reported(loopback_experim
         experiment.load(folder)
     lines = str(info.value).splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        f"{folder / 'manifest.csv'} line 2, column file: expected fio output in a format analysis.fio reads, "
+        f"{folder / 'manifest.csv'} line 2, column file: expected fio output in a format analysis.ingest.fio reads, "
         f"found '{rows.loc[0, 'file']}'")
     broken.write_text((loopback_experiment.folder / rows.loc[0, "file"]).read_text())
     with pytest.raises(ManifestError) as info:
@@ -175,7 +175,7 @@ def test_one_file_per_guest_with_a_guest_column_sums_the_files_of_a_run(tmp_path
 
 
 def test_the_example_builder_never_deletes_a_folder_it_did_not_write(tmp_path):
-    from analysis import loopback
+    from analysis.collect import loopback
 
     folder = tmp_path / "mine"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""analysis.fio on output that fio 3.33 writes during the test session (tiny sizes, memory files).
+"""analysis.ingest.fio on output that fio 3.33 writes during the test session (tiny sizes, memory files).
 
 Every expected value is derived from fio's own job file or from an independent field of the same
 output (e.g. histogram counts against total I/Os), never copied from our parser's output.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import fio
+from analysis.ingest import fio
 from analysis.errors import FioFormatError
 from fio_session import run_fio, shm_dir  # noqa: F401 - session fixtures
 
@@ -422,7 +422,7 @@ def test_detect_format_on_fio_logs(run_fio):
     assert fio.detect_format(folder / "logged_slat.1.log") == "log"
     assert fio.detect_format(folder / "logged_clat_hist.1.log") == "hist_log"
     with pytest.raises(FioFormatError, match=r"logged_bw\.1\.log: expected a fio summary \(json or terse\), "
-                                             r"found a fio log file; read it with analysis\.fiolog\.read_log$"):
+                                             r"found a fio log file; read it with analysis\.ingest\.fiolog\.read_log$"):
         fio.read(folder / "logged_bw.1.log")
 
 

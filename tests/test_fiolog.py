@@ -1,4 +1,4 @@
-"""analysis.fiolog on logs that fio 3.x wrote in this test session (one fio run, several jobs).
+"""analysis.ingest.fiolog on logs that fio 3.x wrote in this test session (one fio run, several jobs).
 
 Every valid input here is real fio output; bad inputs are real logs corrupted in tmp_path.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from analysis.constants import FIO_PLAT_NR
 from analysis.errors import FioFormatError, FioUnitWarning, UsageError
-from analysis.fiolog import hist_bin_edges_ns, read_hist_log, read_log
+from analysis.ingest.fiolog import hist_bin_edges_ns, read_hist_log, read_log
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from analysis.cli import main
 from analysis.constants import PAGE_BYTES
 from analysis.errors import UsageError
-from analysis.grants import (
+from analysis.xen.grants import (
     Costs,
     FailPastLimit,
     LinuxLru,
@@ -30,8 +30,8 @@ from analysis.grants import (
     throughput_iops,
     working_set,
 )
-from analysis.grants import datasets
-from analysis.grants.policies import MAP_PERSISTENT, MAP_TRANSIENT, UNMAP_PERSISTENT
+from analysis.simulated import grants as datasets
+from analysis.xen.grants.policies import MAP_PERSISTENT, MAP_TRANSIENT, UNMAP_PERSISTENT
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import fio
+from analysis.ingest import fio
 from fio_session import run_fio, shm_dir  # noqa: F401 - session fixtures
 
 pytestmark = pytest.mark.slow
@@ -110,7 +110,7 @@ def test_summaries_and_logs_are_not_mixed(run_fio):
 
 
 def test_out_never_overwrites_an_input_nor_writes_into_raw_data(run_fio, tmp_path):
-    from analysis.report import RAW_DATA_DIR
+    from analysis.paths import RAW_DATA_DIR
 
     out = run_fio("ingest-out-guard", JOB, "--output-format=json")
     original = out.read_bytes()

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from analysis import kit, loopback
+from analysis.collect import kit, loopback
 from analysis.cli import main
 from analysis.errors import UsageError
 

@@ -11,7 +11,11 @@ import pytest
 
 from analysis import constants as C
 from analysis import machine
-from analysis import mechanisms as mech
+from analysis import paths
+from analysis.collect import mechanisms as mech
+from analysis.ingest import mechanisms as loaders
+from analysis.models import budget
+from analysis.models.line import fit_line
 from analysis.errors import MeasurementError, ModelFitError, SamplesFormatError, UsageError
 
 MEMCPY_QUICK, LOOKUP_QUICK, UNMAP_QUICK = mech.quick_plans()
@@ -67,7 +71,7 @@ def test_memcpy_program_copies_validated_samples(programs):
     out, meta = mech.run(programs["memcpy"], ["--sizes", "512,4096,45056", "--reps", "4", "--warmup", "1",
                                               "--pool-mib", "2", "--sample-bytes", "8192", "--cpu", "0"])
     df = _csv(out)
-    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["memcpy"])
+    assert list(df.columns) == list(loaders.SAMPLE_COLUMNS["memcpy"])
     assert len(df) == 2 * 2 * 3 * 4  # layouts x caches x sizes x reps, every sample kept
     assert (df["elapsed_ns"] > 0).all() and np.isfinite(df["elapsed_ns"]).all()
     assert (df["checksum"] == df["expected"]).all()
@@ -83,7 +87,7 @@ def test_lookup_program_finds_every_hit_and_no_miss_in_every_structure(programs)
     out, meta = mech.run(programs["lookup"], ["--n", "1,5,33", "--reps", "3", "--warmup", "1",
                                               "--lookups", "50"])
     df = _csv(out)
-    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["lookup"])
+    assert list(df.columns) == list(loaders.SAMPLE_COLUMNS["lookup"])
     assert set(df["structure"]) == {"ptr-array", "flat-array", "sorted-array", "bst", "hash"}
     assert set(df["outcome"]) == {"hit", "miss"}
     assert (df["checksum"] == df["expected"]).all() and meta["mismatched_samples"] == 0
@@ -100,7 +104,7 @@ def test_unmap_program_touches_on_remote_cpus_and_counts_shootdowns(programs, tm
     out, meta = mech.run(programs["unmap"], ["--cpus", ",".join(map(str, cpus)), "--pages", "1,4",
                                              "--reps", "15", "--warmup", "2", "--counters", counters])
     df = _csv(out)
-    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["unmap"])
+    assert list(df.columns) == list(loaders.SAMPLE_COLUMNS["unmap"])
     assert set(df["remote_threads"]) == set(range(len(cpus)))
     assert meta["validated"] is True and meta["remote_touches"] == meta["expected_touches"]
     assert (df["elapsed_ns"] > 0).all()
@@ -157,7 +161,7 @@ def test_each_experiment_folder_has_samples_manifest_and_readme(measured):
 
 @pytest.mark.slow
 def test_load_memcpy_gives_times_per_copy_with_units(measured):
-    df = mech.load_memcpy(measured / "memcpy")
+    df = loaders.load_memcpy(measured / "memcpy")
     assert {"impl", "layout", "cache", "size_bytes", "copy_ns", "bw_bytes_s"} <= set(df.columns)
     assert set(df["impl"]) == {"c", "numpy"}
     assert set(df["size_bytes"]) == set(MEMCPY_QUICK.sizes_bytes)
@@ -169,13 +173,13 @@ def test_load_memcpy_gives_times_per_copy_with_units(measured):
 
 @pytest.mark.slow
 def test_load_lookup_and_unmap_give_tidy_tables(measured):
-    lookups = mech.load_lookup(measured / "gref-lookup")
+    lookups = loaders.load_lookup(measured / "gref-lookup")
     assert set(lookups["n_grants"]) == set(LOOKUP_QUICK.n_grants)
     assert np.allclose(lookups["lookup_ns"] * lookups["lookups"], lookups["elapsed_ns"])
-    unmaps = mech.load_unmap(measured / "unmap-shootdown")
+    unmaps = loaders.load_unmap(measured / "unmap-shootdown")
     assert np.allclose(unmaps["page_ns"] * unmaps["pages_per_call"], unmaps["call_ns"])
     assert set(unmaps["op"]) == set(UNMAP_QUICK.ops)
-    counters = mech.load_unmap_counters(measured / "unmap-shootdown")
+    counters = loaders.load_unmap_counters(measured / "unmap-shootdown")
     assert len(counters) == len(UNMAP_QUICK.ops) * len(set(unmaps["remote_threads"])) * len(UNMAP_QUICK.pages_per_call)
     assert "tlb_irqs_per_call" in counters.columns
 
@@ -183,7 +187,7 @@ def test_load_lookup_and_unmap_give_tidy_tables(measured):
 def test_numpy_copies_are_checked_like_the_c_ones():
     plan = mech.MemcpyPlan(sizes_bytes=(512, 8192), numpy_reps=3, warmup=1, pool_mib=1, sample_bytes=4096)
     df = mech.time_numpy_copies(plan)
-    assert list(df.columns) == list(mech.SAMPLE_COLUMNS["memcpy"])
+    assert list(df.columns) == list(loaders.SAMPLE_COLUMNS["memcpy"])
     assert (df["checksum"] == df["expected"]).all() and (df["elapsed_ns"] > 0).all()
     assert len(df) == 2 * 2 * 3
 
@@ -210,7 +214,7 @@ def test_load_lookup_names_the_missing_piece(lookup_copy, edit, message):
     folder, text = lookup_copy
     (folder / "samples.csv").write_text(edit(text))
     with pytest.raises(SamplesFormatError, match=f"{folder / 'samples.csv'}: {message}"):
-        mech.load_lookup(folder)
+        loaders.load_lookup(folder)
 
 
 @pytest.mark.slow
@@ -226,18 +230,18 @@ def test_load_lookup_names_the_bad_value(lookup_copy, column, value, message):
     df.loc[0, column] = value
     df.to_csv(folder / "samples.csv", index=False)
     with pytest.raises(SamplesFormatError, match=message):
-        mech.load_lookup(folder)
+        loaders.load_lookup(folder)
 
 
 def test_missing_samples_file_is_named(tmp_path):
     with pytest.raises(SamplesFormatError, match=f"{tmp_path / 'samples.csv'}: expected a samples CSV, found no such file"):
-        mech.load_unmap(tmp_path)
+        loaders.load_unmap(tmp_path)
 
 
 def test_broken_manifest_is_named(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(SamplesFormatError, match="manifest.json: expected JSON, found a syntax error"):
-        mech.load_manifest(tmp_path)
+        loaders.load_manifest(tmp_path)
 
 
 # --- the interim fit -----------------------------------------------------------------------------
@@ -253,7 +257,7 @@ def _skewed_line_samples(seed: int, intercept: float, slope: float) -> pd.DataFr
 
 def test_fit_line_recovers_a_known_line_from_noisy_samples():
     intercept, slope = 4000.0, 9000.0
-    fit = mech.fit_line(_skewed_line_samples(7, intercept, slope), x="k", y="ns")
+    fit = fit_line(_skewed_line_samples(7, intercept, slope), x="k", y="ns")
     assert abs(fit.slope - slope) < 0.02 * slope
     assert abs(fit.intercept - intercept) < 0.02 * intercept
     assert np.allclose(fit.predict([0, 10]), [fit.intercept, fit.intercept + 10 * fit.slope])
@@ -261,7 +265,7 @@ def test_fit_line_recovers_a_known_line_from_noisy_samples():
 
 def test_fit_line_intervals_cover_the_truth_about_as_often_as_they_claim():
     intercept, slope = 4000.0, 9000.0
-    fits = [mech.fit_line(_skewed_line_samples(seed, intercept, slope), x="k", y="ns", n_boot=200)
+    fits = [fit_line(_skewed_line_samples(seed, intercept, slope), x="k", y="ns", n_boot=200)
             for seed in range(40)]
     slope_cover = np.mean([f.slope_ci[0] <= slope <= f.slope_ci[1] for f in fits])
     intercept_cover = np.mean([f.intercept_ci[0] <= intercept <= f.intercept_ci[1] for f in fits])
@@ -270,23 +274,23 @@ def test_fit_line_intervals_cover_the_truth_about_as_often_as_they_claim():
 
 def test_fit_line_needs_two_x_values_and_finite_input():
     with pytest.raises(ModelFitError, match="expected at least 2 distinct values of k, found 1"):
-        mech.fit_line(pd.DataFrame({"k": [1, 1], "ns": [1.0, 2.0]}), x="k", y="ns")
+        fit_line(pd.DataFrame({"k": [1, 1], "ns": [1.0, 2.0]}), x="k", y="ns")
     with pytest.raises(ModelFitError, match="expected finite values in columns k and ns"):
-        mech.fit_line(pd.DataFrame({"k": [1, 2], "ns": [1.0, np.nan]}), x="k", y="ns")
+        fit_line(pd.DataFrame({"k": [1, 2], "ns": [1.0, np.nan]}), x="k", y="ns")
 
 
 def test_seed_growth_brackets_follow_from_the_two_reported_points():
     # 1/400k - 1/650k seconds over 5 guests: (2.5 us - 1.538 us) / 5
-    assert mech.seed_unmap_growth_per_cpu_ns() == pytest.approx((2500 - 1538.46) / 5, rel=1e-3)
-    assert mech.seed_unmap_growth_per_cpu_ns(dom0_cpus_busy=24) == pytest.approx(24 * (2500 - 1538.46) / 5, rel=1e-3)
-    assert mech.budget_ns_per_request(650_000, workers=5) == pytest.approx(7692.3, rel=1e-4)
+    assert budget.seed_unmap_growth_per_cpu_ns() == pytest.approx((2500 - 1538.46) / 5, rel=1e-3)
+    assert budget.seed_unmap_growth_per_cpu_ns(dom0_cpus_busy=24) == pytest.approx(24 * (2500 - 1538.46) / 5, rel=1e-3)
+    assert budget.budget_ns_per_request(650_000, workers=5) == pytest.approx(7692.3, rel=1e-4)
 
 
 @pytest.mark.slow
 def test_measure_command_line_writes_every_experiment(tmp_path):
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "analysis.mechanisms", "measure", str(tmp_path), "--quick",
+    result = subprocess.run([sys.executable, "-m", "analysis.collect.mechanisms", "measure", str(tmp_path), "--quick",
                              "--only", "gref-lookup"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "gref-lookup" / "samples.csv").exists()
@@ -297,7 +301,7 @@ def test_measure_command_line_writes_every_experiment(tmp_path):
 def test_notebooks_05_to_07_execute_on_the_bundled_data_and_label_the_machine(tmp_path):
     from analysis import report
 
-    data_dir = mech.REPO_ROOT / "data"
+    data_dir = paths.REPO_ROOT / "data"
     result = report.build(tmp_path, parameters={"data_dir": str(data_dir)}, only=["05", "06", "07"], progress=False)
     assert [p.source.stem[:2] for p in result.pages] == ["05", "06", "07"]
     answers = {"05": "of guest CPU time per second", "06": "of the one-thread budget", "07": "per remote CPU"}
@@ -310,16 +314,16 @@ def test_notebooks_05_to_07_execute_on_the_bundled_data_and_label_the_machine(tm
 
 def test_cpu_seconds_per_second_is_cost_times_rate():
     # 100 ns per operation, 650,000 operations a second: 65 ms of CPU time per second
-    assert mech.cpu_seconds_per_second(100.0, 650_000) == pytest.approx(0.065)
+    assert budget.cpu_seconds_per_second(100.0, 650_000) == pytest.approx(0.065)
     costs = pd.Series([54.0, 781.0], index=["warm", "cold"])
-    shares = mech.cpu_seconds_per_second(costs, 1_000_000)
+    shares = budget.cpu_seconds_per_second(costs, 1_000_000)
     assert list(shares.index) == ["warm", "cold"] and shares["cold"] == pytest.approx(0.781)
 
 
 @pytest.mark.slow
 def test_provenance_note_names_folder_machine_and_caveats(measured):
-    manifest = mech.load_manifest(measured / "unmap-shootdown")
-    note = mech.provenance_note(manifest, 123)
+    manifest = loaders.load_manifest(measured / "unmap-shootdown")
+    note = loaders.provenance_note(manifest, 123)
     assert note.startswith("**Data**: `data/raw/measured-here/unmap-shootdown` (123 samples)")
     assert manifest["machine"]["cpu_model"] in note and "not Xen" in note
     assert all(n in note for n in manifest["notes"])

@@ -1,4 +1,4 @@
-"""The simulated unmap costs of notebook 04 (analysis.models.simulate): reproducible from their
+"""The simulated unmap costs of notebook 04 (analysis.simulated.shootdown): reproducible from their
 sidecar, fit-recoverable, and refused with one clear sentence when corrupted."""
 
 import json
@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from analysis.errors import PgrantLabError, SimulatedDataError
-from analysis.models import ShootdownModel, simulate, unmap_ns
+from analysis.models import ShootdownModel, unmap_ns
+from analysis.simulated import shootdown as simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data" / "simulated"
@@ -39,7 +40,7 @@ def test_regenerating_from_the_sidecar_reproduces_the_committed_files_byte_for_b
     assert (out / f"{simulate.NAME}.csv").read_bytes() == (COMMITTED / f"{simulate.NAME}.csv").read_bytes()
     assert "make data-simulated" in side["regenerate"]
     makefile = (ROOT / "Makefile").read_text()
-    assert "python -m analysis.models.simulate --out data/simulated" in makefile
+    assert "python -m analysis.simulated.shootdown --out data/simulated" in makefile
 
 
 def test_the_sidecar_names_model_function_every_parameter_with_unit_noise_seed_and_designs():

@@ -1,4 +1,4 @@
-"""analysis.sweep: a miniature sweep measured with the real fio, and the bundled sweep in data/."""
+"""analysis.collect.sweep and analysis.ingest.sweep: a miniature sweep measured with the real fio, and the bundled sweep in data/."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis import fio, sweep
+from analysis.ingest import fio
+from analysis import paths
+from analysis.collect import sweep as collect_sweep
+from analysis.ingest import sweep
 from analysis.errors import ManifestError, UsageError
 
 pytestmark = pytest.mark.slow
@@ -24,19 +27,19 @@ JOB_COUNTS = (1, 3)
 def mini_data(tmp_path_factory):
     """A data folder holding a 1-repetition sweep over 1 and 3 jobs with tiny runtimes."""
     data_dir = tmp_path_factory.mktemp("data")
-    sweep.measure(data_dir / sweep.SWEEP_DIR, reps=1, job_counts=JOB_COUNTS, runtime="150ms",
+    collect_sweep.measure(data_dir / paths.SWEEP_DIR, reps=1, job_counts=JOB_COUNTS, runtime="150ms",
                   ramp_time="50ms", file_size="2M", log=lambda msg: None)
     return data_dir
 
 
 @pytest.fixture(scope="session")
 def mini_manifest(mini_data):
-    return json.loads((mini_data / sweep.SWEEP_DIR / sweep.MANIFEST).read_text())
+    return json.loads((mini_data / paths.SWEEP_DIR / sweep.MANIFEST).read_text())
 
 
 def test_manifest_records_every_planned_run_and_the_machine(mini_data, mini_manifest):
     runs = mini_manifest["runs"]
-    planned = {(e, rw, n, 0) for e in sweep.ENGINES for rw in sweep.RW_MODES for n in JOB_COUNTS}
+    planned = {(e, rw, n, 0) for e in collect_sweep.ENGINES for rw in collect_sweep.RW_MODES for n in JOB_COUNTS}
     assert {(r["ioengine"], r["rw"], r["jobs"], r["rep"]) for r in runs} == planned
     assert sorted(r["order"] for r in runs) == list(range(len(planned)))
     for run in runs:
@@ -47,7 +50,7 @@ def test_manifest_records_every_planned_run_and_the_machine(mini_data, mini_mani
     assert machine["cpu_model"] != "unknown" and machine["mem_mib"] > 0
     assert mini_manifest["fio_version"] == subprocess.run(["fio", "--version"], capture_output=True,
                                                           text=True).stdout.strip()
-    readme = (mini_data / sweep.SWEEP_DIR / "README.md").read_text()
+    readme = (mini_data / paths.SWEEP_DIR / "README.md").read_text()
     assert "not a Xen host" in readme and machine["cpu_model"] in readme
 
 
@@ -57,7 +60,7 @@ def test_load_joins_each_job_with_its_run(mini_data, mini_manifest):
     assert (table.groupby("file")["job"].nunique() == table.groupby("file")["jobs"].first()).all()
     assert (table["numjobs"] == table["jobs"]).all()
     assert (table["ioengine"] == table["ioengine_run"]).all() and (table["rw"] == table["rw_run"]).all()
-    assert (table["iodepth"] == table["ioengine"].map(sweep.ENGINES)).all()
+    assert (table["iodepth"] == table["ioengine"].map(collect_sweep.ENGINES)).all()
     assert (table["bs_bytes"] == 4096).all() and set(table["direction"]) == {"read"}
     assert table["file"].nunique() == len(mini_manifest["runs"])
 
@@ -78,7 +81,7 @@ def test_totals_sum_each_runs_jobs(mini_data, mini_manifest):
 
 
 def test_logs_are_real_fio_logs(mini_data):
-    logs = mini_data / sweep.SWEEP_DIR / "logs"
+    logs = mini_data / paths.SWEEP_DIR / "logs"
     kinds = {p.name: fio.detect_format(p) for p in logs.glob("*.log")}
     assert kinds["avg_clat_hist.1.log"] == "hist_log"
     assert kinds["avg_bw.1.log"] == kinds["perio_lat.1.log"] == "log"
@@ -95,7 +98,7 @@ def test_manifest_naming_a_missing_file(mini_data, mini_manifest, tmp_path):
     copy = tmp_path / "data"
     shutil.copytree(mini_data, copy)
     gone = mini_manifest["runs"][1]["file"]
-    (copy / sweep.SWEEP_DIR / gone).unlink()
+    (copy / paths.SWEEP_DIR / gone).unlink()
     with pytest.raises(ManifestError, match=rf"manifest\.json: run 1, field 'file': expected an existing file, "
                                             rf"found {gone} missing$"):
         sweep.load(copy)
@@ -105,7 +108,7 @@ def test_bundled_sweep_covers_the_design():
     folder, manifest = sweep.read_manifest(ROOT / "data")
     totals = sweep.totals(sweep.load(ROOT / "data"))
     reps = totals.groupby(["ioengine", "rw", "jobs"]).size()
-    assert len(reps) == len(sweep.ENGINES) * len(sweep.RW_MODES) * len(sweep.JOB_COUNTS)
+    assert len(reps) == len(collect_sweep.ENGINES) * len(collect_sweep.RW_MODES) * len(collect_sweep.JOB_COUNTS)
     assert (reps >= 3).all()
     assert (totals["iops"] > 0).all()
     assert manifest["measured_here"] is True
@@ -118,5 +121,5 @@ def test_measure_never_replaces_a_folder_it_did_not_write(tmp_path):
     (folder / "notes.txt").write_text("keep me")
     with pytest.raises(UsageError, match=r"mine: expected an empty folder or an earlier fio sweep \(manifest\.json with "
                                          r"measured_here\) to replace, found other files; nothing was deleted$"):
-        sweep.measure(folder)
+        collect_sweep.measure(folder)
     assert [p.name for p in tmp_path.iterdir()] == ["mine"] and (folder / "notes.txt").read_text() == "keep me"

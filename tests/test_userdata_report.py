@@ -89,7 +89,8 @@ def test_out_inside_the_experiment_folder_is_refused(tmp_path, capsys):
 
 
 def test_missing_modes_are_said_first(loopback_experiment):
-    from analysis import decision, experiment
+    from analysis.decide import decision
+    from analysis.ingest import experiment
 
     table = experiment.load(loopback_experiment.folder)
     only_persistent = table[table["mode"] == "persistent"]

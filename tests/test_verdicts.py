@@ -1,4 +1,4 @@
-"""analysis.verdicts: the judges decide as documented, the table covers every claim, notebook 00 runs."""
+"""analysis.decide.verdicts: the judges decide as documented, the table covers every claim, notebook 00 runs."""
 
 import shutil
 from pathlib import Path
@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import verdicts as V
+from analysis import paths
+from analysis.decide import verdicts as V
+from analysis.ingest import thread
 from analysis.errors import PgrantLabError
 from analysis.models import peak_ratio_bounds, usl
 
@@ -90,7 +92,7 @@ def test_verdict_outside_the_vocabulary_is_refused():
 # --- inputs ------------------------------------------------------------------------------------
 
 def _claims_dir(tmp_path, text):
-    path = tmp_path / V.CLAIMS_FILE
+    path = tmp_path / paths.THREAD_CLAIMS_FILE
     path.parent.mkdir(parents=True)
     path.write_text(text)
     return path
@@ -100,25 +102,25 @@ def test_load_thread_claims_names_the_missing_column(tmp_path):
     path = _claims_dir(tmp_path, "claim_id,date_utc,author,excerpt\nx,2012-09-19 10:51,A,q\n")
     with pytest.raises(PgrantLabError, match=f"^{path}: expected columns claim_id, date_utc, author, "
                                              "builds_on, excerpt, missing builds_on$"):
-        V.load_thread_claims(tmp_path)
+        thread.load_thread_claims(tmp_path)
 
 
 def test_load_thread_claims_names_an_unknown_builds_on(tmp_path):
     path = _claims_dir(tmp_path, "claim_id,date_utc,author,builds_on,excerpt\nx,2012-09-19 10:51,A,nope,q\n")
     with pytest.raises(PgrantLabError, match=f"^{path}: field builds_on: expected a claim_id of this file, "
                                              "found 'nope'$"):
-        V.load_thread_claims(tmp_path)
+        thread.load_thread_claims(tmp_path)
 
 
 def test_seed_points_needs_one_peak_and_one_later_row(tmp_path):
-    path = tmp_path / V.SCALING_FILE
+    path = tmp_path / paths.SCALING_FILE
     path.parent.mkdir(parents=True)
-    scaling = pd.read_csv(DATA / V.SCALING_FILE)
+    scaling = pd.read_csv(DATA / paths.SCALING_FILE)
     scaling["peak"] = True
     scaling.to_csv(path, index=False)
     with pytest.raises(PgrantLabError, match=f"^{path}: field peak: expected one true and one false row, "
                                              "found 2 true and 0 false$"):
-        V.seed_points(tmp_path)
+        thread.seed_points(tmp_path)
 
 
 # --- the table on the bundled data ---------------------------------------------------------------
@@ -129,7 +131,7 @@ def table():
 
 
 def test_table_has_one_judged_row_per_claim_in_thread_order(table):
-    claims = pd.read_csv(DATA / V.CLAIMS_FILE)
+    claims = pd.read_csv(DATA / paths.THREAD_CLAIMS_FILE)
     assert table["claim_id"].tolist() == claims["claim_id"].tolist()
     assert set(table["verdict"]) <= set(V.VERDICTS)
     assert table["computed"].str.len().min() > 0
@@ -160,9 +162,9 @@ def test_table_rows_agree_with_numbers_worked_by_hand(table):
 def test_a_gentler_fall_in_the_data_changes_the_scaling_verdict(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    scaling = pd.read_csv(data / V.SCALING_FILE)
+    scaling = pd.read_csv(data / paths.SCALING_FILE)
     scaling.loc[~scaling["peak"], "total_iops"] = 560_000  # 86% of the peak: a USL can do that
-    scaling.to_csv(data / V.SCALING_FILE, index=False)
+    scaling.to_csv(data / paths.SCALING_FILE, index=False)
     rows = V.verdict_table(data).set_index("claim_id")
     assert rows.loc["iops-peak-decline", "verdict"] == V.CAVEAT
 

@@ -1,14 +1,14 @@
 """``pgrant-lab ingest``: read fio output files into one tidy table and print it as CSV.
 
-Dispatches on :func:`analysis.fio.detect_format`: json/json+/terse summaries become the tidy
-summary table (:data:`analysis.fio.COLUMNS`); ``write_*_log`` files go through
-:func:`analysis.fiolog.read_log` and histogram logs through :func:`analysis.fiolog.read_hist_log`.
+Dispatches on :func:`analysis.ingest.fio.detect_format`: json/json+/terse summaries become the tidy
+summary table (:data:`analysis.ingest.fio.COLUMNS`); ``write_*_log`` files go through
+:func:`analysis.ingest.fiolog.read_log` and histogram logs through :func:`analysis.ingest.fiolog.read_hist_log`.
 One invocation takes files of one kind (summaries, logs or histogram logs), since their tables
 have different columns.
 
 A log whose name does not say its kind (fio names them ``<prefix>_<kind>.<job>.log``) is read
 with ``--metric bw|iops|lat|clat|slat|clat_hist``; ``--fio-version`` says which fio wrote a log
-(it decides the latency unit of 4-field logs, see :func:`analysis.fiolog.read_log`). When the
+(it decides the latency unit of 4-field logs, see :func:`analysis.ingest.fiolog.read_log`). When the
 unit had to be assumed, a note saying so goes to stderr.
 """
 
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fio
+from analysis.ingest import fio
 from analysis.errors import FioUnitWarning, UsageError
-from analysis.report import RAW_DATA_DIR
+from analysis.paths import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
-# --metric values: the log kinds of fio's file names (analysis.fiolog.VALUE_COLUMNS + clat_hist).
+# --metric values: the log kinds of fio's file names (analysis.ingest.fiolog.VALUE_COLUMNS + clat_hist).
 METRICS = ("bw", "iops", "lat", "clat", "slat", "clat_hist")
 
 
@@ -99,7 +99,7 @@ def ingest(paths: list[Path], snapshots: bool = False, metric: str | None = None
                 raise UsageError(f"{flag} {value}: expected log FILEs (it says what a log holds), "
                                  f"found a fio summary ({paths[0]})")
         return fio.read_many(paths, snapshots=snapshots)
-    from analysis import fiolog  # the log reader, imported only when a log is given
+    from analysis.ingest import fiolog  # the log reader, imported only when a log is given
 
     if metric is not None and (metric == "clat_hist") != (kind == "hist_log"):
         expected = "a histogram log" if metric == "clat_hist" else f"a {metric} log"

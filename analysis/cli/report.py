@@ -1,6 +1,6 @@
 """``pgrant-lab report``: execute the notebooks and write HTML pages with an index.
 
-With ``--data DIR`` (a user's experiment folder, see analysis.experiment) the folder is validated
+With ``--data DIR`` (a user's experiment folder, see analysis.ingest.experiment) the folder is validated
 and ingested first (a bad manifest: one line per problem, exit 2), then only the notebooks that
 apply to an experiment (``experiment_dir`` in their parameters cell) run, with ``experiment_dir``
 set to DIR. Nothing is written into DIR.
@@ -67,7 +67,7 @@ def run(args) -> int:
 
 def _check_experiment(data: Path) -> list[str]:
     """Every problem with the experiment folder, one line each (empty when it loads)."""
-    from analysis import experiment
+    from analysis.ingest import experiment
 
     try:
         experiment.load(data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from analysis import blkif
+from analysis.xen import blkif
 from analysis import constants as C
 from analysis.errors import UsageError
 

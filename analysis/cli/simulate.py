@@ -7,8 +7,8 @@ import math
 
 from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
-from analysis.grants import POLICIES, generate, make_policy, simulate
-from analysis.grants.workloads import ONE_PAGE_SLOTS
+from analysis.xen.grants import POLICIES, generate, make_policy, simulate
+from analysis.xen.grants.workloads import ONE_PAGE_SLOTS
 
 CLI_WORKLOADS = ("pool", "fresh", "phase")
 LRU_M = 2  # --m for lru when not given: discard half the cap per purge

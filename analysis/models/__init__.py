@@ -42,7 +42,7 @@ unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, un
 of the same data by AIC/BIC.
 
 Simulated data for the models (``data/simulated/``, with a sidecar naming model, parameters and
-seed) are written and read by :mod:`analysis.models.simulate`.
+seed) are written and read by :mod:`analysis.simulated.shootdown`.
 """
 
 from analysis.models.base import CurveModel, FitSummary, Parameter, compare

@@ -4,7 +4,7 @@ The stage "fio output files -> tidy table". :func:`read` takes one file, detects
 returns one row per (source, hostname, job, direction that did I/O); :func:`read_many` concatenates
 several files; :func:`read_histogram` returns json+'s completion-latency bins; :func:`detect_format`
 says which of fio's formats a file holds. Log files (``write_*_log``, ``write_hist_log``) are read
-by :mod:`analysis.fiolog`. Formats and their units follow fio 3.33's HOWTO ("Terse output",
+by :mod:`analysis.ingest.fiolog`. Formats and their units follow fio 3.33's HOWTO ("Terse output",
 "JSON output", "JSON+ output") and were checked against files fio 3.33 wrote.
 
 Tidy schema (:data:`COLUMNS`; every table has exactly these columns and dtypes, in this order)
@@ -178,7 +178,8 @@ _VERSION = re.compile(r"^\s*fio-(\d+)\.(\d+)")
 
 _LOG_LINE = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
 _TERSE_LINE = re.compile(r"^\d+;")
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+# ASCII digits only: str.isdigit() and \d also accept fullwidth and other Unicode digits.
+_SIZE = re.compile(r"^\s*([0-9]+)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
 _SIZE_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
 _SNIFF_BYTES = 1 << 16
 
@@ -230,7 +231,7 @@ def read(path, snapshots: bool = False) -> pd.DataFrame:
     With ``snapshots=False`` a file of several concatenated JSON documents (``--status-interval``)
     gives its last document, fio's final cumulative report; with ``snapshots=True`` every document,
     numbered in the ``snapshot`` column (the last is the final report). Log files are not
-    summaries: read them with :mod:`analysis.fiolog`. Raises FioFormatError on anything else.
+    summaries: read them with :mod:`analysis.ingest.fiolog`. Raises FioFormatError on anything else.
     """
     path = Path(path)
     kind = detect_format(path)
@@ -244,7 +245,7 @@ def read(path, snapshots: bool = False) -> pd.DataFrame:
     else:
         raise FioFormatError(
             f"{path}: expected a fio summary (json or terse), found a fio {kind.replace('_', ' ')} file; "
-            f"read it with analysis.fiolog.{'read_hist_log' if kind == 'hist_log' else 'read_log'}"
+            f"read it with analysis.ingest.fiolog.{'read_hist_log' if kind == 'hist_log' else 'read_log'}"
         )
     table["source"] = pd.Series(str(path), index=table.index, dtype="string")
     return table
@@ -585,9 +586,12 @@ def _int_or_none(value):
         return None
 
 
-def _size_bytes(text: str):
-    """A fio size such as ``4k``, ``4KiB``, ``1M`` or ``4096`` in bytes (kb_base=1024), else None."""
-    match = _SIZE.match(text)
+def size_bytes(text: str):
+    """A fio size such as ``4k``, ``4KiB``, ``1M`` or ``4096`` in bytes (kb_base=1024), else None.
+
+    The one size parser of the suite (fio output, experiment manifests, the kit's options).
+    """
+    match = _SIZE.match(str(text))
     if not match:
         return None
     return int(match.group(1)) << _SIZE_SHIFT[match.group(2).lower()]
@@ -599,12 +603,12 @@ def _bs_bytes(bs, direction: str):
         return None
     parts = [p for p in str(bs).split(",")]
     if direction == "mixed":
-        sizes = {_size_bytes(p) for p in parts if p.strip()}
+        sizes = {size_bytes(p) for p in parts if p.strip()}
         return sizes.pop() if len(sizes) == 1 else None
     index = _DIRECTION_INDEX[direction]
     # fio: a missing write/trim size takes the read size (options.c str_bssplit_cb).
     chosen = parts[index] if index < len(parts) and parts[index].strip() else parts[0]
-    return _size_bytes(chosen)
+    return size_bytes(chosen)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ from analysis.constants import (
     FIO_PLAT_VAL,
 )
 from analysis.errors import FioFormatError, FioUnitWarning, UsageError
-from analysis.fio import version_tuple
+from analysis.ingest.fio import version_tuple
 
 # fio io_ddir.h enum fio_ddir: DDIR_READ = 0, DDIR_WRITE = 1, DDIR_TRIM = 2.
 DIRECTIONS = ("read", "write", "trim")

@@ -12,7 +12,7 @@ The truth is illustrative (the rule of thumb "~1 us + ~200 ns per receiving core
 ATC'17, plus a contention of 0.25); nothing here was measured. The sidecar
 ``shootdown-unmap-simulated.json`` names the model, the function and formula, every parameter with
 its unit, the noise model, the seed, both designs' grids and the command that regenerates the file
-(``make data-simulated``, i.e. ``python -m analysis.models.simulate --out data/simulated``).
+(``make data-simulated``, i.e. ``python -m analysis.simulated.shootdown --out data/simulated``).
 :func:`read` validates the CSV against its sidecar; :func:`regenerate` rebuilds the table from a
 sidecar's parameters alone.
 """
@@ -36,7 +36,7 @@ FUNCTION = "analysis.models.shootdown.unmap_ns"
 FORMULA = "unmap_ns = base_ns + per_vcpu_ns * dom0_vcpus * (1 + contention * (unmappers - 1))"
 NOISE = ("multiplicative Gaussian: unmap_ns = formula * (1 + noise_share * z), z ~ N(0, 1) independent, "
          "drawn from numpy.random.default_rng(seed) design by design in the order of 'designs'")
-COMMAND = "make data-simulated  (python -m analysis.models.simulate --out data/simulated)"
+COMMAND = "make data-simulated  (python -m analysis.simulated.shootdown --out data/simulated)"
 
 #: The simulated truth (illustrative): ~1 us + ~200 ns per receiving core, plus contention 0.25.
 TRUTH = {"base_ns": 1000.0, "per_vcpu_ns": 200.0, "contention": 0.25}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.blkif import ring_slots
+from analysis.xen.blkif import ring_slots
 from analysis.constants import SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 

@@ -2,7 +2,7 @@
 
 Each data set is a CSV whose name contains "simulated" plus a sidecar ``<name>.json`` naming the
 model, the policies, the workload, every parameter and the command that regenerates it
-(``make data-simulated``, i.e. ``python -m analysis.grants.datasets --out data/simulated``).
+(``make data-simulated``, i.e. ``python -m analysis.simulated.grants --out data/simulated``).
 Counts are per trace (totals) or per request; units are in the sidecar's ``columns``.
 """
 
@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.blkif import ring_slots
+from analysis.xen.blkif import ring_slots
 from analysis.constants import (
     LINUX_MAX_PERSISTENT_GRANTS,
     LINUX_PERSISTENT_GRANT_UNUSED_SECONDS,
     SEGMENTS_PER_REQUEST,
 )
-from analysis.grants.policies import (
+from analysis.xen.grants.policies import (
     FailPastLimit,
     LinuxLru,
     Lru,
@@ -31,10 +31,10 @@ from analysis.grants.policies import (
     describe,
     simulate,
 )
-from analysis.grants.workloads import ONE_PAGE_SLOTS, fresh, phase, working_set
+from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, fresh, phase, working_set
 
-MODEL = "pgrant-lab grant-store simulator (analysis.grants.policies.simulate), trace-driven, exact counts"
-COMMAND = "make data-simulated  (python -m analysis.grants.datasets --out data/simulated)"
+MODEL = "pgrant-lab grant-store simulator (analysis.xen.grants.policies.simulate), trace-driven, exact counts"
+COMMAND = "make data-simulated  (python -m analysis.simulated.grants --out data/simulated)"
 ONE_PAGE_CAP = ONE_PAGE_SLOTS * SEGMENTS_PER_REQUEST  # 352 pages: Ian's "same as the ring"
 
 TOTAL_COLUMNS = {

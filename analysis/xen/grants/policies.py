@@ -1,7 +1,7 @@
 """blkback's grant handling as trace-driven policies: what is mapped, unmapped, looked up and copied.
 
 State is the set of persistently mapped grants of one device (capped at ``cap`` pages). For each
-request of a :class:`~analysis.grants.workloads.Trace` a policy decides per segment whether the
+request of a :class:`~analysis.xen.grants.workloads.Trace` a policy decides per segment whether the
 gref is served from the persistent store (a hit), mapped persistently, or mapped for this request
 only (transient: unmapped in one batch when the request completes). Policies (names as in the CLI):
 
@@ -54,7 +54,7 @@ from analysis.constants import (
     SEGMENTS_PER_REQUEST,
 )
 from analysis.errors import UsageError
-from analysis.grants.workloads import Trace
+from analysis.xen.grants.workloads import Trace
 
 PERSISTENT, FALLBACK, FAILED, NON_PERSISTENT = 0, 1, 2, 3
 STATUS_NAMES = ("persistent", "fallback", "failed", "non_persistent")

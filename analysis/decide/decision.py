@@ -1,7 +1,7 @@
 """Where persistent grants pay: USL fits per mode of an experiment, their ratio, and its memory cost.
 
 Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
-``analysis.experiment.aggregate(table)`` (one row per run: total ``iops`` over ``guests``).
+``analysis.ingest.experiment.aggregate(table)`` (one row per run: total ``iops`` over ``guests``).
 
 - ``fit_cells(runs)``: one Universal Scalability Law fit (analysis.models.USL) per mode in each
   *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
@@ -10,9 +10,9 @@ Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
   cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
   ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
 - ``cost_balance(data_dir)``: for dom0 VCPU counts and block sizes no experiment measured, the
-  per-request costs measured on this machine (analysis.mechanisms: one batched munmap + TLB
+  per-request costs measured on this machine (analysis.ingest.mechanisms: one batched munmap + TLB
   shootdown vs one copy of the block): which is larger, with intervals. Native Linux, not Xen.
-- ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.blkif).
+- ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.xen.blkif).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import pandas as pd
 
 from analysis import constants
 from analysis.errors import ModelFitError
-from analysis.experiment import missing_modes, run_key
-from analysis.kit import MODES, bs_bytes
+from analysis import paths
+from analysis.ingest.experiment import MODES, bs_bytes, missing_modes, run_key
 
-EXAMPLE_EXPERIMENT = Path("raw") / "measured-here" / "fio-experiment"
-UNMAP_DATA = Path("raw") / "measured-here" / "unmap-shootdown"
-MEMCPY_DATA = Path("raw") / "measured-here" / "memcpy"
+EXAMPLE_EXPERIMENT = paths.EXAMPLE_EXPERIMENT
+UNMAP_DATA = paths.UNMAP_DIR
+MEMCPY_DATA = paths.MEMCPY_DIR
 DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
 MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
 BOOTSTRAP_DRAWS = 200
@@ -260,7 +260,7 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
     From the mechanisms measured on this machine (data_dir/raw/measured-here, native Linux):
     ``unmap_ns`` = one ``munmap`` of the request's pages with one flush for the batch
     (gnttab_unmap_refs unmaps a request's grants in one call), as a line in the remote CPUs that
-    take the flush IPI (analysis.mechanisms.fit_line on the per-k medians), evaluated at
+    take the flush IPI (analysis.models.line.fit_line on the per-k medians), evaluated at
     k = dom0_vcpus - 1; ``copy_ns`` = the median time to copy the block in blkfront's segment
     layout from a cold cache (the data was just written by blkback on another CPU). Block sizes
     are the measured batch sizes (pages per call x 4 KiB), so no size is interpolated; VCPU
@@ -268,7 +268,8 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
     ``ratio`` = unmap_ns / copy_ns with ``ratio_low``/``ratio_high`` from the envelope of the
     line's 95% intervals and a bootstrap 95% interval of the copy median; ``verdict`` as ratio_map.
     """
-    from analysis import mechanisms
+    from analysis.ingest import mechanisms
+    from analysis.models.line import fit_line
 
     data_dir = Path(data_dir)
     unmaps = mechanisms.load_unmap(data_dir / UNMAP_DATA)
@@ -283,7 +284,7 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
             continue
         copy_mid = float(np.median(copy))
         copy_low, copy_high = np.percentile(np.median(rng.choice(copy, size=(400, len(copy))), axis=1), (2.5, 97.5))
-        line = mechanisms.fit_line(group, x="remote_threads", y="call_ns")
+        line = fit_line(group, x="remote_threads", y="call_ns")
         measured_k = group["remote_threads"].max()
         for v in dom0_vcpus:
             k = v - 1
@@ -303,7 +304,7 @@ def _bs_label(nbytes: int) -> str:
 
 def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 0,
                queues: tuple[int, ...] = (1, 4), disks: int = 1) -> pd.DataFrame:
-    """Worst-case dom0 memory held by persistent grants per host, from analysis.blkif.
+    """Worst-case dom0 memory held by persistent grants per host, from analysis.xen.blkif.
 
     Each request of block size bs uses ceil(bs / 4 KiB) grant pages; blkback keeps up to
     ring slots x pages per request mapped per ring, capped at LINUX_MAX_PERSISTENT_GRANTS (Linux
@@ -311,7 +312,7 @@ def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 
     4 by default since Linux 4.6). Non-persistent mode keeps none mapped between requests.
     Columns: guests, bs, queues, ring_order, mem_mib.
     """
-    from analysis import blkif
+    from analysis.xen import blkif
 
     slots = blkif.ring_slots(ring_order)
     rows = []

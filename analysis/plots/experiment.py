@@ -1,7 +1,7 @@
 """Figures of an experiment (notebooks 09 and 10): scaling, per-guest spread, USL fits, decision map.
 
-Plotting only: every function takes tables or fits made by analysis.experiment and
-analysis.decision and returns a seaborn FacetGrid or matplotlib Figure; callers add the title
+Plotting only: every function takes tables or fits made by analysis.ingest.experiment and
+analysis.decide.decision and returns a seaborn FacetGrid or matplotlib Figure; callers add the title
 naming the data and the model.
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from analysis.decision import CellFits, cell_columns
-from analysis.kit import MODES
+from analysis.decide.decision import CellFits, cell_columns
+from analysis.ingest.experiment import MODES
 
 _PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange"}
 IOPS_LABEL = "total IOPS of all guests (I/O per s)"

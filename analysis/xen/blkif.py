@@ -598,29 +598,9 @@ def memory_grid(
 # The 2012 thread's figures, digitized in data/raw/seed-thread/memory-claims.csv
 # --------------------------------------------------------------------------------------------
 
-CLAIMS_FILE = Path("raw") / "seed-thread" / "memory-claims.csv"
-CLAIM_COLUMNS = ("claim_id", "date_utc", "author", "quantity", "ring_order", "slots", "vms", "disks",
-                 "relation", "value", "unit", "quote")
-CLAIM_QUANTITIES = ("ring_slots", "mem_per_device", "mem_per_host", "page_pointer_array")
 
 # The thread writes MB/GB/k; 256 x 11 x 4096 B is exactly 11 x 2**20 B, so they are binary units.
 CLAIM_UNIT_BYTES = {"MB": MIB, "Mb": MIB, "GB": GIB, "k": KIB}
-
-
-def load_memory_claims(data_dir: str | Path) -> pd.DataFrame:
-    """The thread's memory and ring-size claims, one row per claim, from ``data_dir``."""
-    path = Path(data_dir) / CLAIMS_FILE
-    try:
-        claims = pd.read_csv(path, dtype={"claim_id": str, "quote": str})
-    except FileNotFoundError:
-        raise PgrantLabError(f"{path}: expected the digitized thread claims, found no such file") from None
-    missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
-    if missing:
-        raise PgrantLabError(f"{path}: expected columns {', '.join(CLAIM_COLUMNS)}, missing {', '.join(missing)}")
-    bad = sorted(set(claims["quantity"]) - set(CLAIM_QUANTITIES))
-    if bad:
-        raise PgrantLabError(f"{path}: field quantity: expected one of {', '.join(CLAIM_QUANTITIES)}, found {bad[0]!r}")
-    return claims
 
 
 def _claimed_bytes(row) -> float:

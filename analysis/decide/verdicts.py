@@ -2,9 +2,9 @@
 
 The claims (who, when, a short verbatim excerpt) are digitized in
 ``data/raw/seed-thread/thread-claims.csv``. For each one this module computes a number by calling
-the module that owns it (``analysis.blkif`` for ring and memory figures, ``analysis.models`` for the
-USL bound on the thread's IOPS, ``analysis.mechanisms`` loaders for what was measured on this
-machine, ``analysis.grants.datasets`` for the simulator's output) and hands that number to a small
+the module that owns it (``analysis.xen.blkif`` for ring and memory figures, ``analysis.models`` for the
+USL bound on the thread's IOPS, ``analysis.ingest.mechanisms`` loaders for what was measured on this
+machine, ``analysis.simulated.grants`` for the simulator's output) and hands that number to a small
 pure ``judge_*`` function that decides the verdict. Notebook ``00-verdicts`` shows the table.
 
 Verdicts (``VERDICTS``): "holds", "holds with a caveat", "wrong", "inconsistent with the model"
@@ -20,13 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import blkif
 from analysis import constants as C
-from analysis import machine
-from analysis import mechanisms as mech
+from analysis import machine, paths
 from analysis.errors import PgrantLabError
-from analysis.grants import Lru, NonPersistent, PersistentArray, PersistentTree, datasets
+from analysis.ingest import mechanisms as mech
+from analysis.ingest.thread import load_memory_claims, load_thread_claims, seed_points
 from analysis.models import peak_ratio_bounds
+from analysis.models.budget import cpu_seconds_per_second
+from analysis.models.line import fit_line
+from analysis.simulated import grants as datasets
+from analysis.xen import blkif
+from analysis.xen.grants import Lru, NonPersistent, PersistentArray, PersistentTree
 
 HOLDS = "holds"
 CAVEAT = "holds with a caveat"
@@ -52,10 +56,7 @@ EXTREME_RTOL = 0.02
 IAN_M = (2, 4)
 KIB = blkif.KIB
 
-CLAIMS_FILE = Path("raw") / "seed-thread" / "thread-claims.csv"
-CLAIMS_COLUMNS = ("claim_id", "date_utc", "author", "builds_on", "excerpt")
-SCALING_FILE = Path("raw") / "seed-thread" / "iops-vs-guests.csv"
-MEASURED = Path("raw") / "measured-here"
+MEASURED = paths.MEASURED_HERE
 
 # The notebook page that explains each claim (the report writes NN-topic.html beside 00-verdicts.html).
 PAGES = {
@@ -178,35 +179,6 @@ def judge_cliff(cost_below: float, cost_above: float, *, factor: float = CLIFF_F
 # Inputs
 
 
-def load_thread_claims(data_dir: str | Path) -> pd.DataFrame:
-    """The thread's claims in reading order: claim_id, date_utc, author, builds_on, excerpt."""
-    path = Path(data_dir) / CLAIMS_FILE
-    try:
-        claims = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise PgrantLabError(f"{path}: expected the digitized thread claims, found no such file") from None
-    missing = [c for c in CLAIMS_COLUMNS if c not in claims.columns]
-    if missing:
-        raise PgrantLabError(f"{path}: expected columns {', '.join(CLAIMS_COLUMNS)}, missing {', '.join(missing)}")
-    unknown = sorted(set(claims["builds_on"]) - set(claims["claim_id"]) - {""})
-    if unknown:
-        raise PgrantLabError(f"{path}: field builds_on: expected a claim_id of this file, found {unknown[0]!r}")
-    return claims
-
-
-def seed_points(data_dir: str | Path) -> dict:
-    """The thread's peak and later point (guests, total IOPS) and dom0 VCPUs, from iops-vs-guests.csv."""
-    path = Path(data_dir) / SCALING_FILE
-    table = pd.read_csv(path)
-    peak, later = table[table["peak"]], table[~table["peak"]]
-    if len(peak) != 1 or len(later) != 1:
-        raise PgrantLabError(f"{path}: field peak: expected one true and one false row, "
-                             f"found {len(peak)} true and {len(later)} false")
-    return {"n_peak": int(peak["guests"].iloc[0]), "x_peak": float(peak["total_iops"].iloc[0]),
-            "n_later": int(later["guests"].iloc[0]), "x_later": float(later["total_iops"].iloc[0]),
-            "dom0_vcpus": int(peak["dom0_vcpus"].iloc[0])}
-
-
 def _median(summary: pd.DataFrame, folder: Path, **where) -> float:
     sel = summary
     for column, value in where.items():
@@ -228,7 +200,7 @@ def _row(computed: str, evidence: str, verdict: Verdict, page: str) -> dict:
 def memory_evidence(data_dir: str | Path, claims: pd.DataFrame, abi: str = "x86_64") -> dict:
     """Ring-size and memory claims, judged by ``blkif.judge_claims`` and compared with the real
     one-page ring of ``abi``."""
-    judged = blkif.judge_claims(blkif.load_memory_claims(data_dir), abi).set_index("claim_id")
+    judged = blkif.judge_claims(load_memory_claims(data_dir), abi).set_index("claim_id")
     builds_on = dict(zip(claims["claim_id"], claims["builds_on"] != ""))
     one_page = blkif.ring_slots(0, abi)
     rows = {}
@@ -276,7 +248,7 @@ def unmap_evidence(data_dir: str | Path) -> dict:
     manifest = mech.load_manifest(folder)
     samples = mech.load_unmap(folder)
     single = samples[(samples["op"] == "munmap") & (samples["pages_per_call"] == 1)]
-    fit = mech.fit_line(single, x="remote_threads", y="call_ns")
+    fit = fit_line(single, x="remote_threads", y="call_ns")
     lo, hi = fit.slope_ci
     computed = (f"one-page munmap {fit.intercept / 1e3:.1f} us alone, +{fit.slope / 1e3:.1f} us "
                 f"[95% CI {lo / 1e3:.1f}, {hi / 1e3:.1f}] per remote CPU "
@@ -296,7 +268,7 @@ def memcpy_evidence(data_dir: str | Path) -> dict:
                for cache in ("warm", "cold")}
     p = seed_points(data_dir)
     per_guest_iops = p["x_peak"] / p["n_peak"]
-    share = {cache: mech.cpu_seconds_per_second(ns, per_guest_iops) for cache, ns in page_ns.items()}
+    share = {cache: cpu_seconds_per_second(ns, per_guest_iops) for cache, ns in page_ns.items()}
     computed = (f"4 KiB copy {page_ns['warm']:.0f} ns warm / {page_ns['cold']:.0f} ns cold; at the thread's "
                 f"{per_guest_iops:,.0f} IOPS per guest: {share['warm']:.1%} / {share['cold']:.1%} of a guest VCPU")
     verdict = judge_cost_share(share["warm"], share["cold"])
@@ -316,9 +288,9 @@ def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
     p = seed_points(data_dir)
     per_guest_iops = p["x_peak"] / p["n_peak"]
     segs = C.SEGMENTS_PER_REQUEST
-    best = mech.cpu_seconds_per_second(hit_ns[n_small], per_guest_iops)
-    full = mech.cpu_seconds_per_second(hit_ns[n_small] * segs, per_guest_iops)
-    worst = mech.cpu_seconds_per_second(hit_ns[n_large] * segs, per_guest_iops)
+    best = cpu_seconds_per_second(hit_ns[n_small], per_guest_iops)
+    full = cpu_seconds_per_second(hit_ns[n_small] * segs, per_guest_iops)
+    worst = cpu_seconds_per_second(hit_ns[n_large] * segs, per_guest_iops)
     computed = (f"one lookup (hit) {hit_ns[n_small]:.0f} ns at n = {n_small} grants, {hit_ns[n_large]:.0f} ns at "
                 f"n = {n_large}; at {per_guest_iops:,.0f} IOPS per blkback thread: {best:.1%} of a CPU "
                 f"(n = {n_small}, 1 segment per request), {full:.0%} ({segs} segments), "
@@ -426,7 +398,7 @@ def verdict_table(data_dir: str | Path) -> pd.DataFrame:
                 **predictability_evidence(data_dir), **lru_evidence(data_dir)}
     missing = [c for c in claims["claim_id"] if c not in evidence]
     if missing:
-        raise PgrantLabError(f"{Path(data_dir) / CLAIMS_FILE}: field claim_id: expected a claim the suite "
+        raise PgrantLabError(f"{Path(data_dir) / paths.THREAD_CLAIMS_FILE}: field claim_id: expected a claim the suite "
                              f"judges, found {missing[0]!r}")
     rows = []
     for _, claim in claims.iterrows():

@@ -1,12 +1,12 @@
 """Grant-store simulator (issue 7): workloads, blkback's grant policies, their costs, simulated data sets.
 
-Stages: :mod:`~analysis.grants.workloads` (seeded request traces) -> :mod:`~analysis.grants.policies`
-(counts per request) -> :mod:`~analysis.grants.costs` (service time, throughput) ->
-:mod:`~analysis.grants.datasets` (the files under ``data/simulated/``).
+Stages: :mod:`~analysis.xen.grants.workloads` (seeded request traces) -> :mod:`~analysis.xen.grants.policies`
+(counts per request) -> :mod:`~analysis.xen.grants.costs` (service time, throughput) ->
+:mod:`~analysis.simulated.grants` (the files under ``data/simulated/``).
 """
 
-from analysis.grants.costs import Costs, dom0_ns, guest_ns, service_ns_per_request, throughput_iops, with_costs
-from analysis.grants.policies import (
+from analysis.xen.grants.costs import Costs, dom0_ns, guest_ns, service_ns_per_request, throughput_iops, with_costs
+from analysis.xen.grants.policies import (
     POLICIES,
     STATUS_NAMES,
     FailPastLimit,
@@ -20,7 +20,7 @@ from analysis.grants.policies import (
     make_policy,
     simulate,
 )
-from analysis.grants.workloads import WORKLOADS, Trace, fresh, generate, phase, pool, working_set
+from analysis.xen.grants.workloads import WORKLOADS, Trace, fresh, generate, phase, pool, working_set
 
 __all__ = [
     "Costs", "dom0_ns", "guest_ns", "service_ns_per_request", "throughput_iops", "with_costs",

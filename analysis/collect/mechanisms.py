@@ -35,12 +35,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import constants as C
-from analysis import machine
+from analysis import machine, paths
 from analysis.errors import MeasurementError, SamplesFormatError, UsageError
+from analysis.ingest.mechanisms import SAMPLE_COLUMNS, load_lookup, load_memcpy, load_unmap
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIR = REPO_ROOT / "benchmarks" / "mechanisms"
-MEASURED_DIR = REPO_ROOT / "data" / "raw" / "measured-here"
+SOURCE_DIR = paths.BENCHMARK_SOURCES_DIR
 PROGRAMS = ("memcpy", "lookup", "unmap")
 # -O2 as the issue asks; gnu11 for clock_gettime/sched_setaffinity; -pthread for unmap's threads.
 CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread")
@@ -194,14 +193,6 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no message)"
 
 
-def provenance_note(manifest: dict, samples: int) -> str:
-    """One Markdown paragraph for a notebook: which folder, how many samples, on what, how noisy."""
-    return (f"**Data**: `data/raw/measured-here/{manifest['experiment']}` ({samples:,} samples), "
-            f"{machine.label(manifest)}; {manifest['compiler']} `{' '.join(manifest['cflags'])}`; "
-            f"{manifest['repetitions']} repetitions per point; load average "
-            f"{manifest['load_average_before'][0]:.2f} before the run. " + " ".join(manifest["notes"]))
-
-
 def compiler_version(cc: str = "cc") -> str:
     """First line of ``cc --version``."""
     out = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
@@ -353,7 +344,7 @@ def measure_unmap(out_dir: Path, plan: UnmapPlan = UnmapPlan(), *, build_dir: Pa
     notes = []
     if len(cpus) < 3:
         notes.append(f"Only {len(cpus)} CPUs: remote threads k = 0..{len(cpus) - 1}, so the curve has "
-                     f"{len(cpus)} points; run `python -m analysis.mechanisms measure OUT --only unmap-shootdown` "
+                     f"{len(cpus)} points; run `python -m analysis.collect.mechanisms measure OUT --only unmap-shootdown` "
                      "on a bigger host for a longer one.")
     _write_manifest(out_dir, "unmap-shootdown", plan, ["(one invocation per configuration: see "
                     "program_meta.invocations)"], meta, load_before, load_after, samples,
@@ -437,7 +428,7 @@ def _write_manifest(out_dir: Path, experiment: str, plan, program_args: list[str
                      "median across configurations.")
     manifest = {
         "experiment": experiment,
-        "command": f"{sys.executable.rsplit('/', 1)[-1]} -m analysis.mechanisms measure "
+        "command": f"{sys.executable.rsplit('/', 1)[-1]} -m analysis.collect.mechanisms measure "
                    f"{out_dir.parent} --only {experiment}",
         "program": f"benchmarks/mechanisms/{EXPERIMENTS[experiment]}.c",
         "program_args": program_args,
@@ -492,260 +483,11 @@ def _jsonable(value):
 
 
 # ----------------------------------------------------------------------------------------------
-# Loaders: raw CSV -> tidy DataFrame with units in the column names. Validation happens here.
-
-SAMPLE_COLUMNS: dict[str, dict[str, str]] = {
-    "memcpy": {"layout": "str", "cache": "str", "size_bytes": "count", "rep": "index", "copies": "count",
-               "elapsed_ns": "time", "checksum": "index", "expected": "index"},
-    "lookup": {"structure": "str", "outcome": "str", "n": "count", "rep": "index", "lookups": "count",
-               "elapsed_ns": "time", "checksum": "index", "expected": "index"},
-    "unmap": {"op": "str", "remote_threads": "index", "pages_per_call": "count", "rep": "index",
-              "elapsed_ns": "time"},
-    "counters": {"op": "str", "remote_threads": "index", "pages_per_call": "count", "calls": "count",
-                 "tlb_irqs": "int", "cal_irqs": "int"},
-    "perf": {"op": "str", "remote_threads": "index", "pages_per_call": "count", "calls": "count",
-             "event": "str", "count": "int"},
-}
-
-
-def read_samples(path: Path, schema: str) -> pd.DataFrame:
-    """Read one samples CSV and check it against a schema in SAMPLE_COLUMNS.
-
-    Kinds: str (non-empty), index (integer >= 0), count (integer >= 1), int (any integer, -1 means
-    unavailable), time (finite number > 0, ns). Checksum columns must equal their expected column.
-    Raises SamplesFormatError naming the file, the column, what was expected and what was found.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise SamplesFormatError(f"{path}: expected a samples CSV, found no such file.")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise SamplesFormatError(f"{path}: expected a CSV with a header row, found unreadable text ({err}).") from None
-    columns = SAMPLE_COLUMNS[schema]
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise SamplesFormatError(
-            f"{path}: expected columns {', '.join(columns)}, found {', '.join(map(str, df.columns))} "
-            f"(missing {', '.join(missing)})."
-        )
-    if df.empty:
-        raise SamplesFormatError(f"{path}: expected at least one sample row, found none.")
-    for column, kind in columns.items():
-        df[column] = _checked(path, column, kind, df[column])
-    if "checksum" in columns:
-        bad = df.index[df["checksum"] != df["expected"]]
-        if len(bad):
-            row = bad[0]
-            raise SamplesFormatError(
-                f"{path}: column checksum, row {row + 2}: expected {df.at[row, 'expected']} (the copy or "
-                f"lookup was validated), found {df.at[row, 'checksum']}."
-            )
-    return df[list(columns)]
-
-
-def _checked(path: Path, column: str, kind: str, values: pd.Series) -> pd.Series:
-    if kind == "str":
-        bad = values.isna() | (values.astype(str).str.strip() == "")
-        what = "a non-empty name"
-        converted = values.astype(str)
-    else:
-        numbers = pd.to_numeric(values, errors="coerce")
-        finite = np.isfinite(numbers)
-        if kind == "time":
-            bad = ~finite | ~(numbers > 0)
-            what = "a finite time in ns > 0"
-            converted = numbers.astype(float)
-        else:
-            integral = finite & (numbers == np.floor(numbers.where(finite, 0)))
-            low = {"index": 0, "count": 1, "int": -1}[kind]
-            bad = ~integral | ~(numbers >= low)
-            what = f"an integer >= {low}"
-            converted = numbers.where(~bad, 0).astype("int64")
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SamplesFormatError(
-            f"{path}: column {column}, row {row + 2}: expected {what}, found '{values.iloc[row]}'."
-        )
-    return converted
-
-
-def load_memcpy(folder: Path) -> pd.DataFrame:
-    """Tidy memcpy samples: impl (c|numpy), layout, cache, size_bytes, rep, copies, elapsed_ns,
-    copy_ns (time per request copy), bw_bytes_s. From samples-c.csv and samples-numpy.csv (if any)."""
-    folder = Path(folder)
-    parts = []
-    for impl, name in (("c", "samples-c.csv"), ("numpy", "samples-numpy.csv")):
-        if impl == "numpy" and not (folder / name).exists():
-            continue
-        part = read_samples(folder / name, "memcpy").drop(columns=["checksum", "expected"])
-        part.insert(0, "impl", impl)
-        parts.append(part)
-    df = pd.concat(parts, ignore_index=True)
-    df["copy_ns"] = df["elapsed_ns"] / df["copies"]
-    df["bw_bytes_s"] = df["size_bytes"] / (df["copy_ns"] * 1e-9)
-    return df
-
-
-def load_lookup(folder: Path) -> pd.DataFrame:
-    """Tidy lookup samples: structure, outcome (hit|miss), n_grants, rep, lookups, elapsed_ns,
-    lookup_ns (time per lookup). From samples.csv."""
-    df = read_samples(Path(folder) / "samples.csv", "lookup").drop(columns=["checksum", "expected"])
-    df = df.rename(columns={"n": "n_grants"})
-    df["lookup_ns"] = df["elapsed_ns"] / df["lookups"]
-    return df
-
-
-def load_unmap(folder: Path) -> pd.DataFrame:
-    """Tidy unmap samples: op (munmap|mprotect), remote_threads, pages_per_call, rep, call_ns,
-    page_ns (call_ns / pages_per_call), call_us. From samples.csv."""
-    df = read_samples(Path(folder) / "samples.csv", "unmap").rename(columns={"elapsed_ns": "call_ns"})
-    df["page_ns"] = df["call_ns"] / df["pages_per_call"]
-    df["call_us"] = df["call_ns"] / 1e3
-    return df
-
-
-def load_unmap_counters(folder: Path) -> pd.DataFrame:
-    """Interrupt counts per unmap configuration: tlb_irqs and cal_irqs (/proc/interrupts deltas,
-    system-wide) per call, and, where perf-counts.csv exists, each perf event per call."""
-    folder = Path(folder)
-    keys = ["op", "remote_threads", "pages_per_call"]
-    df = read_samples(folder / "counters.csv", "counters")
-    for column in ("tlb_irqs", "cal_irqs"):
-        df[f"{column}_per_call"] = df[column].where(df[column] >= 0) / df["calls"]
-    if (folder / "perf-counts.csv").exists():
-        perf = read_samples(folder / "perf-counts.csv", "perf")
-        perf["per_call"] = perf["count"].where(perf["count"] >= 0) / perf["calls"]
-        wide = perf.pivot_table(index=keys, columns="event", values="per_call").add_suffix("_per_call")
-        df = df.merge(wide.reset_index(), on=keys, how="left")
-    return df
-
-
-def load_manifest(folder: Path) -> dict:
-    """The manifest.json of one measured-here experiment folder."""
-    path = Path(folder) / "manifest.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SamplesFormatError(f"{path}: expected a manifest.json beside the samples, found no such file.") from None
-    except json.JSONDecodeError as err:
-        raise SamplesFormatError(f"{path}: expected JSON, found a syntax error ({err.msg}, line {err.lineno}).") from None
-
-
-def summarize(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Per group: samples, min, p10, median, p90, max of `value` (same unit as `value`)."""
-    g = df.groupby(by)[value]
-    out = pd.DataFrame({"samples": g.size(), "min": g.min(), "p10": g.quantile(0.1), "median": g.median(),
-                        "p90": g.quantile(0.9), "max": g.max()})
-    return out.reset_index()
-
-
-# ----------------------------------------------------------------------------------------------
-# A simple fit for the notebooks (until analysis.models provides MemcpyModel, LookupModel and
-# ShootdownModel): a straight line through per-configuration medians, intervals by bootstrap.
-
-
-@dataclass
-class LineFit:
-    """``y = intercept + slope * x`` fitted to the median of y at each x.
-
-    Medians, not means, because a shared machine adds rare preemptions of milliseconds that would
-    dominate a least-squares fit to the raw samples. The intervals come from resampling the samples
-    of every x (with replacement), taking medians again and refitting; so they reflect the scatter
-    of the samples even with two x values (where a residual-based interval is undefined).
-    """
-
-    x_name: str
-    y_name: str
-    intercept: float
-    slope: float
-    intercept_ci: tuple[float, float]
-    slope_ci: tuple[float, float]
-    level: float
-    points: pd.DataFrame  # x, median y, samples per x
-
-    def predict(self, x) -> np.ndarray:
-        """The fitted line at x (same units as the fitted y)."""
-        return self.intercept + self.slope * np.asarray(x, dtype=float)
-
-    def __str__(self) -> str:
-        pct = f"{self.level:.0%}"
-        return (f"{self.y_name} = {self.intercept:.4g} [{pct} CI {self.intercept_ci[0]:.4g}, "
-                f"{self.intercept_ci[1]:.4g}] + {self.slope:.4g} [{self.slope_ci[0]:.4g}, "
-                f"{self.slope_ci[1]:.4g}] x {self.x_name} ({len(self.points)} x values)")
-
-
-def fit_line(df: pd.DataFrame, *, x: str, y: str, level: float = 0.95, n_boot: int = 400,
-             seed: int = 0) -> LineFit:
-    """Fit ``y = intercept + slope * x`` to the per-x medians of df[y]; bootstrap intervals.
-
-    Raises ModelFitError when there are fewer than two distinct x values or a non-finite value.
-    """
-    from analysis.errors import ModelFitError
-
-    data = df[[x, y]].to_numpy(dtype=float)
-    if not np.isfinite(data).all():
-        raise ModelFitError(f"fit_line: expected finite values in columns {x} and {y}, found NaN or inf.")
-    groups = [(xv, data[data[:, 0] == xv, 1]) for xv in np.unique(data[:, 0])]
-    if len(groups) < 2:
-        raise ModelFitError(f"fit_line: expected at least 2 distinct values of {x}, found {len(groups)}.")
-    xs = np.array([g[0] for g in groups])
-    medians = np.array([np.median(g[1]) for g in groups])
-    intercept, slope = _line(xs, medians[None, :])[0]
-    rng = np.random.default_rng(seed)
-    boot = np.column_stack([np.median(rng.choice(g[1], size=(n_boot, len(g[1]))), axis=1) for g in groups])
-    lines = _line(xs, boot)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(lines, [tail, 100 - tail], axis=0)
-    points = pd.DataFrame({x: xs, f"median_{y}": medians, "samples": [len(g[1]) for g in groups]})
-    return LineFit(x, y, float(intercept), float(slope), (float(lo[0]), float(hi[0])),
-                   (float(lo[1]), float(hi[1])), level, points)
-
-
-def _line(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Least-squares (intercept, slope) of each row of ys against xs; shape (rows, 2)."""
-    design = np.column_stack([np.ones_like(xs), xs])
-    coef, *_ = np.linalg.lstsq(design, ys.T, rcond=None)
-    return coef.T
-
-
-def budget_ns_per_request(iops: float, *, workers: int = 1) -> float:
-    """Time one request may take, in ns, when `workers` threads together serve `iops` requests/s.
-
-    budget = workers / iops (s); e.g. 650,000 IOPS through one blkback thread leaves 1.54 us, through
-    5 (one per guest's device, as in the seed's peak) 7.7 us.
-    """
-    return workers / iops * 1e9
-
-
-def cpu_seconds_per_second(cost_ns, rate_per_s: float):
-    """CPU time spent per second of wall time, in s/s (1.0 = one CPU busy), when an operation costing
-    cost_ns runs rate_per_s times a second; e.g. a 100 ns copy at 650,000 IOPS uses 0.065 CPU."""
-    return cost_ns * (1e-9 * rate_per_s)
-
-
-def seed_unmap_growth_per_cpu_ns(*, dom0_cpus_busy: int | None = None) -> float:
-    """Growth of the time per I/O, in ns per extra guest, that the seed's two points imply.
-
-    The seed reports 650,000 IOPS at 5 guests and 400,000 at 10 (analysis.constants SEED_*). If each
-    extra guest adds one more dom0 CPU that every unmap must shoot down, and the unmaps are the
-    bottleneck, the time per I/O t(G) = 1/X(G) (serialized unmaps, dom0_cpus_busy=None) or
-    dom0_cpus_busy/X(G) (that many dom0 CPUs all busy) grows by
-        (t(10) - t(5)) / (10 - 5)
-    per extra guest. The two cases bracket what the seed's curve implies per extra CPU.
-    """
-    workers = 1 if dom0_cpus_busy is None else dom0_cpus_busy
-    t_peak = budget_ns_per_request(C.SEED_PEAK_IOPS, workers=workers)
-    t_decline = budget_ns_per_request(C.SEED_IOPS_AT_DECLINE, workers=workers)
-    return (t_decline - t_peak) / (C.SEED_GUESTS_AT_DECLINE - C.SEED_PEAK_GUESTS)
-
-
-# ----------------------------------------------------------------------------------------------
-# Command line: python -m analysis.mechanisms measure OUTDIR [--quick] [--only NAME ...]
+# Command line: python -m analysis.collect.mechanisms measure OUTDIR [--quick] [--only NAME ...]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.mechanisms",
+    parser = argparse.ArgumentParser(prog="python -m analysis.collect.mechanisms",
                                      description="Measure memcpy, gref lookup and unmap/TLB shootdown here.")
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("measure", help="build the C programs and write every dataset under OUTDIR")
@@ -765,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                                   build_dir=args.build_dir):
             print(f"wrote {folder}")
     except (MeasurementError, SamplesFormatError, UsageError) as err:
-        print(f"python -m analysis.mechanisms: {err}", file=sys.stderr)
+        print(f"python -m analysis.collect.mechanisms: {err}", file=sys.stderr)
         return 2
     return 0
 

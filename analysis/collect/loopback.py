@@ -6,7 +6,7 @@ folder, so the job's relative ``filename`` gives each guest its own file. The tw
 persistent and non-persistent grants: they are stand-ins, two different fio settings
 (``STAND_IN_MODES``), and every output says so.
 
-    python -m analysis.loopback OUT     measure the bundled example (make data-experiment)
+    python -m analysis.collect.loopback OUT     measure the bundled example (make data-experiment)
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analysis import kit, machine
+from analysis.collect import kit
+from analysis import machine
 from analysis.errors import UsageError
 
 # The stand-ins are two fio engines reading the same tmpfs file: psync issues one read() per block,
@@ -130,7 +131,7 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
 
     mode_settings = STAND_IN_MODES if mode_settings is None else mode_settings
     out_dir = Path(out_dir)
-    kit.write(plan, out_dir, command="analysis.loopback.run_plan")
+    kit.write(plan, out_dir, command="analysis.collect.loopback.run_plan")
     rows = plan.conditions()
     written = []
     # tmpfs when there is one, so the guests' reads measure CPUs and memory rather than a disk
@@ -177,7 +178,7 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
     (out_dir / "manifest.json").write_text(json.dumps({
         "title": STAND_IN_TITLE,
         "what": STAND_IN_NOTE,
-        "command": "python -m analysis.loopback data/raw/measured-here/fio-experiment (make data-experiment)",
+        "command": "python -m analysis.collect.loopback data/raw/measured-here/fio-experiment (make data-experiment)",
         "date_utc": started,
         "machine": machine.facts(),
         "stand_in_modes": {m: {"ioengine": replace(plan, **s).ioengine, "direct": replace(plan, **s).direct}
@@ -207,7 +208,7 @@ _DEMO_README = """# Example experiment folder: fio client/server on loopback (me
 
 This folder is an experiment in the layout `pgrant-lab report --data` reads (`manifest.csv` plus
 the fio JSON files it names); `make report` uses it for notebooks 09 and 10 when no `--data` is
-given. It was written by `make data-experiment` (`python -m analysis.loopback`), which writes the
+given. It was written by `make data-experiment` (`python -m analysis.collect.loopback`), which writes the
 kit's job files (`jobs/`), starts one `fio --server` per "guest" on 127.0.0.1..127.0.0.6, and for
 each manifest row runs `fio --client=<first N servers> --output-format=json`. Each guest reads its
 own 4 MiB file for 1 s per run. `manifest.json` records the command, date, machine and fio version.
@@ -219,8 +220,8 @@ about Xen, grant tables or TLB shootdowns.
 
 if __name__ == "__main__":  # pragma: no cover
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m analysis.loopback OUT_DIR")
+        sys.exit("usage: python -m analysis.collect.loopback OUT_DIR")
     try:
         print(f"wrote {build_demo(Path(sys.argv[1]))}")
     except UsageError as err:
-        sys.exit(f"python -m analysis.loopback: {err}")
+        sys.exit(f"python -m analysis.collect.loopback: {err}")

@@ -4,7 +4,7 @@ Layout (documented with an example in README.md, "Your own experiment")::
 
     my-experiment/
       manifest.csv          one row per fio output file
-      results/...json       fio output in any format analysis.fio reads (client/server JSON: one
+      results/...json       fio output in any format analysis.ingest.fio reads (client/server JSON: one
                             file holds every guest of a run)
 
 ``manifest.csv`` has a ``file`` column (path relative to the folder) and condition columns. The
@@ -30,9 +30,10 @@ import pandas as pd
 
 from analysis import constants
 from analysis.errors import FioFormatError, ManifestError
-from analysis.kit import MODES, bs_bytes
 
 MANIFEST = "manifest.csv"
+#: The two modes an experiment compares (the manifest's ``mode`` column).
+MODES = ("persistent", "non-persistent")
 RESERVED = ("mode", "guests", "dom0_vcpus", "bs", "ring_order", "run")
 GUEST_COLUMN = "guest"
 _POSITIVE_INT = ("guests", "dom0_vcpus", "run")
@@ -40,11 +41,21 @@ _POSITIVE_INT = ("guests", "dom0_vcpus", "run")
 _FIO_PREFIX = "fio_"
 
 
+def bs_bytes(text: str) -> int:
+    """A block size ("4k", "64K", "1m", "4096", "64KiB") in bytes; ValueError if it is not one (or 0)."""
+    from analysis.ingest import fio  # lazily, as below: reading a manifest needs no pandas-heavy parser
+
+    value = fio.size_bytes(text)
+    if not value:
+        raise ValueError(f"not a block size: {text!r}")
+    return value
+
+
 def load(folder: Path, *, progress: bool | None = None) -> pd.DataFrame:
     """The tidy table of every fio file in the experiment, one row per fio row, plus the conditions.
 
     Columns: the manifest's (``file`` and every condition), ``bs_bytes`` when ``bs`` is a
-    condition, then analysis.fio's tidy columns (a fio column whose name is also a condition is
+    condition, then analysis.ingest.fio's tidy columns (a fio column whose name is also a condition is
     renamed ``fio_<name>``). ``table.attrs["conditions"]`` lists the condition columns and
     ``table.attrs["folder"]`` the folder. Raises ManifestError listing every problem found.
     """
@@ -201,7 +212,7 @@ def _header_problems(path: Path, line: int, header: list[str]) -> list[str]:
     taken = [h for h in header if h in _measured_columns()]
     if taken:
         problems.append(f"{path} line {line}: expected condition names other than the measured columns of "
-                        f"analysis.fio's table, found {taken}; rename them")
+                        f"analysis.ingest.fio's table, found {taken}; rename them")
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         problems.append(f"{path} line {line}: expected each column name once, found {dupes} more than once")
@@ -210,7 +221,7 @@ def _header_problems(path: Path, line: int, header: list[str]) -> list[str]:
 
 def _measured_columns() -> set[str]:
     """Columns of the tidy fio table that a condition may not replace (fio's job options may)."""
-    from analysis import fio
+    from analysis.ingest import fio
 
     options = {"rw", "bs", "bs_bytes", "iodepth", "numjobs", "ioengine", "fio_version"}
     return (set(fio.COLUMNS) - options) | {"manifest_line"}
@@ -283,8 +294,8 @@ def _typed(manifest: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ingest(folder: Path, manifest: pd.DataFrame, *, progress: bool | None) -> dict[str, pd.DataFrame]:
-    """Read every file with analysis.fio.read; unreadable ones become ManifestError lines."""
-    from analysis import fio
+    """Read every file with analysis.ingest.fio.read; unreadable ones become ManifestError lines."""
+    from analysis.ingest import fio
     from analysis.progress import bar
 
     frames, problems = {}, []
@@ -295,7 +306,7 @@ def _ingest(folder: Path, manifest: pd.DataFrame, *, progress: bool | None) -> d
             frames[name] = fio.read(folder / name)
         except (FioFormatError, OSError, ValueError) as err:
             problems.append(f"{path} line {line}, column file: expected fio output in a format "
-                            f"analysis.fio reads, found {name!r}: {_first_line(err)}")
+                            f"analysis.ingest.fio reads, found {name!r}: {_first_line(err)}")
     if problems:
         raise ManifestError("\n".join(problems))
     return frames

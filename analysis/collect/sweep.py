@@ -12,7 +12,7 @@ each run. A few real log files from two extra runs go to ``logs/``.
 Stages: :func:`measure` (raw data; only ``make data-fio`` calls it) -> :func:`load` (tidy table of
 every job joined with the run's conditions) -> :func:`totals` (one row per run).
 
-Command line: ``python -m analysis.sweep measure OUTDIR``.
+Command line: ``python -m analysis.collect.sweep measure OUTDIR``.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fio, machine
+from analysis import machine, paths
 from analysis.errors import ManifestError, UsageError
 
 #: Where ``make data-fio`` writes the sweep, relative to the data folder.
-SWEEP_DIR = Path("raw") / "measured-here" / "fio-sweep"
+SWEEP_DIR = paths.SWEEP_DIR
 MANIFEST = "manifest.json"
 
 RW_MODES = ("read", "randread")
@@ -50,7 +50,7 @@ RAMP_TIME = "200ms"
 ORDER_SEED = 20121024  # the date of the 2012 persistent-grants thread; any fixed seed would do
 JOB_NAME = "guest"
 
-#: Columns :func:`load` adds to the tidy table of :mod:`analysis.fio`, from the manifest.
+#: Columns :func:`load` adds to the tidy table of :mod:`analysis.ingest.fio`, from the manifest.
 CONDITIONS = ("file", "ioengine_run", "rw_run", "jobs", "rep", "order", "load1_before")
 
 
@@ -167,7 +167,7 @@ def _readme(manifest: dict) -> str:
     d = manifest["design"]
     return f"""# fio sweep measured here (not Xen)
 
-Source: **measured on this machine** by `make data-fio` (`python -m analysis.sweep measure
+Source: **measured on this machine** by `make data-fio` (`python -m analysis.collect.sweep measure
 data/raw/measured-here/fio-sweep`), {manifest['started_utc']} to {manifest['finished_utc']}.
 
 - Machine: {machine.describe(manifest)}; {manifest['fio_version']}. An ordinary Linux machine
@@ -185,96 +185,9 @@ data/raw/measured-here/fio-sweep`), {manifest['started_utc']} to {manifest['fini
   `manifest.json` (every command line, machine facts, load averages); `logs/` (two extra runs
   keeping fio's bw/iops/lat logs with `log_avg_msec=100` plus a clat histogram log, and per-I/O
   logs with `log_offset=1` at `rate_iops=2000`; see `manifest.json` "logs").
-- Read with `analysis.sweep.load(data_dir)` (tidy table, one row per job and direction) and
-  `analysis.sweep.totals(table)` (one row per run).
+- Read with `analysis.ingest.sweep.load(data_dir)` (tidy table, one row per job and direction) and
+  `analysis.ingest.sweep.totals(table)` (one row per run).
 """
-
-
-# ---------------------------------------------------------------------------------------------
-# load (tidy table) and totals (one row per run)
-
-
-def read_manifest(data_dir) -> tuple[Path, dict]:
-    """The sweep folder under ``data_dir`` and its parsed manifest.json."""
-    folder = Path(data_dir) / SWEEP_DIR
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: expected the sweep's manifest (run `make data-fio`), found no such file") from None
-    except json.JSONDecodeError as err:
-        raise ManifestError(f"{path}: expected JSON, found {err.msg.lower()} at line {err.lineno}") from None
-    runs = manifest.get("runs") if isinstance(manifest, dict) else None
-    if not isinstance(runs, list) or not runs:
-        raise ManifestError(f"{path}: field 'runs': expected a non-empty list of runs, found {type(runs).__name__}")
-    for number, run in enumerate(runs):
-        missing = [k for k in ("file", "ioengine", "rw", "jobs", "rep", "order") if k not in run]
-        if missing:
-            raise ManifestError(f"{path}: run {number}: expected fields file, ioengine, rw, jobs, rep, order, "
-                                f"found {', '.join(missing)} missing")
-        if not (folder / run["file"]).is_file():
-            raise ManifestError(f"{path}: run {number}, field 'file': expected an existing file, found {run['file']} missing")
-    return folder, manifest
-
-
-def load(data_dir) -> pd.DataFrame:
-    """Every job of the bundled sweep as :mod:`analysis.fio`'s tidy table plus the run's conditions.
-
-    Added columns (:data:`CONDITIONS`, from manifest.json): ``file`` (name of the json+ file),
-    ``ioengine_run`` and ``rw_run`` (as planned; equal to fio's ``ioengine``/``rw``), ``jobs``
-    (N, int64), ``rep`` (repetition, from 0), ``order`` (position in the measuring schedule),
-    ``load1_before`` (the 1-minute load average just before the run: others' load on the machine).
-    Raises ManifestError when the manifest is missing or names files that do not exist.
-    """
-    folder, manifest = read_manifest(data_dir)
-    runs = pd.DataFrame(manifest["runs"])
-    runs["load1_before"] = [float(r.get("loadavg_before", [math.nan])[0]) for r in manifest["runs"]]
-    runs = runs[["file", "ioengine", "rw", "jobs", "rep", "order", "load1_before"]]
-    runs = runs.rename(columns={"ioengine": "ioengine_run", "rw": "rw_run"}).astype(
-        {"file": "string", "ioengine_run": "string", "rw_run": "string", "jobs": "int64", "rep": "int64",
-         "order": "int64", "load1_before": "float64"})
-    table = fio.read_many(folder / name for name in runs["file"])
-    table["file"] = table["source"].str.rsplit("/", n=1).str[-1].astype("string")
-    table = table.merge(runs, on="file", how="left", validate="many_to_one")
-    per_run = table.groupby("file")["job"].nunique()
-    expected = runs.set_index("file")["jobs"]
-    wrong = per_run[per_run != expected.reindex(per_run.index)]
-    if len(wrong):
-        name = wrong.index[0]
-        raise ManifestError(f"{folder / MANIFEST}: run {name}, field 'jobs': expected {expected[name]} fio jobs "
-                            f"in the file, found {wrong.iloc[0]}")
-    return table
-
-
-def totals(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: summed IOPS and bandwidth over its jobs, with the per-job spread.
-
-    Columns: ioengine, rw, jobs, rep, iops (sum over jobs, I/O/s), bw_bytes_s (sum, B/s),
-    iops_job_mean / iops_job_std / iops_job_min / iops_job_max (per-job IOPS spread),
-    clat_mean_ns (ios-weighted mean completion latency over the jobs), clat_p99_ns_max (worst
-    job's p99, ns), ios (sum), cpu_pct (usr+sys CPU of all jobs, % of one CPU), load1_before
-    (1-minute load average before the run). "All clients" aggregates are left out so nothing counts twice.
-    """
-    rows = table[~table["is_aggregate"]]
-    weighted = rows.assign(_clat_x_ios=rows["clat_mean_ns"] * rows["ios"].astype("float64"),
-                           _cpu_pct=rows["usr_cpu_pct"] + rows["sys_cpu_pct"])
-    grouped = weighted.groupby(["ioengine_run", "rw_run", "jobs", "rep"], sort=True, observed=True)
-    out = grouped.agg(
-        iops=("iops", "sum"),
-        bw_bytes_s=("bw_bytes_s", "sum"),
-        iops_job_mean=("iops", "mean"),
-        iops_job_std=("iops", "std"),
-        iops_job_min=("iops", "min"),
-        iops_job_max=("iops", "max"),
-        ios=("ios", "sum"),
-        cpu_pct=("_cpu_pct", "sum"),
-        load1_before=("load1_before", "first"),
-        clat_p99_ns_max=("clat_p99_ns", "max"),
-        _clat_x_ios=("_clat_x_ios", "sum"),
-    )
-    out["clat_mean_ns"] = out.pop("_clat_x_ios") / out["ios"].astype("float64")
-    out = out.reset_index().rename(columns={"ioengine_run": "ioengine", "rw_run": "rw"})
-    return out.astype({"ioengine": "string", "rw": "string", "jobs": "int64", "rep": "int64", "ios": "int64"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +195,7 @@ def totals(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.sweep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.collect.sweep", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("measure", help="run the fio sweep (about 3-4 minutes) and write its folder")
     p.add_argument("out_dir", type=Path, metavar="OUTDIR")
@@ -290,7 +203,7 @@ def main(argv=None) -> int:
     try:
         out = measure(args.out_dir, log=lambda msg: print(msg, file=sys.stderr, flush=True))
     except UsageError as err:
-        print(f"python -m analysis.sweep: {err}", file=sys.stderr)
+        print(f"python -m analysis.collect.sweep: {err}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0

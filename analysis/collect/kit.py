@@ -1,7 +1,7 @@
 """The collection kit: fio job files, a runbook and the manifest for measuring a real Xen host.
 
 ``write(plan, out_dir)`` lays out a folder that is, once the runbook has run on the host, an
-experiment folder that ``analysis.experiment.load`` and ``pgrant-lab report --data`` read:
+experiment folder that ``analysis.ingest.experiment.load`` and ``pgrant-lab report --data`` read:
 
     OUT/kit.json              what was asked for (marks the folder as kit output)
     OUT/README.md             what to edit and run, in order
@@ -35,15 +35,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis.errors import UsageError
+from analysis.ingest.experiment import MODES, bs_bytes
 
-MODES = ("persistent", "non-persistent")
 # fio 3.33 `fio --cmdhelp=rw` valid values (options.c, option "rw"); the kit also names job files after it.
 FIO_RW_PATTERNS = ("read", "write", "trim", "randread", "randwrite", "randtrim", "rw", "readwrite", "randrw",
                    "trimwrite", "randtrimwrite")
 MARKER = "kit.json"
 DEVICE_VARIABLE = "PGRANT_DEV"
 MANIFEST_COLUMNS = ("file", "mode", "guests", "dom0_vcpus", "bs", "run")
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 @dataclass
@@ -118,14 +117,6 @@ def parse_modes(text: str) -> list[str]:
     if bad or not modes:
         raise UsageError(f"--modes {text}: expected a comma list of {', '.join(MODES)}, found {bad or text!r}")
     return list(dict.fromkeys(modes))
-
-
-def bs_bytes(text: str) -> int:
-    """A fio block size ("4k", "64K", "1m", "4096", "64KiB") in bytes; ValueError if not one."""
-    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)(?:i?[bB])?\s*", str(text))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"not a block size: {text!r}")
-    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
 
 
 def parse_bs_list(text: str) -> list[str]:
