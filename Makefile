@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REPORTS ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment data-trace
+.PHONY: help venv report test system-deps bench data lab sync clean data-fio mechanisms-build data-mechanisms data-experiment data-trace
 
 ## help: list the targets
 help:
@@ -25,8 +25,12 @@ venv: $(STAMP)
 report: $(STAMP)
 	$(BIN)/pgrant-lab report --out $(REPORTS)
 
-## test: run the test suite (needs fio and cc on PATH; .ci/run installs them)
-test: $(STAMP)
+## system-deps: check fio, cc and cc -m32 for the tests; as root with apt-get install what is missing, else name the command
+system-deps:
+	@tools/ensure-system-deps
+
+## test: install what the tests need (system-deps), build .venv, run the test suite
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest
 
 ## bench: run every benchmark in benchmarks/ and print ratios against their baselines

@@ -39,3 +39,7 @@ class SimulatedDataError(PgrantLabError, ValueError):
 
 class TraceFormatError(PgrantLabError, ValueError):
     """A block trace (fio iolog, blkparse text, MSR CSV) has a line that is not what its tool writes."""
+
+
+class FioUnitWarning(UserWarning):
+    """A fio log's writing version is unknown, so the unit of its values was assumed (and said)."""

@@ -8,19 +8,27 @@ have different columns. A FOLDER stands for every file under it (recursively) wh
 ``--glob`` (default ``*.json``). Summaries are parsed in parallel (``--workers``, or a Dask
 scheduler with ``--dask``) and written without importing pandas, so one small file converts in
 about the time Python takes to start.
+
+A log whose name does not say its kind (fio names them ``<prefix>_<kind>.<job>.log``) is read
+with ``--metric bw|iops|lat|clat|slat|clat_hist``; ``--fio-version`` says which fio wrote a log
+(it decides the latency unit of 4-field logs, see :func:`analysis.ingest.fiolog.read_log`). When the
+unit had to be assumed, a note saying so goes to stderr.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from analysis.errors import UsageError
+from analysis.errors import FioUnitWarning, UsageError
 from analysis.paths import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
+# --metric values: the log kinds of fio's file names (analysis.ingest.fiolog.VALUE_COLUMNS + clat_hist).
+METRICS = ("bw", "iops", "lat", "clat", "slat", "clat_hist")
 
 
 def register(sub) -> None:
@@ -37,6 +45,12 @@ def register(sub) -> None:
     p.add_argument("--dask", metavar="ADDRESS",
                    help="parse on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
                         "(needs pip install 'pgrant-lab[dask]')")
+    p.add_argument("--metric", choices=METRICS, metavar="KIND",
+                   help="the kind of every log FILE, for logs whose name does not say it "
+                        f"({', '.join(METRICS)})")
+    p.add_argument("--fio-version", metavar="VERSION",
+                   help="the fio version that wrote the log FILEs (e.g. fio-2.2.10): latency logs of "
+                        "fio < 3.0 are in usec, later ones in ns")
     p.set_defaults(func=run)
 
 
@@ -49,9 +63,18 @@ def run(args) -> int:
     kind = kind_of(paths)
     # Parse everything before opening --out, so a bad file leaves no half-written CSV behind.
     if kind == "summary":
+        _no_log_options(paths, args.metric, args.fio_version)
         rows = _summary_rows(paths, args)
     else:
-        table = _log_table(paths, kind)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FioUnitWarning)
+            table = _log_table(paths, kind, metric=args.metric, fio_version=args.fio_version)
+        for warning in caught:
+            if issubclass(warning.category, FioUnitWarning):
+                note = str(warning.message).replace("fio_version=", "--fio-version")
+                print(f"pgrant-lab ingest: note: {note}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if args.out is None:
         _write(rows if kind == "summary" else table, sys.stdout, args.snapshots)
         return 0
@@ -111,12 +134,41 @@ def _summary_rows(paths: list[Path], args) -> list[dict]:
     return read_records_many(paths, snapshots=args.snapshots, workers=args.workers, dask=args.dask)
 
 
-def _log_table(paths: list[Path], kind: str):
+def _no_log_options(paths: list[Path], metric: str | None, fio_version: str | None) -> None:
+    for flag, value in (("--metric", metric), ("--fio-version", fio_version)):
+        if value is not None:
+            raise UsageError(f"{flag} {value}: expected log FILEs (it says what a log holds), "
+                             f"found a fio summary ({paths[0]})")
+
+
+def _log_table(paths: list[Path], kind: str, metric: str | None = None, fio_version: str | None = None):
+    """The log table of ``paths``; ``metric`` (``--metric``) is the kind of every log, for logs
+    whose name does not say it, ``fio_version`` (``--fio-version``) the fio that wrote them."""
     import pandas as pd
 
     from analysis.ingest import fiolog  # the log reader, imported only when a log is given
 
-    reader = fiolog.read_log if kind == "log" else fiolog.read_hist_log
+    if metric is not None and (metric == "clat_hist") != (kind == "hist_log"):
+        expected = "a histogram log" if metric == "clat_hist" else f"a {metric} log"
+        found_kind = "a histogram log" if kind == "hist_log" else "a bw/iops/lat/clat/slat log"
+        raise UsageError(f"--metric {metric}: expected {expected}, found {found_kind} ({paths[0]})")
+    if metric is None:
+        unnamed = next((path for path in paths if fiolog.metric_from_name(path) is None), None)
+        if unnamed is not None:
+            raise UsageError(
+                f"{unnamed}: expected _bw., _iops., _lat., _clat., _slat. or _clat_hist. in the file name to tell "
+                f"the log's kind, found none; pass --metric {'|'.join(METRICS)} to say which"
+            )
+    if kind == "log":
+        def reader(path):
+            return fiolog.read_log(path, metric=metric, fio_version=fio_version)
+    else:
+        if fio_version is not None:
+            raise UsageError(f"--fio-version {fio_version}: expected bw/iops/lat/clat/slat logs (the latency unit of "
+                             "histogram logs does not depend on it), found a histogram log")
+
+        def reader(path):
+            return fiolog.read_hist_log(path)
     frames = []
     for path in paths:
         frame = reader(path)
@@ -126,14 +178,19 @@ def _log_table(paths: list[Path], kind: str):
     return pd.concat(frames, ignore_index=True)
 
 
-def ingest(paths: list[Path], snapshots: bool = False):
-    """The tidy table of ``paths``, all of one kind; each row names its ``source`` file."""
+def ingest(paths: list[Path], snapshots: bool = False, metric: str | None = None,
+           fio_version: str | None = None):
+    """The tidy table of ``paths``, all of one kind; each row names its ``source`` file.
+
+    ``metric`` and ``fio_version`` apply to logs (``--metric``, ``--fio-version``).
+    """
     from analysis.ingest import fio
 
     kind = kind_of(paths)
     if kind == "summary":
+        _no_log_options(paths, metric, fio_version)
         return fio.read_many(paths, snapshots=snapshots)
-    return _log_table(paths, kind)
+    return _log_table(paths, kind, metric=metric, fio_version=fio_version)
 
 
 def _check_out(out: Path, inputs: list[Path]) -> None:
