@@ -14,8 +14,10 @@ import seaborn as sns
 
 from analysis.decide.decision import CellFits, cell_columns
 from analysis.ingest.experiment import MODES
+from analysis.plots import palette as P
 
-_PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange"}
+_PALETTE = P.colours(P.MODE, MODES)
+_MARKERS = P.markers(P.MODE, MODES)
 IOPS_LABEL = "total IOPS of all guests (I/O per s)"
 
 
@@ -40,8 +42,8 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
     facets = _facets(runs)
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
-                       hue_order=_order(runs), style_order=_order(runs),
+    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line",
+                       markers=_MARKERS if hue else True, hue_order=_order(runs), style_order=_order(runs),
                        errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
                        facet_kws={"sharey": False}, **facets)
     for ax, sub in _facet_data(runs, grid, facets):
@@ -70,7 +72,7 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
-        colour = _PALETTE.get(fit.mode, "tab:gray")  # gray: no mode column
+        colour = _PALETTE.get(fit.mode, P.REFERENCE)  # no mode column
         ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
