@@ -12,7 +12,7 @@ from analysis.plots import palette as P
 from analysis.plots import policies
 from analysis.simulated import grants as datasets
 from analysis.xen.grants import Costs, with_costs
-from tests.plots_checks import assert_palette, assert_units, legends, texts
+from tests.plots_checks import assert_palette, assert_units, legends, named_colours, texts
 
 GUESTS = 10
 COSTS = Costs(dom0_vcpus=24)
@@ -118,3 +118,16 @@ def test_an_unknown_policy_is_one_sentence(cliff):
     table = cliff[0].assign(label=cliff[0]["label"].replace("linux_lru", "my_policy"))
     with pytest.raises(KeyError, match="POLICY has no style for 'my_policy'; it has non_persistent, "):
         policies.cliff(table, cliff[1], order="random", guests=GUESTS)
+
+
+def test_a_policy_has_one_colour_across_all_figures(figures, cliff):
+    seen: dict[str, dict[str, set[str]]] = {}
+    for name, fig in figures.items():
+        for policy, colours in named_colours(fig, P.POLICY).items():
+            seen.setdefault(policy, {})[name] = colours
+    assert set(seen) == set(P.POLICY), "every policy of the palette is drawn by some figure"
+    for policy, by_figure in seen.items():
+        union = set().union(*by_figure.values())
+        assert union == {P.colour(P.POLICY, policy)}, f"{policy}: {by_figure}"
+    # The cliff's policies are compared on several pages (cliff, bound, malicious, ...): the check spans them.
+    assert all(len(seen[policy]) >= 4 for policy in set(cliff[0]["label"])), {k: sorted(v) for k, v in seen.items()}

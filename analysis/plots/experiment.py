@@ -48,7 +48,7 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
                        facet_kws={"sharey": False}, **facets)
     for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
-    grid.set_axis_labels("guests (fio clients driven at once)", IOPS_LABEL)
+    grid.set_axis_labels("guests (count of fio clients driven at once)", IOPS_LABEL)
     return grid
 
 
@@ -58,7 +58,7 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
                        palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
                        **_facets(per_guest))
-    grid.set_axis_labels("guests in the run", "IOPS of one guest (I/O per s)")
+    grid.set_axis_labels("guests in the run (count)", "IOPS of one guest (I/O per s)")
     return grid
 
 
@@ -76,7 +76,7 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
         ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
-    grid.set_axis_labels("guests", IOPS_LABEL)
+    grid.set_axis_labels("guests (count)", IOPS_LABEL)
     return grid
 
 
@@ -90,7 +90,7 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
     limit = float(np.nanmax(np.abs(logs.to_numpy()))) if np.isfinite(logs.to_numpy()).any() else 1.0
     sns.heatmap(logs, ax=ax_map, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
                 cbar_kws={"label": "log2(persistent / non-persistent IOPS)"})
-    ax_map.set_xlabel("guests")
+    ax_map.set_xlabel("guests (count)")
     ax_map.set_ylabel("condition (manifest columns\nother than mode, guests, run)")
     for cell, sub in ratios.groupby("cell"):
         line, = ax_line.plot(sub["guests"], sub["ratio"], label=cell)
@@ -130,7 +130,7 @@ def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
     """Worst-case dom0 memory held by persistent grants per host against guests."""
     grid = sns.relplot(data=memory, x="guests", y="mem_mib", hue="bs", style="queues", kind="line",
                        markers=True, height=3.2, aspect=1.6)
-    grid.set_axis_labels("guests (one disk each)", "persistently mapped grants per host (MiB)")
+    grid.set_axis_labels("guests (count, one disk each)", "persistently mapped grants per host (MiB)")
     return grid
 
 

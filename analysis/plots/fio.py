@@ -39,7 +39,7 @@ def cpu_share(totals: pd.DataFrame, logical_cores: int, label: str) -> plt.Figur
                     markers=P.markers(P.ENGINE, engines), palette="viridis", ax=ax)
     ax.axhline(100 * logical_cores, color=P.REFERENCE, ls="--", lw=1)
     ax.text(1, 100 * logical_cores, " all cores", va="bottom", color=P.REFERENCE)
-    ax.set_xlabel("independent fio jobs N")
+    ax.set_xlabel("independent fio jobs N (count)")
     ax.set_ylabel("CPU used by the fio jobs (% of one CPU)")
     ax.set_title(f"fio sweep: CPU time of the jobs vs N, colour = load average before the run\n{label}", fontsize=10)
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1))
@@ -57,7 +57,7 @@ def latency(jobs: pd.DataFrame, label: str) -> plt.Figure:
                        hue_order=engines, palette=P.colours(P.ENGINE, engines),
                        estimator="median", errorbar=None, markers=True, height=4, aspect=1.1)
     grid.set(yscale="log")
-    grid.set_axis_labels("independent fio jobs N", "completion latency (us, log scale)")
+    grid.set_axis_labels("independent fio jobs N (count)", "completion latency (us, log scale)")
     grid.figure.suptitle(f"fio sweep: per-job clat p50 and p99 (median over jobs and reps)\n{label}", y=1.08)
     return grid.figure
 
@@ -77,6 +77,6 @@ def latency_cdf(hist: pd.DataFrame, label: str) -> plt.Figure:
                      color=P.colour(P.ENGINE, run["ioengine"]), linestyle=dashes[run["jobs"]])
     ax.legend(title="run")
     ax.set_xlabel("completion latency (us, log scale)")
-    ax.set_ylabel("fraction of I/Os")
+    ax.set_ylabel("fraction of I/Os (cumulative, 0-1)")
     ax.set_title(f"fio json+ clat histograms, randread 4 KiB, all jobs of each run\n{label}", fontsize=10)
     return fig

@@ -64,7 +64,7 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
             ax.plot(guests, throughput_iops(row, costs, guests) * ok / 1e6, color=style.colour, marker=style.marker,
                     markevery=5, ms=4, label=row["label"])
         ax.set_title(f"working set W = {w} pages (cap {cap})")
-        ax.set_xlabel("guests (identical, 1 VCPU each)")
+        ax.set_xlabel("guests (count; identical, 1 VCPU each)")
     axes[0].set_ylabel("successful requests/s (millions), bound")
     axes[-1].legend(fontsize=8)
     fig.suptitle(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = {costs.dom0_vcpus}", fontsize=9)
