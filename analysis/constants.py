@@ -86,3 +86,7 @@ FIO_PLAT_NR = FIO_PLAT_GROUP_NR * FIO_PLAT_VAL
 # fio HOWTO.rst "log_hist_coarseness": 0..6; each step halves the number of histogram-log bins
 # (iolog.c flush_hist_samples sums 1 << coarseness adjacent bins).
 FIO_HIST_MAX_COARSENESS = 6
+
+# xen/common/grant_table.c:245 (blob beb6b2d40d): "#define GNTTAB_UNMAP_BATCH_SIZE 32", the unmap
+# operations done between TLB flushes in gnttab_unmap_grant_ref: one flush per 32 unmapped grants.
+GNTTAB_UNMAP_BATCH_SIZE = 32

@@ -70,23 +70,26 @@ else:
     display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))
 
 # %% [markdown]
-# ## Where no experiment reached: the per-request costs measured here
+# ## Where no experiment reached: the flush-path model against the copy measured here
 #
-# An experiment covers only the dom0 VCPU counts and block sizes it ran. For the others this map
-# uses the **bundled costs measured on this machine** (notebooks 05 and 07: native Linux, a KVM
-# guest with 2 CPUs, **not Xen**): per request, the non-persistent side pays one `munmap` of the
-# request's pages with one TLB-shootdown flush (a line in the CPUs taking the IPI, measured at 0
-# and 1 remote CPUs, so every count above 2 VCPUs, marked \*, is a linear extrapolation), the
-# persistent side one copy of the block (blkfront's 4 KiB segments, cold cache). Blue: the unmap
-# costs more, so persistent grants pay. It leaves out what the experiments measure (contention
-# between guests, the hypercall and Xen's own flush), so read it as the direction of the trade-off,
-# not as IOPS.
+# An experiment covers only the dom0 VCPU counts and block sizes it ran. For the others, per
+# request, the non-persistent side pays its unmap flushes (one per 32 pages) as the **flush-path
+# model** gives them (notebook 12, `analysis.models.flush_path.flush_cost_band`: the initiator
+# holds Xen's global flush lock while every other dom0 CPU runs the IPI handler), with parameters
+# over published 2012-era x86 ranges: a **sensitivity band** (`unmap_low_ns`..`unmap_high_ns`),
+# not a confidence interval. The persistent side pays one copy of the block measured on this
+# machine (blkfront's 4 KiB segments, cold cache; native Linux, **not Xen**). Blue: the unmap
+# costs more, so persistent grants pay. The `munmap` + shootdown measured on this 2-vCPU KVM guest
+# stays in the table as `munmap_here_ns`, a comparison only (\* marks where its line is
+# extrapolated past the measured remote CPUs). Contention for the lock between guests comes on
+# top (notebook 12), so read the map as the direction of the trade-off, not as IOPS.
 
 # %%
 balance = decision.cost_balance(data_dir)
 fig = plots.plot_cost_balance(balance)
-fig.suptitle("Unmap vs copy per request: munmap + TLB shootdown line vs memcpy median\n"
-             "data: measured here (data/raw/measured-here/unmap-shootdown, memcpy), native Linux, not Xen", y=1.08)
+fig.suptitle("Unmap flush vs copy per request: flush-path model (middle of published ranges) vs memcpy median\n"
+             "model: analysis.models.flush_path.flush_cost_band; copy measured here (data/raw/measured-here/memcpy), "
+             "native Linux, not Xen", y=1.08)
 plt.show()
 display(balance.pivot(index="bs", columns="dom0_vcpus", values="verdict"))
 

@@ -10,8 +10,8 @@ Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
   cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
   ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
 - ``cost_balance(data_dir)``: for dom0 VCPU counts and block sizes no experiment measured, the
-  per-request costs measured on this machine (analysis.ingest.mechanisms: one batched munmap + TLB
-  shootdown vs one copy of the block): which is larger, with intervals. Native Linux, not Xen.
+  per-request unmap flush cost from the flush-path model (a sensitivity band over published
+  ranges) vs one copy of the block measured here; the munmap measured here only as a comparison.
 - ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.xen.blkif).
 """
 
@@ -255,23 +255,28 @@ def _verdict(low: float, high: float) -> str:
 
 
 def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
-    """Per request, the unmap non-persistent mode pays against the copy persistent mode pays.
+    """Per request, the unmap flush non-persistent mode pays against the copy persistent mode pays.
 
-    From the mechanisms measured on this machine (data_dir/raw/measured-here, native Linux):
-    ``unmap_ns`` = one ``munmap`` of the request's pages with one flush for the batch
-    (gnttab_unmap_refs unmaps a request's grants in one call), as a line in the remote CPUs that
-    take the flush IPI (analysis.models.line.fit_line on the per-k medians), evaluated at
-    k = dom0_vcpus - 1; ``copy_ns`` = the median time to copy the block in blkfront's segment
-    layout from a cold cache (the data was just written by blkback on another CPU). Block sizes
-    are the measured batch sizes (pages per call x 4 KiB), so no size is interpolated; VCPU
-    counts beyond the measured remote CPUs + 1 are a linear extrapolation (``extrapolated``).
-    ``ratio`` = unmap_ns / copy_ns with ``ratio_low``/``ratio_high`` from the envelope of the
-    line's 95% intervals and a bootstrap 95% interval of the copy median; ``verdict`` as ratio_map.
+    ``unmap_ns`` (with ``unmap_low_ns``/``unmap_high_ns``) is the dom0 CPU time of the request's
+    unmap flushes (one per GNTTAB_UNMAP_BATCH_SIZE = 32 pages) from the flush-path model
+    (analysis.models.flush_path.flush_cost_band: the initiator's hold of the global flush lock
+    plus the IPI handler on every other dom0 CPU), over the published
+    2012-era x86 ranges: a sensitivity band, not a confidence interval (column ``unmap_band``).
+    ``copy_ns`` = the median time to copy the block in blkfront's segment layout from a cold
+    cache, measured on this machine (native Linux, not Xen; bootstrap 95% interval of the
+    median). ``ratio`` = unmap_ns / copy_ns, ``ratio_low``/``ratio_high`` = low unmap / high copy
+    and high unmap / low copy; ``verdict`` as ratio_map. For comparison only (labelled
+    ``munmap_here_ns``): one ``munmap`` of the request's pages with its TLB shootdown measured on
+    this 2-vCPU KVM guest, as a line in the remote CPUs evaluated at k = dom0_vcpus - 1;
+    ``extrapolated`` flags where that comparison line leaves the measured remote CPUs.
+    Block sizes are the measured batch sizes (pages per call x 4 KiB).
     """
     from analysis.ingest import mechanisms
     from analysis.models.line import fit_line
+    from analysis.models.flush_path import flush_cost_band
 
     data_dir = Path(data_dir)
+    flush = flush_cost_band(list(dom0_vcpus)).set_index("dom0_vcpus")
     unmaps = mechanisms.load_unmap(data_dir / UNMAP_DATA)
     copies = mechanisms.load_memcpy(data_dir / MEMCPY_DATA)
     copies = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")]
@@ -288,13 +293,14 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
         measured_k = group["remote_threads"].max()
         for v in dom0_vcpus:
             k = v - 1
-            unmap = float(line.predict(k))
-            low = line.intercept_ci[0] + line.slope_ci[0] * k
-            high = line.intercept_ci[1] + line.slope_ci[1] * k
+            munmap = float(line.predict(k))
+            flushes = math.ceil(int(pages) / constants.GNTTAB_UNMAP_BATCH_SIZE)
+            unmap, low, high = (flushes * float(flush.loc[v, c]) for c in ("cost_ns", "cost_low_ns", "cost_high_ns"))
             rows.append({"dom0_vcpus": v, "bs_bytes": bs, "bs": _bs_label(bs), "unmap_ns": unmap,
+                         "unmap_low_ns": low, "unmap_high_ns": high, "unmap_band": flush.loc[v, "band"],
                          "copy_ns": copy_mid, "ratio": unmap / copy_mid, "ratio_low": low / copy_high,
                          "ratio_high": high / copy_low, "verdict": _verdict(low / copy_high, high / copy_low),
-                         "extrapolated": bool(k > measured_k)})
+                         "munmap_here_ns": munmap, "extrapolated": bool(k > measured_k)})
     return pd.DataFrame(rows)
 
 
