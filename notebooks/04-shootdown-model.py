@@ -45,7 +45,6 @@ rule_base_ns = 1000.0
 rule_per_vcpu_ns = 200.0
 
 # %%
-import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -54,6 +53,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
+from analysis import plots
 from analysis.models import ShootdownModel, ShootdownScaling, compare, peak_calibrated
 from analysis.simulated import shootdown as simulate
 
@@ -113,20 +113,8 @@ recovered = pd.DataFrame({
 display(recovered)
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-grid = np.linspace(1, vcpus_b.max(), 100)
-palette = sns.color_palette(n_colors=3)
-for colour, m in zip(palette, sorted(set(unmappers_b))):
-    sel = unmappers_b == m
-    ax.scatter(vcpus_b[sel], y_b[sel] / 1e3, color=colour, s=18, label=f"simulated, {m:g} unmapper(s)")
-    ax.plot(grid, fit_b.predict(grid, m) / 1e3, color=colour, label=f"contention fit, m = {m:g}")
-    ax.plot(grid, fit_b_linear.predict(grid, m) / 1e3, color=colour, ls=":", lw=1)
-ax.set(xlabel="dom0 VCPUs (V)", ylabel="cost per unmap (µs)",
-       title="SIMULATED unmap cost (design B) with the contention fit (solid)\n"
-             "and the linear fit (dotted), ShootdownModel")
-fig.text(0.01, -0.02, textwrap.fill(f"{sim_label} (data/simulated/{sim_sidecar['file']})", 120),
-         fontsize=7, ha="left", va="top")
-ax.legend(fontsize=8, ncol=2)
+fig = plots.scaling.simulated_unmap(design_b, fit_b, fit_b_linear,
+                                    f"{sim_label} (data/simulated/{sim_sidecar['file']})")
 plt.show()
 
 # %% [markdown]
@@ -185,26 +173,21 @@ assumptions = pd.Series({
 display(assumptions.to_frame("value"))
 
 scaling = ShootdownScaling()
-rows = []
-fig, ax = plt.subplots(figsize=(8, 4.5))
+rows, curves = [], []
 for v in (4, 8, 16, 24):
     n_guests = np.arange(1, v + 1, dtype=float)  # assumption 1: one dom0 VCPU per guest's thread
     p = rule.scaling_params(dom0_vcpus=v, service_ns=calibrated["service_ns"],
                             unmaps_per_io=flushes_per_io, **per_unmap)
     x = rule.throughput(n_guests, dom0_vcpus=v, service_ns=calibrated["service_ns"],
                         unmaps_per_io=flushes_per_io, **per_unmap)
-    ax.plot(n_guests, x / 1e3, marker="o", ms=3, label=f"{v} dom0 VCPUs")
+    curves.append(pd.DataFrame({"dom0_vcpus": v, "guests": n_guests, "iops": x}))
     n_star, x_star = scaling.peak(**p)
     inside = n_star <= v
     rows.append({"dom0 VCPUs": v, "flush_ns per I/O": p["flush_ns"],
                  "peak N* (if <= V)": n_star if inside else np.nan,
                  "best X for N <= V (IOPS)": x_star if inside else float(x[-1]),
                  "X(min(10, V)) (IOPS)": float(scaling.predict(min(10.0, v), **p))})
-ax.scatter([n_peak], [x_peak / 1e3], color="black", zorder=5, label="thread's peak (Xen, 24 dom0 VCPUs)")
-ax.set(xlabel="guests doing I/O (N)", ylabel="total throughput (thousand IOPS)",
-       title="ILLUSTRATION: shootdown model, rule-of-thumb unmap cost, calibrated to the\n"
-             "thread's peak at 24 VCPUs; other dom0 sizes are what-ifs (assumptions 1-4, N <= V)")
-ax.legend(fontsize=8)
+fig = plots.scaling.shootdown_whatif(pd.concat(curves, ignore_index=True), seed_table)
 plt.show()
 display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 

@@ -35,7 +35,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine
+from analysis import machine, plots
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 from analysis.models.line import fit_line
@@ -69,21 +69,13 @@ summary = mech.summarize(samples, ["op", "remote_threads", "pages_per_call"], "c
 summary.round(2)
 
 # %%
-medians = summary.rename(columns={"median": "median_call_us"})
-grid = sns.relplot(data=medians, x="remote_threads", y="median_call_us", hue="pages_per_call", col="op",
-                   kind="line", marker="o", palette="viridis", height=4, aspect=1.1)
-grid.set(xlabel="remote CPUs that touched the pages", ylabel="median time per call (us)")
-grid.set(xticks=sorted(samples["remote_threads"].unique()))
-grid.fig.suptitle(f"munmap / mprotect(PROT_NONE) per call (medians)\n{label}", y=1.08, fontsize=9)
+fig = plots.mechanisms.unmap_per_call(summary.rename(columns={"median": "median_call_us"}), label)
 plt.show()
 
 # %%
 per_page = mech.summarize(samples, ["op", "remote_threads", "pages_per_call"], "page_ns")
 per_page["median_page_us"] = per_page["median"] / 1e3
-grid = sns.catplot(data=per_page, x="pages_per_call", y="median_page_us", hue="remote_threads", col="op",
-                   kind="bar", height=4, aspect=1.1)
-grid.set(yscale="log", xlabel="pages per call (1 = unbatched)", ylabel="median time per page (us)")
-grid.fig.suptitle(f"Batched vs single-page unmap: time per page (medians)\n{label}", y=1.08, fontsize=9)
+fig = plots.mechanisms.unmap_per_page(per_page, label)
 plt.show()
 
 # %% [markdown]
