@@ -24,15 +24,19 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 from analysis.decide import verdicts
+from analysis.ingest import bundle
+from analysis.simulated import grants as datasets
 
 data_dir = Path(data_dir)
-table = verdicts.verdict_table(data_dir)
+inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanisms measured here, read once
+simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
+table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
 
 # %% [markdown]
 # ## How the verdicts are decided
 #
-# Each verdict comes from a small function in `analysis/verdicts.py` (tested in
+# Each verdict comes from a small function in `analysis/decide/verdicts.py` (tested in
 # `tests/test_verdicts.py` with a case that holds and one that does not):
 
 # %%
