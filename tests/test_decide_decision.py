@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.decide import decision
 
 # Known truth: persistent grants scale without coherency cost but start slower (the copy);
@@ -80,9 +81,9 @@ def test_cost_balance_goes_through_the_measured_medians_and_flags_extrapolation(
     from analysis.ingest import mechanisms
     from analysis.paths import DATA_DIR
 
-    balance = decision.cost_balance(DATA_DIR, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
-    unmaps = mechanisms.load_unmap(DATA_DIR / decision.UNMAP_DATA)
-    copies = mechanisms.load_memcpy(DATA_DIR / decision.MEMCPY_DATA)
+    unmaps = mechanisms.load_unmap(DATA_DIR / paths.UNMAP_DIR)
+    copies = mechanisms.load_memcpy(DATA_DIR / paths.MEMCPY_DIR)
+    balance = decision.cost_balance(unmaps, copies, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
     for pages in sorted(unmaps["pages_per_call"].unique()):
         bs = int(pages) * 4096
         munmap = unmaps[(unmaps["op"] == "munmap") & (unmaps["pages_per_call"] == pages)]

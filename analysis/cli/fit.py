@@ -15,12 +15,12 @@ import json
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelFitError, UsageError
 from analysis.models import (USL, Amdahl, Linear, LookupModel, MemcpyModel, ShootdownModel,
                              ShootdownScaling)
+from analysis.models.groups import fit_groups
 
 #: ``--model`` names: model classes whose ``fit`` takes one x column and one y column.
 CLI_MODELS = {
@@ -75,29 +75,6 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     return table
 
 
-def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """Column values as floats; ModelFitError naming file, column and first bad row otherwise."""
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        row = int(bad[0])
-        raw = table[column].iloc[row]
-        found = "an empty or NaN cell" if pd.isna(raw) else repr(str(raw))
-        raise ModelFitError(f"{path}: column {column!r}: expected finite numbers, found {found} in data row {row + 1}")
-    return values
-
-
-def fit_one(table: pd.DataFrame, args, label: str) -> dict:
-    """The fitted args.model for one table (or group); errors name ``label`` and the columns."""
-    x = numeric_column(table, args.x, label)
-    y = numeric_column(table, args.y, label)
-    model = CLI_MODELS[args.model](n_boot=args.boot, seed=args.seed, x_unit=args.x, y_unit=args.y)
-    try:
-        return model.fit(x, y)
-    except ModelFitError as err:
-        raise ModelFitError(f"{label}: columns {args.x!r}/{args.y!r}: {err}") from None
-
-
 def run(args) -> int:
     if args.boot < 0:
         raise UsageError(f"--boot {args.boot}: expected an integer >= 0")
@@ -105,17 +82,21 @@ def run(args) -> int:
         raise UsageError(f"--seed {args.seed}: expected an integer >= 0 (numpy seeds are non-negative)")
     columns = [args.x, args.y] + ([args.by] if args.by else [])
     table = read_table(args.table, columns)
-    if args.by and table[args.by].isna().any():
-        row = int(np.flatnonzero(table[args.by].isna().to_numpy())[0])
-        raise ModelFitError(f"{args.table}: column {args.by!r} (--by): expected a group in every row, found an "
-                            f"empty cell in data row {row + 1}")
-    if args.by:
-        groups = [(key, part) for key, part in table.groupby(args.by, sort=True)]
-        fits = [(key, fit_one(part, args, f"{args.table} ({args.by}={key})")) for key, part in groups]
-    else:
-        fits = [(None, fit_one(table, args, str(args.table)))]
+
+    def make_model():
+        return CLI_MODELS[args.model](n_boot=args.boot, seed=args.seed, x_unit=args.x, y_unit=args.y)
+
+    try:
+        groups = fit_groups(table, args.by, args.x, args.y, make_model)
+    except ModelFitError as err:
+        # The library names its parameter ("(by)"); say which option it was. A group's label
+        # "(mode=a): ..." follows the file name.
+        text = str(err).replace(f"column {args.by!r} (by)", f"column {args.by!r} (--by)")
+        sep = " " if text.startswith("(") else ": "
+        raise ModelFitError(f"{args.table}{sep}{text}") from None
+    fits = [(g.key.get(args.by), g.model) for g in groups]
     if args.json:
-        out = [{**({"group": _plain(key)} if args.by else {}), **fit.to_dict()} for key, fit in fits]
+        out = [{**({"group": key} if args.by else {}), **fit.to_dict()} for key, fit in fits]
         doc = {"model": fits[0][1].label, "by": args.by, "groups": out} if args.by else out[0]
         print(json.dumps(doc, indent=2, allow_nan=False))
         return 0
@@ -124,8 +105,3 @@ def run(args) -> int:
             print(f"\n{args.by} = {key}")
         print(fit.summary())
     return 0
-
-
-def _plain(value):
-    """A group key as a JSON value (numpy scalars to Python)."""
-    return value.item() if hasattr(value, "item") else value
