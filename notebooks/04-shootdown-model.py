@@ -53,6 +53,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
+from analysis import paths
 from analysis.models import ShootdownModel, ShootdownScaling, compare, peak_calibrated
 from analysis.simulated import shootdown as simulate
 
@@ -143,7 +144,7 @@ plt.show()
 
 # %%
 n_peak, x_peak = 5, 650_000.0  # the thread: peak at 5 guests, 650,000 IOPS (24 dom0 VCPUs)
-seed_table = pd.read_csv(data_dir / "raw" / "seed-thread" / "iops-vs-guests.csv")
+seed_table = pd.read_csv(data_dir / paths.SCALING_FILE)
 assert (seed_table.loc[seed_table["peak"], ["guests", "total_iops"]].to_numpy() == [[n_peak, x_peak]]).all()
 dom0_vcpus_seed = int(seed_table["dom0_vcpus"].iloc[0])
 

@@ -37,10 +37,11 @@ from IPython.display import Markdown, display
 
 from analysis import constants as C
 from analysis import machine
+from analysis import paths
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "memcpy"
+folder = Path(data_dir) / paths.MEMCPY_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_memcpy(folder)

@@ -37,10 +37,11 @@ from IPython.display import Markdown, display
 
 from analysis import constants as C
 from analysis import machine
+from analysis import paths
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
+folder = Path(data_dir) / paths.LOOKUP_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_lookup(folder)

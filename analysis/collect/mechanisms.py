@@ -12,7 +12,7 @@ Three C programs in ``benchmarks/mechanisms/`` (compiled with the system ``cc -O
 Stages, each a plain function: ``build`` (compile) -> ``measure_*`` (run, write
 ``<out>/<experiment>/`` with samples CSV, manifest.json and README.md; only ``make data-mechanisms``
 calls these on ``data/raw/measured-here``) -> ``load_*`` (tidy DataFrames, units in column names)
--> ``fit_line`` (a straight-line fit with intervals for the notebooks) -> notebooks 05-07.
+-> ``analysis.models.MedianLine`` (a straight line through the medians, with intervals) -> notebooks 05-07.
 
 Nothing here ran on Xen: every dataset is labelled with ``analysis.machine.label`` (CPU model,
 cores, memory, kernel), never as Xen's numbers.
