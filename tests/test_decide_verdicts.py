@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analysis import paths
 from analysis.decide import verdicts as V
-from analysis.ingest import bundle, thread
+from analysis.ingest import bundle
 from analysis.simulated import grants as datasets
 from analysis.errors import PgrantLabError
 from analysis.models import peak_ratio_bounds, usl
@@ -88,40 +88,6 @@ def test_judge_batching_and_cliff():
 def test_verdict_outside_the_vocabulary_is_refused():
     with pytest.raises(ValueError, match="verdict: expected one of holds, .* found 'maybe'"):
         V.Verdict("maybe", "")
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-def _claims_dir(tmp_path, text):
-    path = tmp_path / paths.THREAD_CLAIMS_FILE
-    path.parent.mkdir(parents=True)
-    path.write_text(text)
-    return path
-
-
-def test_load_thread_claims_names_the_missing_column(tmp_path):
-    path = _claims_dir(tmp_path, "claim_id,date_utc,author,excerpt\nx,2012-09-19 10:51,A,q\n")
-    with pytest.raises(PgrantLabError, match=f"^{path}: expected columns claim_id, date_utc, author, "
-                                             "builds_on, excerpt, missing builds_on$"):
-        thread.load_thread_claims(tmp_path)
-
-
-def test_load_thread_claims_names_an_unknown_builds_on(tmp_path):
-    path = _claims_dir(tmp_path, "claim_id,date_utc,author,builds_on,excerpt\nx,2012-09-19 10:51,A,nope,q\n")
-    with pytest.raises(PgrantLabError, match=f"^{path}: field builds_on: expected a claim_id of this file, "
-                                             "found 'nope'$"):
-        thread.load_thread_claims(tmp_path)
-
-
-def test_seed_points_needs_one_peak_and_one_later_row(tmp_path):
-    path = tmp_path / paths.SCALING_FILE
-    path.parent.mkdir(parents=True)
-    scaling = pd.read_csv(DATA / paths.SCALING_FILE)
-    scaling["peak"] = True
-    scaling.to_csv(path, index=False)
-    with pytest.raises(PgrantLabError, match=f"^{path}: field peak: expected one true and one false row, "
-                                             "found 2 true and 0 false$"):
-        thread.seed_points(tmp_path)
 
 
 # --- the table on the bundled data ---------------------------------------------------------------
