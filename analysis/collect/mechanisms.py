@@ -390,7 +390,7 @@ def _measure_all(out_root: Path, quick: bool, only: tuple[str, ...], build_dir: 
     wanted = only or tuple(EXPERIMENTS)
     for name in wanted:
         if name not in EXPERIMENTS:
-            raise UsageError(f"--only: expected one of {', '.join(EXPERIMENTS)}, found '{name}'.")
+            raise UsageError(f"only: expected one of {', '.join(EXPERIMENTS)}, found '{name}'.")
     done = []
     if "memcpy" in wanted:
         done.append(measure_memcpy(out_root / "memcpy", memcpy_plan, build_dir=build_dir))
