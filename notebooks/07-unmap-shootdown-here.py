@@ -151,7 +151,7 @@ display(Markdown(
     f"- Here one remote CPU adds {single_slope / 1e3:.1f} us per unmap: {single_slope / seed_per_vcpu_max:.0f}x the stall model's "
     f"per-VCPU ceiling and {single_slope / seed_high:.1f}x the upper growth bound. A VM's IPIs trap to the hypervisor, "
     "so a remote flush costs microseconds here; on bare metal it is nearer 1 us + ~0.2 us per receiving core "
-    "(rule of thumb in xen-facts.md), and Xen flushes from the hypervisor."
+    "(an assumed rule of thumb; Amit, USENIX ATC 2017: a shootdown can take microseconds), and Xen flushes from the hypervisor."
 ))
 
 # %% [markdown]

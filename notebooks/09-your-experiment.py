@@ -22,11 +22,12 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from analysis import paths
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
 
-folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
 source = experiment.provenance(folder)

@@ -31,7 +31,7 @@ from analysis.decide import decision
 from analysis.ingest import experiment, mechanisms
 from analysis.plots import experiment as plots
 
-example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+example = Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
 table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)

@@ -28,7 +28,7 @@ def _csv(text: str) -> pd.DataFrame:
 
 def test_lookup_counts_cover_the_thread_landmarks_and_go_beyond():
     counts = mech.lookup_counts()
-    one_page_ring_grants = 32 * 11  # xen-facts.md: one-page ring holds 32 requests of 11 segments
+    one_page_ring_grants = 32 * 11  # analysis.xen.blkif: a one-page ring holds 32 requests of 11 segments
     assert one_page_ring_grants in counts
     assert C.LINUX_MAX_PERSISTENT_GRANTS in counts
     assert 256 * 11 in counts  # the 2012 patch's cap

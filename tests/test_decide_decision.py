@@ -68,7 +68,7 @@ def test_too_few_guest_counts_are_noted_not_fitted():
 
 
 def test_persistent_memory_per_host_follows_the_one_page_ring():
-    # one-page ring: 32 slots (xen-facts: (4096-64)/112 = 36 -> 32); 4k = 1 page per request;
+    # one-page ring: 32 slots ((4096-64)/112 = 36 -> 32, analysis.xen.blkif); 4k = 1 page per request;
     # 64k = 16 pages, more than 11 direct segments, so an indirect request: + 1 indirect page
     memory = decision.memory_map(np.array([1, 10]), ["4k", "64k"], queues=(1, 4)).set_index(["bs", "queues", "guests"])
     assert memory.loc[("4k", 1, 1), "mem_mib"] == pytest.approx(32 * 4096 / 2**20)

@@ -28,12 +28,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import constants
-from analysis import paths
 from analysis.ingest.experiment import MODES, Provenance, bs_bytes, missing_modes, run_key
 from analysis.models import USL, MedianLine, band
 from analysis.models.groups import fit_groups
 
-EXAMPLE_EXPERIMENT = paths.EXAMPLE_EXPERIMENT
 DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
 MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
 BOOTSTRAP_DRAWS = 200

@@ -10,7 +10,8 @@ Model (operational bounds, no contention; the USL in ``analysis.models`` adds co
 - dom0 CPU time per request (ns) = maps x map_ns_per_page + unmaps x unmap_ns_per_page
   + unmap_batches x shootdown_ns(dom0_vcpus) + lookup_comparisons x lookup_ns_per_comparison
   + backend_ns_per_request, where shootdown_ns(V) = shootdown_base_ns + shootdown_ns_per_vcpu x (V - 1)
-  (xen-facts.md rule of thumb: ~1 us + ~200 ns per receiving core);
+  (an assumed rule of thumb, ~1 us + ~200 ns per receiving core; a shootdown "can take microseconds",
+  Amit, USENIX ATC 2017, "Optimizing the TLB Shootdown Algorithm with Page Access Tracking");
 - guest CPU time per request (ns) = guest_ns_per_request + memcpy_bytes x memcpy_ns_per_byte;
 - throughput of N guests (requests/s) = min(N x guest_vcpus x 1e9 / guest time,
   dom0_vcpus x 1e9 / dom0 time): each guest is bounded by its own CPUs, all of them by dom0's.
@@ -24,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 _ASSUMED = "assumed (no measurement available here; replace with a fitted value)"
-_SHOOTDOWN = "xen-facts.md rule of thumb (low authority): TLB shootdown ~1 us + ~200 ns per receiving core"
+_SHOOTDOWN = ("assumed rule of thumb (low authority): TLB shootdown ~1 us + ~200 ns per receiving core; "
+              "order of magnitude as in Amit, USENIX ATC 2017 (a shootdown can take microseconds)")
 
 
 def _cost(value: float, unit: str, source: str):
