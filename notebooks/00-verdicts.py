@@ -37,7 +37,7 @@ display(HTML(verdicts.to_html(table)))
 # ## How the verdicts are decided
 #
 # Each verdict comes from a small function in `analysis/decide/verdicts.py` (tested in
-# `tests/test_verdicts.py` with a case that holds and one that does not):
+# `tests/test_decide_verdicts.py` with a case that holds and one that does not):
 
 # %%
 display(Markdown("\n".join([

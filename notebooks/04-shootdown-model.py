@@ -131,7 +131,7 @@ plt.show()
 
 # %% [markdown]
 # Design B recovers all three parameters within their intervals (last column of the table above;
-# `tests/test_models_simulate.py` checks this on the committed file), and AIC prefers the contention
+# `tests/test_simulated_shootdown.py` checks this on the committed file), and AIC prefers the contention
 # model by a wide margin. **Design advice for the measurement** (notebook 07 and anyone with a Xen
 # host): vary the number of concurrent unmappers, not only the VCPU count, or contention cannot be
 # told apart from noise.
