@@ -1,7 +1,7 @@
 """Constants from the Linux and Xen sources, each with the file it comes from.
 
 Every other module takes these from here; none repeats a literal 11 or 4096.
-Facts were gathered in ../shared/reference/xen-facts.md and checked against the named files.
+Each value was checked against the named file in the Linux (torvalds/linux) or Xen (xen-project/xen) sources.
 """
 
 # Linux include/xen/page.h (XEN_PAGE_SIZE) / x86 PAGE_SIZE: grants are per 4 KiB page.

@@ -24,16 +24,20 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 from analysis.decide import verdicts
+from analysis.ingest import bundle
+from analysis.simulated import grants as datasets
 
 data_dir = Path(data_dir)
-table = verdicts.verdict_table(data_dir)
+inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanisms measured here, read once
+simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
+table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
 
 # %% [markdown]
 # ## How the verdicts are decided
 #
-# Each verdict comes from a small function in `analysis/verdicts.py` (tested in
-# `tests/test_verdicts.py` with a case that holds and one that does not):
+# Each verdict comes from a small function in `analysis/decide/verdicts.py` (tested in
+# `tests/test_decide_verdicts.py` with a case that holds and one that does not):
 
 # %%
 display(Markdown("\n".join([
@@ -44,7 +48,7 @@ display(Markdown("\n".join([
     "- **Peak and decline** (`judge_usl_peak`): the claimed X(10)/X(5) against the range every Universal "
     "Scalability Law with sigma, kappa >= 0 and its peak at 5 guests allows (`analysis.models.peak_ratio_bounds`).",
     "- **Unmap cost vs CPUs** (`judge_growth`): the 95% interval of the cost added per remote CPU "
-    "(`analysis.models.line.fit_line` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
+    "(`analysis.models.MedianLine` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
     f"- **\"Little\" costs** (`judge_cost_share`): the cost as a share of one CPU at the thread's per-guest rate "
     f"(peak IOPS / guests); under {verdicts.NEGLIGIBLE_SHARE:.0%} even in the worst case *holds*, "
     f"{verdicts.NOTICEABLE_SHARE:.0%} or more even in the best case is *wrong*, anything between "

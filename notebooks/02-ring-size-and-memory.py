@@ -27,7 +27,7 @@
 # arithmetic of Linux `include/xen/interface/io/ring.h`, and puts the thread's figures (digitized
 # with their quotes in `data/raw/seed-thread/memory-claims.csv`) next to the computed ones.
 # All values are computed by `analysis.xen.blkif`; the layouts and slot counts are checked against
-# `cc` and `cc -m32` by `tests/test_blkif.py`. Nothing here is measured.
+# `cc` and `cc -m32` by `tests/test_xen_blkif.py`. Nothing here is measured.
 
 # %% tags=["parameters"]
 data_dir = "../data"

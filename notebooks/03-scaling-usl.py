@@ -38,14 +38,14 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from analysis import plots
+from analysis import paths, plots
 from analysis.errors import ModelFitError
 from analysis.models import (USL, ShootdownScaling, integer_peak_ratio_range, peak_calibrated,
                              peak_ratio_bounds, usl)
 
 sns.set_theme(style="whitegrid", context="notebook")
 data_dir = Path(data_dir)
-seed_table = pd.read_csv(data_dir / "raw" / "seed-thread" / "iops-vs-guests.csv")
+seed_table = pd.read_csv(data_dir / paths.SCALING_FILE)
 display(seed_table[["guests", "total_iops", "mode", "dom0_vcpus", "peak", "message_date", "author"]])
 guests = seed_table["guests"].to_numpy(float)
 iops = seed_table["total_iops"].to_numpy(float)
@@ -217,6 +217,7 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 from analysis import machine
 from analysis.ingest import sweep
 from analysis.models import Amdahl, Linear, compare
+from analysis.models.groups import fit_groups
 
 _, manifest = sweep.read_manifest(data_dir)
 sweep_label = f"measured on {machine.describe(manifest)}, not Xen"
@@ -225,9 +226,10 @@ print(sweep_label)
 print(f"{len(runs)} runs:", runs.groupby(["ioengine", "rw"]).size().to_dict())
 
 fits, rows = {}, []
-for (engine, rw), group in runs.groupby(["ioengine", "rw"], sort=True):
-    jobs, total = group["jobs"].to_numpy(float), group["iops"].to_numpy(float)
-    usl_fit = USL(n_boot=n_boot, seed=seed, x_unit="jobs", y_unit="IOPS").fit(jobs, total)
+for group in fit_groups(runs, ["ioengine", "rw"], "jobs", "iops",
+                        lambda: USL(n_boot=n_boot, seed=seed, x_unit="jobs", y_unit="IOPS")):
+    engine, rw = group.key["ioengine"], group.key["rw"]
+    jobs, total, usl_fit = group.x, group.y, group.model
     ranked = compare({"USL": usl_fit,
                       "Amdahl": Amdahl(n_boot=0, x_unit="jobs", y_unit="IOPS").fit(jobs, total),
                       "Linear": Linear(n_boot=0, x_unit="jobs", y_unit="IOPS").fit(jobs, total)})

@@ -53,7 +53,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from analysis import plots
+from analysis import paths, plots
 from analysis.models import ShootdownModel, ShootdownScaling, compare, peak_calibrated
 from analysis.simulated import shootdown as simulate
 
@@ -119,7 +119,7 @@ plt.show()
 
 # %% [markdown]
 # Design B recovers all three parameters within their intervals (last column of the table above;
-# `tests/test_models_simulate.py` checks this on the committed file), and AIC prefers the contention
+# `tests/test_simulated_shootdown.py` checks this on the committed file), and AIC prefers the contention
 # model by a wide margin. **Design advice for the measurement** (notebook 07 and anyone with a Xen
 # host): vary the number of concurrent unmappers, not only the VCPU count, or contention cannot be
 # told apart from noise.
@@ -132,7 +132,7 @@ plt.show()
 
 # %%
 n_peak, x_peak = 5, 650_000.0  # the thread: peak at 5 guests, 650,000 IOPS (24 dom0 VCPUs)
-seed_table = pd.read_csv(data_dir / "raw" / "seed-thread" / "iops-vs-guests.csv")
+seed_table = pd.read_csv(data_dir / paths.SCALING_FILE)
 assert (seed_table.loc[seed_table["peak"], ["guests", "total_iops"]].to_numpy() == [[n_peak, x_peak]]).all()
 dom0_vcpus_seed = int(seed_table["dom0_vcpus"].iloc[0])
 

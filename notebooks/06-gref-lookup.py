@@ -36,11 +36,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine, plots
+from analysis import machine, paths, plots
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
+folder = Path(data_dir) / paths.LOOKUP_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_lookup(folder)

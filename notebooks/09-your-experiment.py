@@ -13,6 +13,7 @@
 # %% tags=["parameters"]
 data_dir = "../data"
 experiment_dir = None  # None: the bundled example experiment in data_dir
+experiment_table = None  # report --data: the experiment's table, parsed once by the report (a pickle)
 
 # %%
 from pathlib import Path
@@ -21,14 +22,16 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from analysis import paths
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
 
-folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
-table = experiment.load(folder)
+folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / paths.EXAMPLE_EXPERIMENT
+table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
-display(Markdown(decision.describe(folder, table)))
+source = experiment.provenance(folder)
+display(Markdown(decision.describe(source, table)))
 
 # %% [markdown]
 # ## Aggregate IOPS against guests
@@ -37,7 +40,7 @@ display(Markdown(decision.describe(folder, table)))
 # counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
 
 # %%
-source = decision.source_label(folder)
+source = source.label
 if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)

@@ -18,6 +18,7 @@
 # %% tags=["parameters"]
 data_dir = "../data"
 experiment_dir = None  # None: the bundled example experiment in data_dir
+experiment_table = None  # report --data: the experiment's table, parsed once by the report (a pickle)
 
 # %%
 from pathlib import Path
@@ -25,18 +26,19 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from analysis import paths
 from analysis.decide import decision
-from analysis.ingest import experiment
+from analysis.ingest import experiment, mechanisms
 from analysis.plots import experiment as plots
 
-example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+example = Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
-table = experiment.load(folder)
+table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
 fits = decision.fit_cells(runs)
 guests = decision.guest_grid(runs)
 ratios = decision.ratio_map(fits, guests)
-message = decision.describe(folder, table)
+message = decision.describe(experiment.provenance(folder), table)
 memory_guests, memory_table = guests, table  # memory is about the user's host, even after a fallback
 if ratios.empty and folder != example:
     message += ("\n\n**This experiment does not support the decision** (it needs both modes fitted in at least "
@@ -58,7 +60,7 @@ display(Markdown(message))
 # guests measured) the USL extrapolates.
 
 # %%
-source = decision.source_label(folder)
+source = experiment.provenance(folder).label
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
@@ -85,7 +87,9 @@ else:
 # top (notebook 12), so read the map as the direction of the trade-off, not as IOPS.
 
 # %%
-balance = decision.cost_balance(data_dir)
+unmaps = mechanisms.load_unmap(Path(data_dir) / paths.UNMAP_DIR)
+copies = mechanisms.load_memcpy(Path(data_dir) / paths.MEMCPY_DIR)
+balance = decision.cost_balance(unmaps, copies)
 fig = plots.plot_cost_balance(balance)
 fig.suptitle("Unmap flush vs copy per request: flush-path model (middle of published ranges) vs memcpy median\n"
              "model: analysis.models.flush_path.flush_cost_band; copy measured here (data/raw/measured-here/memcpy), "

@@ -12,6 +12,7 @@ from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
 from analysis.plots import palette as P
+from analysis.ingest import mechanisms
 from tests.plots_checks import assert_palette, assert_units, legends
 
 
@@ -25,7 +26,9 @@ def figures():
             "per_guest": plots.plot_per_guest(experiment.per_guest(table)).figure,
             "fits": plots.plot_fits(runs, fits).figure,
             "ratio_map": plots.plot_ratio_map(ratios),
-            "cost_balance": plots.plot_cost_balance(decision.cost_balance(paths.DATA_DIR)),
+            "cost_balance": plots.plot_cost_balance(decision.cost_balance(
+                mechanisms.load_unmap(paths.DATA_DIR / paths.UNMAP_DIR),
+                mechanisms.load_memcpy(paths.DATA_DIR / paths.MEMCPY_DIR))),
             "memory": plots.plot_memory(decision.memory_map(decision.guest_grid(runs), ["4k"])).figure}
     yield made, runs
     for fig in made.values():

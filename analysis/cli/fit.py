@@ -30,6 +30,7 @@ from analysis.models import (USL, Amdahl, Linear, LookupModel, MemcpyModel, Shoo
 from analysis.models.flush_path import PUBLISHED_MID
 from analysis.models.lock_collapse import LockCollapse
 from analysis.models.mva import FlushMVA, check_integer_guests
+from analysis.models.groups import fit_groups
 
 #: ``--model`` names: model classes whose ``fit`` takes one x column and one y column.
 CLI_MODELS = {
@@ -92,30 +93,6 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     return table
 
 
-def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """Column values as floats; ModelFitError naming file, column and first bad row otherwise."""
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        row = int(bad[0])
-        raw = table[column].iloc[row]
-        found = "an empty or NaN cell" if pd.isna(raw) else repr(str(raw))
-        raise ModelFitError(f"{path}: column {column!r}: expected finite numbers, found {found} in data row {row + 1}")
-    return values
-
-
-def fit_one(table: pd.DataFrame, args, label: str) -> dict:
-    """The fitted args.model for one table (or group); errors name ``label`` and the columns."""
-    x = numeric_column(table, args.x, label)
-    y = numeric_column(table, args.y, label)
-    extra = {"dom0_cpus": args.dom0_cpus} if args.model in GUEST_MODELS else {}
-    model = CLI_MODELS[args.model](n_boot=args.boot, seed=args.seed, x_unit=args.x, y_unit=args.y, **extra)
-    try:
-        return model.fit(x, y)
-    except ModelFitError as err:
-        raise ModelFitError(f"{label}: columns {args.x!r}/{args.y!r}: {err}") from None
-
-
 def run(args) -> int:
     if args.boot < 0:
         raise UsageError(f"--boot {args.boot}: expected an integer >= 0")
@@ -126,15 +103,21 @@ def run(args) -> int:
     at = parse_predict(args.predict, args.model)
     columns = [args.x, args.y] + ([args.by] if args.by else [])
     table = read_table(args.table, columns)
-    if args.by and table[args.by].isna().any():
-        row = int(np.flatnonzero(table[args.by].isna().to_numpy())[0])
-        raise ModelFitError(f"{args.table}: column {args.by!r} (--by): expected a group in every row, found an "
-                            f"empty cell in data row {row + 1}")
-    if args.by:
-        groups = [(key, part) for key, part in table.groupby(args.by, sort=True)]
-        fits = [(key, fit_one(part, args, f"{args.table} ({args.by}={key})")) for key, part in groups]
-    else:
-        fits = [(None, fit_one(table, args, str(args.table)))]
+
+    extra = {"dom0_cpus": args.dom0_cpus} if args.model in GUEST_MODELS else {}
+
+    def make_model():
+        return CLI_MODELS[args.model](n_boot=args.boot, seed=args.seed, x_unit=args.x, y_unit=args.y, **extra)
+
+    try:
+        groups = fit_groups(table, args.by, args.x, args.y, make_model)
+    except ModelFitError as err:
+        # The library names its parameter ("(by)"); say which option it was. A group's label
+        # "(mode=a): ..." follows the file name.
+        text = str(err).replace(f"column {args.by!r} (by)", f"column {args.by!r} (--by)")
+        sep = " " if text.startswith("(") else ": "
+        raise ModelFitError(f"{args.table}{sep}{text}") from None
+    fits = [(g.key.get(args.by), g.model) for g in groups]
     if args.json:
         out = [{**({"group": _plain(key)} if args.by else {}), **fit.to_dict(),
                 **({"predictions": predictions(fit, at)} if at is not None else {})} for key, fit in fits]

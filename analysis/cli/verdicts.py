@@ -10,15 +10,16 @@ import json
 from pathlib import Path
 
 from analysis import paths
-from analysis.decide import export
-from analysis.decide.verdicts import verdict_table
+from analysis.decide import export, verdicts
+from analysis.ingest import bundle
+from analysis.simulated import grants as simulated_grants
 from analysis.errors import UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("verdicts", help="the 2012 thread's claims with the suite's number and verdict for each",
-                       description="Judge every claim of data/raw/seed-thread/thread-claims.csv; print them and "
-                                   "write reports/verdicts.csv.")
+                       description="Judge every claim of the thread (the digitized claims in the data folder); print "
+                                   "them and write reports/verdicts.csv.")
     p.add_argument("--data", type=Path, default=paths.DATA_DIR, help=f"data folder (default: {paths.DATA_DIR})")
     p.add_argument("--csv", type=Path, default=Path("reports") / "verdicts.csv",
                    help="where to write the records (default: reports/verdicts.csv)")
@@ -33,7 +34,9 @@ def run(args) -> int:
     if csv == paths.RAW_DATA_DIR or paths.RAW_DATA_DIR in csv.parents:
         raise UsageError(f"--csv {args.csv}: expected a path outside {paths.RAW_DATA_DIR} (raw data is only read), "
                          "found one inside it")
-    records = export.verdict_records(verdict_table(args.data))
+    table = verdicts.verdict_table(bundle.load_bundled(args.data),
+                                   simulated_grants.read_all(args.data, verdicts.SIMULATED_SETS))
+    records = export.verdict_records(table)
     export.write_csv(records, csv)
     if args.json:
         print(json.dumps(records.to_dict(orient="records"), indent=2, default=str))

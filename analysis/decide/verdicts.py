@@ -1,11 +1,14 @@
 """The 2012 thread's claims, judged: one row per claim, with a number, its evidence and a verdict.
 
 The claims (who, when, a short verbatim excerpt) are digitized in
-``data/raw/seed-thread/thread-claims.csv``. For each one this module computes a number by calling
-the module that owns it (``analysis.xen.blkif`` for ring and memory figures, ``analysis.models`` for the
-USL bound on the thread's IOPS, ``analysis.ingest.mechanisms`` loaders for what was measured on this
-machine, ``analysis.simulated.grants`` for the simulator's output) and hands that number to a small
-pure ``judge_*`` function that decides the verdict. Notebook ``00-verdicts`` shows the table.
+``data/raw/seed-thread/thread-claims.csv``. This module opens no file: it takes the tables
+``analysis.ingest.bundle.load_bundled`` read (the thread's figures, the mechanisms measured on this
+machine) and the simulator's data sets ``analysis.simulated.grants.read_all`` read
+(``SIMULATED_SETS``). For each claim it computes a number by calling the module that owns it
+(``analysis.xen.blkif`` for ring and memory figures, ``analysis.models`` for the USL bound on the
+thread's IOPS and the line through the measured medians) and hands that number to a small pure
+``judge_*`` function that decides the verdict. Notebook ``00-verdicts`` shows the table:
+``verdict_table(inputs, simulated)``.
 
 Verdicts (``VERDICTS``): "holds", "holds with a caveat", "wrong", "inconsistent with the model"
 (the thread's figures cannot all be true for the named model) and "cannot be judged from this
@@ -21,13 +24,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import constants as C
-from analysis import machine, paths
+from analysis import machine
 from analysis.errors import PgrantLabError
 from analysis.ingest import mechanisms as mech
-from analysis.ingest.thread import load_memory_claims, load_thread_claims, seed_points
-from analysis.models import peak_ratio_bounds
+from analysis.ingest.bundle import Inputs, Measured
+from analysis.models import MedianLine, peak_ratio_bounds
 from analysis.models.budget import cpu_seconds_per_second
-from analysis.models.line import fit_line
 from analysis.simulated import grants as datasets
 from analysis.xen import blkif
 from analysis.xen.grants import Lru, NonPersistent, PersistentArray, PersistentTree
@@ -55,8 +57,6 @@ EXTREME_RTOL = 0.02
 # Ian Campbell: "N/M (M perhaps in {2,3,4})".
 IAN_M = (2, 4)
 KIB = blkif.KIB
-
-MEASURED = paths.MEASURED_HERE
 
 # The notebook page that explains each claim (the report writes NN-topic.html beside 00-verdicts.html).
 PAGES = {
@@ -197,10 +197,11 @@ def _row(computed: str, evidence: str, verdict: Verdict, page: str) -> dict:
     return {"computed": computed, "evidence": evidence, "verdict": verdict, "page": PAGES[page]}
 
 
-def memory_evidence(data_dir: str | Path, claims: pd.DataFrame, abi: str = "x86_64") -> dict:
-    """Ring-size and memory claims, judged by ``blkif.judge_claims`` and compared with the real
-    one-page ring of ``abi``."""
-    judged = blkif.judge_claims(load_memory_claims(data_dir), abi).set_index("claim_id")
+def memory_evidence(memory_claims: pd.DataFrame, claims: pd.DataFrame, abi: str = "x86_64") -> dict:
+    """Ring-size and memory claims (``memory_claims``: memory-claims.csv), judged by
+    ``blkif.judge_claims`` and compared with the real one-page ring of ``abi``; ``claims``
+    (thread-claims.csv) says which claim builds on an earlier one."""
+    judged = blkif.judge_claims(memory_claims, abi).set_index("claim_id")
     builds_on = dict(zip(claims["claim_id"], claims["builds_on"] != ""))
     one_page = blkif.ring_slots(0, abi)
     rows = {}
@@ -231,9 +232,10 @@ def memory_evidence(data_dir: str | Path, claims: pd.DataFrame, abi: str = "x86_
     return rows
 
 
-def scaling_evidence(data_dir: str | Path) -> dict:
-    """The IOPS peak and decline, against every USL that peaks at the claimed guest count."""
-    p = seed_points(data_dir)
+def scaling_evidence(seed: dict) -> dict:
+    """The IOPS peak and decline (``seed``: ``analysis.ingest.thread.seed_points``), against every
+    USL that peaks at the claimed guest count."""
+    p = seed
     lo, hi = peak_ratio_bounds(p["n_peak"], p["n_later"])
     claimed = p["x_later"] / p["x_peak"]
     computed = (f"any USL peaking at {p['n_peak']} guests through {p['x_peak']:,.0f} IOPS keeps at least "
@@ -242,31 +244,30 @@ def scaling_evidence(data_dir: str | Path) -> dict:
     return {"iops-peak-decline": _row(computed, DIGITIZED_AND_USL, judge_usl_peak(claimed, (lo, hi)), "scaling")}
 
 
-def unmap_evidence(data_dir: str | Path) -> dict:
-    """Unmap + TLB shootdown cost vs remote CPUs, measured here (munmap of one page)."""
-    folder = Path(data_dir) / MEASURED / "unmap-shootdown"
-    manifest = mech.load_manifest(folder)
-    samples = mech.load_unmap(folder)
+def unmap_evidence(unmap: Measured, seed: dict) -> dict:
+    """Unmap + TLB shootdown cost vs remote CPUs, measured here (munmap of one page; ``unmap``:
+    the unmap-shootdown samples and manifest), beside the thread's dom0 VCPUs (``seed``)."""
+    samples = unmap.samples
     single = samples[(samples["op"] == "munmap") & (samples["pages_per_call"] == 1)]
-    fit = fit_line(single, x="remote_threads", y="call_ns")
-    lo, hi = fit.slope_ci
-    computed = (f"one-page munmap {fit.intercept / 1e3:.1f} us alone, +{fit.slope / 1e3:.1f} us "
+    fit = MedianLine(n_boot=400, seed=0).fit(single["remote_threads"], single["call_ns"])
+    slope_ci = fit.ci_["slope"]
+    lo, hi = slope_ci
+    computed = (f"one-page munmap {fit.params_['intercept'] / 1e3:.1f} us alone, +{fit.params_['slope'] / 1e3:.1f} us "
                 f"[95% CI {lo / 1e3:.1f}, {hi / 1e3:.1f}] per remote CPU "
-                f"({len(fit.points)} CPU counts; dom0 in the thread had "
-                f"{seed_points(data_dir)['dom0_vcpus']} VCPUs)")
-    return {"unmap-shootdown": _row(computed, machine.label(manifest),
-                                    judge_growth(fit.slope_ci, len(fit.points)), "unmap")}
+                f"({len(fit.points_)} CPU counts; dom0 in the thread had "
+                f"{seed['dom0_vcpus']} VCPUs)")
+    return {"unmap-shootdown": _row(computed, machine.label(unmap.manifest),
+                                    judge_growth(slope_ci, len(fit.points_)), "unmap")}
 
 
-def memcpy_evidence(data_dir: str | Path) -> dict:
-    """blkfront's extra 4 KiB copy, measured here, as a share of one guest VCPU at the thread's
-    per-guest rate (peak IOPS / guests); warm cache is the best case, cold the worst."""
-    folder = Path(data_dir) / MEASURED / "memcpy"
-    manifest = mech.load_manifest(folder)
-    summary = mech.summarize(mech.load_memcpy(folder), ["impl", "layout", "cache", "size_bytes"], "copy_ns")
+def memcpy_evidence(memcpy: Measured, seed: dict) -> dict:
+    """blkfront's extra 4 KiB copy, measured here (``memcpy``), as a share of one guest VCPU at the
+    thread's per-guest rate (peak IOPS / guests, ``seed``); warm cache is the best case, cold the worst."""
+    folder, manifest = memcpy.folder, memcpy.manifest
+    summary = mech.summarize(memcpy.samples, ["impl", "layout", "cache", "size_bytes"], "copy_ns")
     page_ns = {cache: _median(summary, folder, impl="c", layout="segments", cache=cache, size_bytes=C.PAGE_BYTES)
                for cache in ("warm", "cold")}
-    p = seed_points(data_dir)
+    p = seed
     per_guest_iops = p["x_peak"] / p["n_peak"]
     share = {cache: cpu_seconds_per_second(ns, per_guest_iops) for cache, ns in page_ns.items()}
     computed = (f"4 KiB copy {page_ns['warm']:.0f} ns warm / {page_ns['cold']:.0f} ns cold; at the thread's "
@@ -275,17 +276,17 @@ def memcpy_evidence(data_dir: str | Path) -> dict:
     return {"memcpy-cost": _row(computed, f"{machine.label(manifest)}; {RATE_FROM_THREAD}", verdict, "memcpy")}
 
 
-def lookup_evidence(data_dir: str | Path, abi: str = "x86_64") -> dict:
+def lookup_evidence(lookup: Measured, seed: dict, abi: str = "x86_64") -> dict:
     """The patch's linear gref search (pointer array, hits), measured here, as a share of one
     blkback thread at the thread's per-guest rate: best case a one-page ring's grants and one
-    segment per request, worst case the patch's own cap (256 x 11 grants) and 11 segments."""
-    folder = Path(data_dir) / MEASURED / "gref-lookup"
-    manifest = mech.load_manifest(folder)
-    summary = mech.summarize(mech.load_lookup(folder), ["structure", "outcome", "n_grants"], "lookup_ns")
+    segment per request, worst case the patch's own cap (256 x 11 grants) and 11 segments
+    (``lookup``: the gref-lookup samples measured here; ``seed``: the thread's scaling points)."""
+    folder, manifest = lookup.folder, lookup.manifest
+    summary = mech.summarize(lookup.samples, ["structure", "outcome", "n_grants"], "lookup_ns")
     n_small = blkif.ring_slots(0, abi) * C.SEGMENTS_PER_REQUEST
     n_large = C.PATCH_2012_MAX_PERSISTENT_GRANTS
     hit_ns = {n: _median(summary, folder, structure="ptr-array", outcome="hit", n_grants=n) for n in (n_small, n_large)}
-    p = seed_points(data_dir)
+    p = seed
     per_guest_iops = p["x_peak"] / p["n_peak"]
     segs = C.SEGMENTS_PER_REQUEST
     best = cpu_seconds_per_second(hit_ns[n_small], per_guest_iops)
@@ -312,8 +313,8 @@ class _Cliff:
 
     NAME = "grants-cliff-simulated"
 
-    def __init__(self, data_dir: str | Path):
-        table, self.meta = datasets.read(data_dir, self.NAME)
+    def __init__(self, table: pd.DataFrame, meta: dict):
+        self.meta = meta
         self.cap = int(self.meta["parameters"]["cap_pages"])
         self.table = table[table["order"] == "random"].set_index(["label", "working_set_pages"])
         sizes = sorted(set(self.table.index.get_level_values(1)))
@@ -330,15 +331,18 @@ class _Cliff:
                 "copy_bytes": self.per_request(label, working_set_pages, "memcpy_bytes")}
 
 
+LRU_SET = "grants-lru-tradeoff-simulated"
+MALICIOUS_SET = "grants-malicious-simulated"
+SIMULATED_SETS = (_Cliff.NAME, LRU_SET, MALICIOUS_SET)
+
 PATCH_RULE = datasets.label(PersistentArray(cap=1))
 PER_GREF_RULE = datasets.label(PersistentTree(cap=1, fallback="gref"))
 NON_PERSISTENT = datasets.label(NonPersistent())
 
 
-def fallback_evidence(data_dir: str | Path) -> dict:
+def fallback_evidence(cliff: _Cliff) -> dict:
     """Oliver's "somewhere inbetween the two extremes": the 2012 rule with its store full (working
     set = cap) against the same rule below the cap (persistent) and non-persistent mapping."""
-    cliff = _Cliff(data_dir)
     at_cap, persistent = cliff.counts(PATCH_RULE, cliff.cap), cliff.counts(PATCH_RULE, cliff.below)
     non_persistent = cliff.counts(NON_PERSISTENT, cliff.cap)
     fallback_share = cliff.per_request(PATCH_RULE, cliff.cap, "fallback_requests")
@@ -351,10 +355,9 @@ def fallback_evidence(data_dir: str | Path) -> dict:
                                         "grants")}
 
 
-def predictability_evidence(data_dir: str | Path) -> dict:
+def predictability_evidence(cliff: _Cliff) -> dict:
     """Jan's "the guest can't really predict this": grant maps per request just below and at the cap
     under the 2012 rule, with the per-gref rule Linux 3.8 merged beside it."""
-    cliff = _Cliff(data_dir)
     sizes = (cliff.below, cliff.cap, cliff.above)
     patch = [cliff.per_request(PATCH_RULE, w, "maps") for w in sizes]
     per_gref = [cliff.per_request(PER_GREF_RULE, w, "maps") for w in sizes]
@@ -364,16 +367,16 @@ def predictability_evidence(data_dir: str | Path) -> dict:
     return {"jan-unpredictable": _row(computed, cliff.source, judge_cliff(patch[0], patch[1]), "grants")}
 
 
-def lru_evidence(data_dir: str | Path) -> dict:
+def lru_evidence(cliff: _Cliff, lru_set: tuple[pd.DataFrame, dict], malicious_set: tuple[pd.DataFrame, dict]) -> dict:
     """Ian's "good batching on the unmaps": pages per TLB flush under LRU with M = 2..4, on working
-    sets above the cap and against a frontend sending fresh grefs, vs non-persistent unmapping."""
-    cliff = _Cliff(data_dir)
+    sets above the cap (``lru_set``: grants-lru-tradeoff-simulated) and against a frontend sending
+    fresh grefs (``malicious_set``: grants-malicious-simulated), vs non-persistent unmapping."""
     baseline = (cliff.per_request(NON_PERSISTENT, cliff.cap, "unmaps")
                 / cliff.per_request(NON_PERSISTENT, cliff.cap, "unmap_batches"))
-    lru, lru_meta = datasets.read(data_dir, "grants-lru-tradeoff-simulated")
+    lru, lru_meta = lru_set
     ian = lru[lru["m"].between(*IAN_M)]
     lru_pages = float((ian["unmaps"] / ian["unmap_batches"]).min())
-    bad, bad_meta = datasets.read(data_dir, "grants-malicious-simulated")
+    bad, bad_meta = malicious_set
     ian_labels = [datasets.label(Lru(cap=d["cap"], m=d["m"])) for d in bad_meta["policies"]
                   if d["policy"] == Lru.name and IAN_M[0] <= d["m"] <= IAN_M[1]]
     bad_lru = bad[bad["label"].isin(ian_labels)]
@@ -388,17 +391,28 @@ def lru_evidence(data_dir: str | Path) -> dict:
     return {"ian-lru-batching": _row(computed, evidence, verdict, "grants")}
 
 
-def verdict_table(data_dir: str | Path) -> pd.DataFrame:
+def verdict_table(inputs: Inputs, simulated: dict[str, tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
     """One row per claim of thread-claims.csv, in its order: claim_id, date_utc, author, excerpt,
     computed (the suite's number, with its unit), evidence (computed / digitized / measured on
-    <machine>, not Xen / simulated), verdict, reason, page (the notebook to read)."""
-    claims = load_thread_claims(data_dir)
-    evidence = {**memory_evidence(data_dir, claims), **scaling_evidence(data_dir), **unmap_evidence(data_dir),
-                **memcpy_evidence(data_dir), **lookup_evidence(data_dir), **fallback_evidence(data_dir),
-                **predictability_evidence(data_dir), **lru_evidence(data_dir)}
+    <machine>, not Xen / simulated), verdict, reason, page (the notebook to read).
+
+    inputs: ``analysis.ingest.bundle.load_bundled(data_dir)``; simulated: ``{name: (table, sidecar)}``
+    for each of ``SIMULATED_SETS`` (``analysis.simulated.grants.read_all(data_dir, SIMULATED_SETS)``).
+    """
+    claims = inputs.claims
+    absent = [name for name in SIMULATED_SETS if name not in simulated]
+    if absent:
+        raise PgrantLabError(f"simulated: expected the data sets {', '.join(SIMULATED_SETS)}, "
+                             f"found no {absent[0]}")
+    cliff = _Cliff(*simulated[_Cliff.NAME])
+    evidence = {**memory_evidence(inputs.memory_claims, claims), **scaling_evidence(inputs.seed),
+                **unmap_evidence(inputs.unmap, inputs.seed), **memcpy_evidence(inputs.memcpy, inputs.seed),
+                **lookup_evidence(inputs.lookup, inputs.seed), **fallback_evidence(cliff),
+                **predictability_evidence(cliff),
+                **lru_evidence(cliff, simulated[LRU_SET], simulated[MALICIOUS_SET])}
     missing = [c for c in claims["claim_id"] if c not in evidence]
     if missing:
-        raise PgrantLabError(f"{Path(data_dir) / paths.THREAD_CLAIMS_FILE}: field claim_id: expected a claim the suite "
+        raise PgrantLabError(f"{inputs.claims_path}: field claim_id: expected a claim the suite "
                              f"judges, found {missing[0]!r}")
     rows = []
     for _, claim in claims.iterrows():

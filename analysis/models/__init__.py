@@ -1,7 +1,7 @@
 """Fitted cost models with uncertainty: scaling (USL), TLB shootdown, memcpy, gref lookup.
 
 Every model follows one shape (scikit-learn settings, statsmodels summary, lmfit parameters;
-see ../shared/STYLE.md section 2 and :mod:`analysis.models.base`):
+see :mod:`analysis.models.base`):
 
     model = USL(n_boot=1000, bootstrap="residual", seed=0).fit(guests, total_iops)
     model.params_          # {"lambda": ..., "sigma": ..., "kappa": ...}
@@ -32,11 +32,12 @@ FlushMVA               fit(guests, iops), dom0_cpus=P (or x of     think_us, cpu
   (exact MVA)            shape (2, n): guests, CPUs)  count, IOPS  hold_per_cpu_us, handler_us
 LockCollapse           as FlushMVA                                 think_us, hold_base_us,
   (Boyd-Wickizer 2012)                                               hold_per_cpu_us, handoff_us
+MedianLine             fit(x, y)  line through the per-x medians   intercept, slope
 =====================  ==========================================  ==============================
 
 Derived quantities (one function per concept, overrides for what-if): ``USL.peak()``,
 ``USL.efficiency(n)``, ``peak_ratio_bounds(n_peak, n_later)``,
-``integer_peak_ratio_range(n_peak, n_later)``; ``model.predict_band(x)`` (bootstrap band); ``ShootdownModel.predict(vcpus,
+``integer_peak_ratio_range(n_peak, n_later)``; ``model.predict_band(x, level=0.95)`` (bootstrap band; ``model.predict_draws(x)`` and ``band(draws, level)`` for derived curves such as a ratio of two fits); ``ShootdownModel.predict(vcpus,
 unmappers)``, ``ShootdownModel.throughput(n_guests, dom0_vcpus=, service_ns=, unmaps_per_io=)``,
 ``ShootdownModel.scaling_params(...)`` (the ShootdownScaling parameters it implies);
 ``ShootdownScaling.peak()``, ``.contention()``, ``.to_usl()``,
@@ -57,7 +58,8 @@ Simulated data for the models (``data/simulated/``, with a sidecar naming model,
 seed) are written and read by :mod:`analysis.simulated.shootdown`.
 """
 
-from analysis.models.base import CurveModel, FitSummary, Parameter, compare
+from analysis.models.base import CurveModel, FitSummary, Parameter, band, compare
+from analysis.models.line import MedianLine
 from analysis.models.lock_collapse import LockCollapse, collapse_iops
 from analysis.models.lookup import LookupModel, linear_lookup_ns, log_lookup_ns, lookup_crossover
 from analysis.models.memcpy import MemcpyModel, memcpy_ns
@@ -68,7 +70,7 @@ from analysis.models.usl import USL, Amdahl, Linear, integer_peak_ratio_range, p
 
 __all__ = [
     "USL", "Amdahl", "Linear", "ShootdownModel", "ShootdownScaling", "MemcpyModel",
-    "LookupModel", "CurveModel", "FitSummary", "Parameter", "compare", "usl", "unmap_ns",
+    "LookupModel", "MedianLine", "CurveModel", "band", "FitSummary", "Parameter", "compare", "usl", "unmap_ns",
     "shootdown_iops", "memcpy_ns", "linear_lookup_ns", "log_lookup_ns", "lookup_crossover",
     "peak_ratio_bounds", "integer_peak_ratio_range", "peak_calibrated", "FlushMVA", "LockCollapse",
     "mva_iops", "collapse_iops",

@@ -3,7 +3,8 @@
 The thread's claim (Oliver Chick, 2012-09-19 10:51 UTC): "we have to perform a linear search
 through this array to find the page, for every gref we receive. The overhead of this is low,
 however future work might want to use a more efficient data structure to reduce this O(n)
-operation." (Linux 3.8 merged an rb-tree instead; see ../shared/reference/xen-facts.md.)
+operation." (Linux 3.8 merged an rb-tree keyed by gref instead: drivers/block/xen-blkback/blkback.c,
+get_persistent_gnt(), line 228 at torvalds/linux bb642e8, walks ``persistent_gnts.rb_node``.)
 
     kind="linear": lookup_ns(n) = base_ns + step_ns * n          (step = one array entry)
     kind="log":    lookup_ns(n) = base_ns + step_ns * log2(n)    (step = one tree level)

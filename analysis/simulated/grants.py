@@ -33,6 +33,7 @@ from analysis.xen.grants.policies import (
     simulate,
 )
 from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, fresh, phase, working_set
+from analysis.simulated import sidecar as sidecar_file
 
 MODEL = "pgrant-lab grant-store simulator (analysis.xen.grants.policies.simulate), trace-driven, exact counts"
 COMMAND = "make data-simulated  (python -m analysis.simulated.grants --out data/simulated)"
@@ -217,9 +218,13 @@ def write(out_dir: Path, name: str, table: pd.DataFrame, sidecar: dict) -> Path:
 
 
 def read(data_dir: Path, name: str) -> tuple[pd.DataFrame, dict]:
-    """Read a simulated data set and its sidecar from ``<data_dir>/simulated/``."""
-    folder = Path(data_dir) / "simulated"
-    return pd.read_csv(folder / f"{name}.csv"), json.loads((folder / f"{name}.json").read_text())
+    """Read a simulated data set and its sidecar from ``<data_dir>/simulated/`` (analysis.simulated.sidecar)."""
+    return sidecar_file.read(data_dir, name)
+
+
+def read_all(data_dir: Path, names=tuple(DATASETS)) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """``{name: (table, sidecar)}`` for each of ``names``, each data set read once."""
+    return {name: read(data_dir, name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:

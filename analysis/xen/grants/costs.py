@@ -12,7 +12,9 @@ Model (operational bounds, no contention; the USL in ``analysis.models`` adds co
   + lookup_comparisons x lookup_ns_per_comparison + backend_ns_per_request
   + copy_hypercalls x copy_hypercall_ns + copy_ops x copy_op_ns + xen_copy_bytes x xen_copy_ns_per_byte,
   where shootdown_ns(V) = shootdown_base_ns + shootdown_ns_per_vcpu x (V - 1) is the sender's wait
-  (rule of thumb: ~1 us + ~200 ns per receiving core) and every one of the V - 1 receivers also spends
+  (an assumed rule of thumb, ~1 us + ~200 ns per receiving core;
+  a shootdown "can take microseconds", Amit, USENIX ATC 2017, "Optimizing the TLB Shootdown Algorithm
+  with Page Access Tracking") and every one of the V - 1 receivers also spends
   shootdown_handler_ns in its invalidate_interrupt handler. Xen flushes once per
   GNTTAB_UNMAP_BATCH_SIZE = 32 unmap operations of a hypercall (xen/common/grant_table.c), so
   tlb_flushes = sum over unmap hypercalls of ceil(pages / 32) (``policies.tlb_flushes``); a table
@@ -33,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 _ASSUMED = "assumed (no measurement available here; replace with a fitted value)"
-_SHOOTDOWN = "xen-facts.md rule of thumb (low authority): TLB shootdown ~1 us + ~200 ns per receiving core"
+_SHOOTDOWN = ("assumed rule of thumb (low authority): TLB shootdown ~1 us + ~200 ns per receiving core; "
+              "order of magnitude as in Amit, USENIX ATC 2017 (a shootdown can take microseconds)")
 
 
 def _cost(value: float, unit: str, source: str):

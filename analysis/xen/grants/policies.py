@@ -127,7 +127,7 @@ FALLBACK_RULES = ("request", "gref")
 def make_policy(name: str, **settings):
     """A policy by its CLI name with keyword settings (cap, m, fallback, ...); unknown names raise UsageError."""
     if name not in POLICIES:
-        raise UsageError(f"--policy: expected one of {', '.join(POLICIES)}, found {name!r}")
+        raise UsageError(f"name: expected a policy, one of {', '.join(POLICIES)}, found {name!r}")
     cls = POLICIES[name]
     allowed = {f for f in cls.__dataclass_fields__}
     return cls(**{k: v for k, v in settings.items() if k in allowed and v is not None})
@@ -143,12 +143,12 @@ def _validate(policy) -> None:
         raise UsageError(f"policy: expected one of {', '.join(POLICIES)}, found {policy!r}")
     cap = getattr(policy, "cap", 1)
     if not isinstance(cap, (int, np.integer)) or cap < 1:
-        raise UsageError(f"--cap: expected a positive number of pages, found {cap!r}")
+        raise UsageError(f"cap: expected a positive number of pages, found {cap!r}")
     if getattr(policy, "fallback", "request") not in FALLBACK_RULES:
         raise UsageError(f"fallback: expected one of {', '.join(FALLBACK_RULES)}, found {policy.fallback!r}")
     m = getattr(policy, "m", 1)
     if not isinstance(m, (int, np.integer)) or m < 1 or m > cap:
-        raise UsageError(f"--m: expected an integer from 1 to cap={cap} (LRU discards cap // m), found {m!r}")
+        raise UsageError(f"m: expected an integer from 1 to cap={cap} (LRU discards cap // m), found {m!r}")
     if isinstance(policy, LinuxLru):
         if (policy.interval_ms <= 0 or not 0 < policy.percent_clean <= 100 or policy.unmap_batch_pages < 1
                 or (policy.unused_seconds is not None and policy.unused_seconds <= 0)):

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.decide import decision
 
 # Known truth: persistent grants scale without coherency cost but start slower (the copy);
@@ -67,7 +68,7 @@ def test_too_few_guest_counts_are_noted_not_fitted():
 
 
 def test_persistent_memory_per_host_follows_the_one_page_ring():
-    # one-page ring: 32 slots (xen-facts: (4096-64)/112 = 36 -> 32); 4k = 1 page per request;
+    # one-page ring: 32 slots ((4096-64)/112 = 36 -> 32, analysis.xen.blkif); 4k = 1 page per request;
     # 64k = 16 pages, more than 11 direct segments, so an indirect request: + 1 indirect page
     memory = decision.memory_map(np.array([1, 10]), ["4k", "64k"], queues=(1, 4)).set_index(["bs", "queues", "guests"])
     assert memory.loc[("4k", 1, 1), "mem_mib"] == pytest.approx(32 * 4096 / 2**20)
@@ -82,9 +83,9 @@ def test_cost_balance_uses_the_flush_model_band_and_keeps_munmap_as_comparison()
     from analysis.models.flush_path import flush_cost_band
     from analysis.paths import DATA_DIR
 
-    balance = decision.cost_balance(DATA_DIR, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
-    unmaps = mechanisms.load_unmap(DATA_DIR / decision.UNMAP_DATA)
-    copies = mechanisms.load_memcpy(DATA_DIR / decision.MEMCPY_DATA)
+    unmaps = mechanisms.load_unmap(DATA_DIR / paths.UNMAP_DIR)
+    copies = mechanisms.load_memcpy(DATA_DIR / paths.MEMCPY_DIR)
+    balance = decision.cost_balance(unmaps, copies, dom0_vcpus=(1, 2, 24)).set_index(["bs_bytes", "dom0_vcpus"])
     band = flush_cost_band([1, 2, 24]).set_index("dom0_vcpus")
     for pages in sorted(unmaps["pages_per_call"].unique()):
         bs = int(pages) * 4096

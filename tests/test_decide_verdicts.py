@@ -1,6 +1,6 @@
 """analysis.decide.verdicts: the judges decide as documented, the table covers every claim, notebook 00 runs."""
 
-import shutil
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from analysis import paths
 from analysis.decide import verdicts as V
-from analysis.ingest import thread
+from analysis.ingest import bundle
+from analysis.simulated import grants as datasets
 from analysis.errors import PgrantLabError
 from analysis.models import peak_ratio_bounds, usl
 
@@ -89,45 +90,21 @@ def test_verdict_outside_the_vocabulary_is_refused():
         V.Verdict("maybe", "")
 
 
-# --- inputs ------------------------------------------------------------------------------------
-
-def _claims_dir(tmp_path, text):
-    path = tmp_path / paths.THREAD_CLAIMS_FILE
-    path.parent.mkdir(parents=True)
-    path.write_text(text)
-    return path
-
-
-def test_load_thread_claims_names_the_missing_column(tmp_path):
-    path = _claims_dir(tmp_path, "claim_id,date_utc,author,excerpt\nx,2012-09-19 10:51,A,q\n")
-    with pytest.raises(PgrantLabError, match=f"^{path}: expected columns claim_id, date_utc, author, "
-                                             "builds_on, excerpt, missing builds_on$"):
-        thread.load_thread_claims(tmp_path)
-
-
-def test_load_thread_claims_names_an_unknown_builds_on(tmp_path):
-    path = _claims_dir(tmp_path, "claim_id,date_utc,author,builds_on,excerpt\nx,2012-09-19 10:51,A,nope,q\n")
-    with pytest.raises(PgrantLabError, match=f"^{path}: field builds_on: expected a claim_id of this file, "
-                                             "found 'nope'$"):
-        thread.load_thread_claims(tmp_path)
-
-
-def test_seed_points_needs_one_peak_and_one_later_row(tmp_path):
-    path = tmp_path / paths.SCALING_FILE
-    path.parent.mkdir(parents=True)
-    scaling = pd.read_csv(DATA / paths.SCALING_FILE)
-    scaling["peak"] = True
-    scaling.to_csv(path, index=False)
-    with pytest.raises(PgrantLabError, match=f"^{path}: field peak: expected one true and one false row, "
-                                             "found 2 true and 0 false$"):
-        thread.seed_points(tmp_path)
-
-
 # --- the table on the bundled data ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def table():
-    return V.verdict_table(DATA)
+def inputs():
+    return bundle.load_bundled(DATA)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return datasets.read_all(DATA, V.SIMULATED_SETS)
+
+
+@pytest.fixture(scope="module")
+def table(inputs, simulated):
+    return V.verdict_table(inputs, simulated)
 
 
 def test_table_has_one_judged_row_per_claim_in_thread_order(table):
@@ -159,14 +136,16 @@ def test_table_rows_agree_with_numbers_worked_by_hand(table):
     assert rows.loc["iops-peak-decline", "verdict"] == V.INCONSISTENT
 
 
-def test_a_gentler_fall_in_the_data_changes_the_scaling_verdict(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(DATA, data)
-    scaling = pd.read_csv(data / paths.SCALING_FILE)
-    scaling.loc[~scaling["peak"], "total_iops"] = 560_000  # 86% of the peak: a USL can do that
-    scaling.to_csv(data / paths.SCALING_FILE, index=False)
-    rows = V.verdict_table(data).set_index("claim_id")
+def test_a_gentler_fall_in_the_data_changes_the_scaling_verdict(inputs, simulated):
+    gentler = dataclasses.replace(inputs, seed={**inputs.seed, "x_later": 560_000.0})  # 86% of the peak: a USL can do that
+    rows = V.verdict_table(gentler, simulated).set_index("claim_id")
     assert rows.loc["iops-peak-decline", "verdict"] == V.CAVEAT
+
+
+def test_a_missing_simulated_set_is_named(inputs, simulated):
+    partial = {k: v for k, v in simulated.items() if k != V.MALICIOUS_SET}
+    with pytest.raises(PgrantLabError, match=f"found no {V.MALICIOUS_SET}$"):
+        V.verdict_table(inputs, partial)
 
 
 def test_to_html_links_each_notebook_page(table):
