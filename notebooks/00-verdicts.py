@@ -72,7 +72,8 @@ display(Markdown("\n".join(f"- **{verdict}** ({len(ids)}): {', '.join(ids)}" for
 
 # %% [markdown]
 # Read the memory rows with notebook 02 (why a one-page ring holds fewer requests than the thread
-# assumed), the scaling row with notebooks 03 and 04 (what a USL and the shootdown model can and
-# cannot say from two points), the mechanism rows with notebooks 05 to 07 (measured on this
+# assumed), the scaling row with notebook 12 (which model of Xen's flush lock reproduces the
+# collapse, checked against a simulation; notebooks 03 and 04 show why the USL cannot), the
+# BUG_ON row with `analysis.xen.grants.patch` (the patch replayed exactly), the mechanism rows with notebooks 05 to 07 (measured on this
 # machine, not Xen) and the policy rows with notebook 08 (simulated counts; times there use
 # assumed costs).

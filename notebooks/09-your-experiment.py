@@ -32,6 +32,8 @@ table = experiment.read_table(experiment_table) if experiment_table else experim
 runs = experiment.aggregate(table)
 source = experiment.provenance(folder)
 display(Markdown(decision.describe(source, table)))
+if not experiment_dir:  # the bundled example: fio's mmap engine stands in for non-persistent
+    display(Markdown(f"**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"))
 
 # %% [markdown]
 # ## Aggregate IOPS against guests

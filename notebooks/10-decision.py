@@ -39,11 +39,14 @@ fits = decision.fit_cells(runs)
 guests = decision.guest_grid(runs)
 ratios = decision.ratio_map(fits, guests)
 message = decision.describe(experiment.provenance(folder), table)
+if folder == example:
+    message += f"\n\n**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"
 memory_guests, memory_table = guests, table  # memory is about the user's host, even after a fallback
 if ratios.empty and folder != example:
     message += ("\n\n**This experiment does not support the decision** (it needs both modes fitted in at least "
                 "one cell; see the notes below). The map below uses the **bundled example experiment** "
-                "instead, which is not your host and not Xen.\n\n" + fits.notes_markdown())
+                "instead, which is not your host and not Xen.\n\n" + fits.notes_markdown()
+                + f"\n\n**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}")
     folder = example
     table = experiment.load(folder)
     runs = experiment.aggregate(table)

@@ -34,13 +34,14 @@ class Inputs:
     claims: thread-claims.csv (claim_id, date_utc, author, builds_on, excerpt);
     memory_claims: memory-claims.csv (the ring-size and memory figures with their premises);
     seed: the thread's scaling points (``thread.seed_points``: n_peak, x_peak, n_later, x_later,
-    dom0_vcpus); unmap, memcpy, lookup: the mechanisms measured on this machine (native Linux, not Xen);
+    dom0_vcpus); scaling: the same points as a table (iops-vs-guests.csv); unmap, memcpy, lookup: the mechanisms measured on this machine (native Linux, not Xen);
     claims_path: where the claims came from (named in errors about them).
     """
 
     claims: pd.DataFrame
     memory_claims: pd.DataFrame
     seed: dict
+    scaling: pd.DataFrame
     unmap: Measured
     memcpy: Measured
     lookup: Measured
@@ -59,6 +60,7 @@ def load_bundled(data_dir: str | Path = paths.DATA_DIR) -> Inputs:
         claims=thread.load_thread_claims(data_dir),
         memory_claims=thread.load_memory_claims(data_dir),
         seed=thread.seed_points(data_dir),
+        scaling=thread.load_scaling_points(data_dir),
         unmap=load_measured(data_dir / paths.UNMAP_DIR, mechanisms.load_unmap),
         memcpy=load_measured(data_dir / paths.MEMCPY_DIR, mechanisms.load_memcpy),
         lookup=load_measured(data_dir / paths.LOOKUP_DIR, mechanisms.load_lookup),
