@@ -84,5 +84,5 @@ display(fits.parameter_table())
 # %%
 if fits.cells:
     grid = plots.plot_fits(runs, fits)
-    grid.figure.suptitle(f"USL fit per mode (lines; band: bootstrap 5-95%)\ndata: {source}", y=1.12)
+    grid.figure.suptitle(f"USL fit per mode (lines; band: 95% bootstrap of the refits)\ndata: {source}", y=1.12)
     plt.show()

@@ -107,3 +107,12 @@ def test_cost_balance_uses_the_flush_model_band_and_keeps_munmap_as_comparison()
         assert row["ratio_low"] <= row["ratio"] <= row["ratio_high"]
     assert not balance.xs(2, level="dom0_vcpus")["extrapolated"].any()
     assert balance.xs(24, level="dom0_vcpus")["extrapolated"].all()
+
+
+def test_the_two_modes_draw_their_bootstraps_from_independent_seeds_and_bands_are_95(fits):
+    """Issue 12 item 4: the ratio band pairs the modes' refits, which must not share a random stream."""
+    seeds = [f.model.seed for f in fits.cells]
+    assert len(set(seeds)) == len(seeds)
+    draws = [f.model.predict_draws(np.array([3.0]))[:, 0] for f in fits.cells]
+    assert not np.allclose(draws[0] / draws[0].mean(), draws[1] / draws[1].mean())
+    assert decision.BAND_LEVEL == 0.95

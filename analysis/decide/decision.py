@@ -7,7 +7,7 @@ Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
   *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
   parameters' 95% intervals, and a residual bootstrap of the fit for bands on curves and ratios.
 - ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
-  cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
+  cell where both modes were fitted, with the bootstrap's 95% band and a verdict per point
   ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
 - ``cost_balance(unmaps, copies)``: for dom0 VCPU counts and block sizes no experiment measured, the
   per-request unmap flush cost from the flush-path model (a sensitivity band over published
@@ -21,6 +21,7 @@ Every function takes tables or fitted models; the readers are analysis.ingest.ex
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -35,7 +36,7 @@ from analysis.models.groups import fit_groups
 DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
 MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
 BOOTSTRAP_DRAWS = 200
-BAND_LEVEL = 0.90  # the bands hold the 5th to 95th percentile of the bootstrap refits
+BAND_LEVEL = 0.95  # every band of the suite: the 2.5th to 97.5th percentile of the bootstrap refits
 
 
 # ---- describing the data ---------------------------------------------------------------------
@@ -158,8 +159,11 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
         return result
     cells = cell_columns(runs)
     modes = runs["mode"] if "mode" in runs.columns else pd.Series("all runs", index=runs.index)
+    # Each (cell, mode) fit draws from its own seed (seed, seed + 1, ...): the two modes' bootstrap
+    # refits are independent, as the ratio band of ratio_map assumes.
+    seeds = itertools.count(seed)
     groups = fit_groups(runs.assign(_mode=modes), cells + ["_mode"], "guests", "iops",
-                        lambda: USL(n_boot=draws, bootstrap="residual", seed=seed),
+                        lambda: USL(n_boot=draws, bootstrap="residual", seed=next(seeds)),
                         min_x_values=MIN_GUEST_COUNTS, on_error="note")
     for group in groups:
         cell = {c: v for c, v in group.key.items() if c != "_mode"}

@@ -99,7 +99,7 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
         ax_line.axvline(edge, color=line.get_color(), linestyle=":", linewidth=1)
     ax_line.axhline(1, color="black", linewidth=0.8)
     ax_line.set_xlabel("guests (dotted: largest count measured; beyond it the fits extrapolate)")
-    ax_line.set_ylabel("persistent / non-persistent\n(band: bootstrap 5-95%)")
+    ax_line.set_ylabel("persistent / non-persistent\n(band: 95% bootstrap)")
     ax_line.legend(fontsize="small")
     fig.tight_layout()
     return fig
