@@ -45,6 +45,7 @@ data: $(STAMP) data-fio data-simulated data-mechanisms data-experiment data-trac
 data-simulated: $(STAMP)
 	$(BIN)/python -m analysis.simulated.grants --out data/simulated
 	$(BIN)/python -m analysis.simulated.shootdown --out data/simulated
+	$(BIN)/python -m analysis.simulated.flush --out data/simulated
 
 ## data-experiment: re-measure the example experiment folder (fio client/server on loopback, stand-in modes; ~2 min)
 data-experiment: $(STAMP)

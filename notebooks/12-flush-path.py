@@ -37,8 +37,6 @@
 
 # %% tags=["parameters"]
 data_dir = "../data"
-sim_requests = 20_000  # simulated requests per point of the DES check
-seed = 0  # seed of the DES
 
 # %%
 from pathlib import Path
@@ -49,11 +47,11 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from analysis import paths
+from analysis import paths, plots
 from analysis.ingest import mechanisms, thread
 from analysis.models import flush_path as fp
-from analysis.models.flush_sim import simulate
 from analysis.models.lock_collapse import LockCollapse
+from analysis.simulated import flush as simulated_flush
 from analysis.models.usl import usl
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -121,16 +119,15 @@ steep_kappa = 1 / 25
 steep_lam = 650_000 / float(usl(5, lam=1.0, sigma=0.0, kappa=steep_kappa))
 mva_fit = fp.mva_closest(points)
 chain_model = LockCollapse(dom0_cpus=24)
-fig, ax = plt.subplots(figsize=(8, 4.5))
-ax.plot(n, usl(n, lam=steep_lam, sigma=0.0, kappa=steep_kappa) / 1e3, label="USL, steepest with peak at 5")
-ax.plot(n, mva_fit.predict(n) / 1e3, label="MVA (FCFS flush lock), closest")
-ax.plot(n, chain_model.predict(n, **chain) / 1e3, label="lock collapse, middle member")
-ax.scatter(points["guests"], points["total_iops"] / 1e3, color="k", zorder=5, label="thread, 2012")
-ax.set(xlabel="guests", ylabel="total throughput [kIOPS]",
-       title="The thread's two points against three models of the flush lock")
-ax.legend(fontsize=8)
-fig.text(0.01, -0.04, f"data: {THREAD}; models: analysis.models (USL, FlushMVA, LockCollapse), 24 dom0 CPUs",
-         fontsize=8)
+curves = pd.concat([
+    pd.DataFrame({"guests": n, "iops": usl(n, lam=steep_lam, sigma=0.0, kappa=steep_kappa),
+                  "series": "USL, steepest with peak at 5"}),
+    pd.DataFrame({"guests": n, "iops": mva_fit.predict(n), "series": "MVA (FCFS flush lock), closest"}),
+    pd.DataFrame({"guests": n, "iops": chain_model.predict(n, **chain), "series": "lock collapse, middle member"}),
+])
+fig = plots.flush.throughput_curves(
+    curves, points, title="The thread's two points against three models of the flush lock",
+    caption=f"data: {THREAD}; models: analysis.models (USL, FlushMVA, LockCollapse), 24 dom0 CPUs")
 plt.show()
 
 # %% [markdown]
@@ -170,28 +167,20 @@ print(f"with the lowest published base hold ({lo_base} us), the fitted hold leav
 # ## 4. Check: the simulation of the same mechanism
 #
 # The middle member simulated by `flush_sim.simulate` (its own assumptions: exponential times; and
-# the mechanism with deterministic times). **Simulated in this notebook**, seed in the parameters
-# cell; not a measurement.
+# the mechanism with deterministic times). **Simulated**, not a measurement: the points are read
+# from `data/simulated/flush-lock-simulated.csv`, whose sidecar names every parameter and the seed
+# (`make data-simulated` regenerates it byte for byte).
 
 # %%
-sec = {"think_s": chain["think_us"] * 1e-6, "hold_base_s": chain["hold_base_us"] * 1e-6,
-       "handoff_s": chain["handoff_us"] * 1e-6}
-sim_rows = []
-for g in range(1, 17):
-    for dist in ("exp", "det"):
-        res = simulate(g, dom0_cpus=24, requests=sim_requests, seed=seed + g, dist=dist, **sec)
-        sim_rows.append({"guests": g, "dist": dist, "iops": res.iops})
-sims = pd.DataFrame(sim_rows)
-fig, ax = plt.subplots(figsize=(8, 4.5))
-ax.plot(n, chain_model.predict(n, **chain) / 1e3, color="k", label="lock-collapse chain (exact)")
-for dist, part in sims.groupby("dist"):
-    ax.plot(part["guests"], part["iops"] / 1e3, "o--", label=f"simulated, {dist} times")
-ax.scatter(points["guests"], points["total_iops"] / 1e3, color="red", zorder=5, label="thread, 2012")
-ax.set(xlabel="guests", ylabel="total throughput [kIOPS]", title="Chain vs simulation of the flush lock")
-ax.legend(fontsize=8)
-fig.text(0.01, -0.04, "simulated: analysis.models.flush_sim.simulate, 24 dom0 CPUs, "
-         + ", ".join(f"{k} = {v * 1e6:.3f} us" for k, v in sec.items()) + f", {sim_requests} requests/point",
-         fontsize=8)
+sims, sim_side = simulated_flush.read(data_dir)
+simulated_params = sim_side["parameters_us"]
+assert all(abs(simulated_params[k] - chain[k]) < 1e-9 for k in chain), "regenerate: make data-simulated"
+curves = pd.concat([
+    pd.DataFrame({"guests": n, "iops": chain_model.predict(n, **chain), "series": "lock-collapse chain (exact)"}),
+    *(part.assign(series=f"simulated, {dist} times", style="points") for dist, part in sims.groupby("dist")),
+])
+fig = plots.flush.throughput_curves(curves, points, title="Chain vs simulation of the flush lock",
+                                    caption=simulated_flush.caption(sim_side))
 plt.show()
 
 # %% [markdown]
@@ -209,14 +198,15 @@ lookup_samples = mechanisms.load_lookup(data_dir / paths.LOOKUP_DIR)
 costs = fp.measured_persistent_costs(memcpy_samples, lookup_samples)
 print(", ".join(f"{k} = {v:.3f}" for k, v in costs.items()) + " (medians, measured here)")
 persistent = fp.persistent_iops(n, think_us=chain["think_us"], **costs)
-fig, ax = plt.subplots(figsize=(8, 4.5))
-ax.plot(n, chain_model.predict(n, **chain) / 1e3, label="non-persistent: lock-collapse chain (fitted)")
-ax.plot(n, persistent / 1e3, label="persistent: no flush; + memcpy (guest) + lookup (blkback)")
-ax.scatter(points["guests"], points["total_iops"] / 1e3, color="k", zorder=5, label="thread, 2012 (non-persistent)")
-ax.set(xlabel="guests", ylabel="total throughput [kIOPS]", title="Predicted: persistent vs non-persistent, 24 dom0 CPUs")
-ax.legend(fontsize=8)
-fig.text(0.01, -0.04, "model: LockCollapse middle member; memcpy and lookup: data/raw/measured-here (native Linux, "
-         "not Xen)", fontsize=8)
+curves = pd.concat([
+    pd.DataFrame({"guests": n, "iops": chain_model.predict(n, **chain),
+                  "series": "non-persistent: lock-collapse chain (fitted)"}),
+    pd.DataFrame({"guests": n, "iops": persistent, "series": "persistent: no flush; + memcpy (guest) + lookup (blkback)"}),
+])
+fig = plots.flush.throughput_curves(
+    curves, points, title="Predicted: persistent vs non-persistent, 24 dom0 CPUs",
+    caption="model: LockCollapse middle member; memcpy and lookup: data/raw/measured-here/memcpy and gref-lookup "
+            "(measured on this machine: native Linux, not Xen)")
 plt.show()
 print(f"at 10 guests: persistent {persistent[9]:,.0f} vs non-persistent "
       f"{chain_model.predict(np.array([10.0]), **chain)[0]:,.0f} IOPS (model)")
@@ -237,17 +227,14 @@ print(f"at 10 guests: persistent {persistent[9]:,.0f} vs non-persistent "
 # %%
 scen = fp.cpu_scenarios(chain["think_us"], chain["hold_base_us"], chain["handoff_us"], at_cpus=24,
                         guests=n, dom0_cpus=(4, 24, 64))
-fig, ax = plt.subplots(figsize=(8, 4.5))
-for p, part in scen.groupby("dom0_cpus"):
-    wide = part.pivot(index="guests", columns="per_cpu", values="iops") / 1e3
-    line, = ax.plot(wide.index, wide["mid"], label=f"{p} dom0 CPUs")
-    ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), color=line.get_color(), alpha=0.2)
-ax.scatter(points["guests"], points["total_iops"] / 1e3, color="k", zorder=5, label="thread, 2012 (24 CPUs)")
-ax.set(xlabel="guests", ylabel="total throughput [kIOPS]",
-       title="Lock-collapse chain at other dom0 CPU counts (band: per-target cost, published range)")
-ax.legend(fontsize=8)
-fig.text(0.01, -0.04, "model: LockCollapse fitted to the thread at 24 CPUs; band = sensitivity over published "
-         "per-target costs, not a confidence interval", fontsize=8)
+wide = scen.pivot_table(index=["dom0_cpus", "guests"], columns="per_cpu", values="iops").reset_index()
+curves = pd.DataFrame({"guests": wide["guests"], "iops": wide["mid"], "series": wide["dom0_cpus"].map("{} dom0 CPUs".format),
+                       "low": wide[["low", "mid", "high"]].min(axis=1), "high": wide[["low", "mid", "high"]].max(axis=1)})
+fig = plots.flush.throughput_curves(
+    curves, points, title="Lock-collapse chain at other dom0 CPU counts",
+    band_label="sensitivity band (published per-target costs)",
+    caption="model: LockCollapse fitted to the thread at 24 CPUs; band = sensitivity over the published "
+            "per-target costs (analysis.models.flush_path.PUBLISHED_RANGES), not a confidence interval")
 plt.show()
 display(scen[scen["guests"].isin([5, 10, 16])].pivot_table(index=["dom0_cpus", "guests"], columns="per_cpu",
                                                            values="iops").round(0))

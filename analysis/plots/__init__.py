@@ -11,6 +11,6 @@ with axis labels in units and a title naming the data and the model; none reads 
     experiment  a user's experiment and the decision maps (09, 10)
 """
 
-from analysis.plots import experiment, fio, mechanisms, palette, policies, ring, scaling
+from analysis.plots import experiment, fio, flush, mechanisms, palette, policies, ring, scaling
 
-__all__ = ["experiment", "fio", "mechanisms", "palette", "policies", "ring", "scaling"]
+__all__ = ["experiment", "fio", "flush", "mechanisms", "palette", "policies", "ring", "scaling"]
