@@ -86,3 +86,22 @@ if fits.cells:
     grid = plots.plot_fits(runs, fits)
     grid.figure.suptitle(f"USL fit per mode (lines; band: 95% bootstrap of the refits)\ndata: {source}", y=1.12)
     plt.show()
+
+# %% [markdown]
+# ## The USL against two models of a flush lock
+#
+# The USL is one model of contention among several. `analysis.models.contention` also fits the
+# exact MVA of a FCFS flush lock (it can only plateau) and the lock-collapse chain of a spinning
+# lock (Boyd-Wickizer et al. 2012: it can fall), each to every mode in every cell, and scores them
+# by AIC/BIC and by leave-one-guest-count-out prediction error. Notebook 10 decides with the model
+# that predicts best; a model that cannot be fitted says why (the model fails, not the data).
+
+# %%
+comparison = decision.compare_cells(runs)
+if comparison.empty:
+    display(Markdown("No cell has enough guest counts to compare models."))
+else:
+    display(Markdown(f"**Best predicting model:** {decision.contention.LABELS[decision.choose_model(comparison)[0]]} "
+                     f"({decision.choose_model(comparison)[1]})."))
+    display(comparison[["cell", "mode", "model", "fitted", "aic", "bic", "loo_rel_rmse", "params", "note"]]
+            .rename(columns={"loo_rel_rmse": "leave-one-out error (relative)"}))

@@ -35,7 +35,7 @@ example = Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
 table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
-fits = decision.fit_cells(runs)
+fits, comparison, model_why = decision.fit_best(runs)
 guests = decision.guest_grid(runs)
 ratios = decision.ratio_map(fits, guests)
 message = decision.describe(experiment.provenance(folder), table)
@@ -50,17 +50,33 @@ if ratios.empty and folder != example:
     folder = example
     table = experiment.load(folder)
     runs = experiment.aggregate(table)
-    fits = decision.fit_cells(runs)
+    fits, comparison, model_why = decision.fit_best(runs)
     guests = decision.guest_grid(runs)
     ratios = decision.ratio_map(fits, guests)
 display(Markdown(message))
 
 # %% [markdown]
+# ## Which contention model?
+#
+# Three models of how total IOPS grows and falls with guests (`analysis.models.contention`): the
+# USL, the exact MVA of a FCFS flush lock (it can only plateau) and the lock-collapse chain of a
+# spinning lock (it can fall). Each is fitted to every mode in every cell and scored by AIC/BIC and
+# by the error predicting each guest count from the others (leave one guest count out). The map
+# below uses the model with the lowest such error over all cells and modes. A model that cannot be
+# fitted says why: that is the model failing, not the data.
+
+# %%
+display(Markdown(f"**Model used for the decision: {decision.contention.LABELS[fits.model_name]}** ({model_why})."))
+if not comparison.empty:
+    display(comparison[["cell", "mode", "model", "fitted", "aic", "bic", "loo_rel_rmse", "note"]]
+            .rename(columns={"loo_rel_rmse": "leave-one-out error (relative)"}))
+
+# %% [markdown]
 # ## The map
 #
 # Colour: log2 of the predicted ratio (blue: persistent faster). Letters: **P** persistent pays,
-# **N** non-persistent pays, **?** the bootstrap band spans 1. Beyond the dotted line (the most
-# guests measured) the USL extrapolates.
+# **N** non-persistent pays, **?** the 95% bootstrap band spans 1. Beyond the dotted line (the most
+# guests measured) the model extrapolates.
 
 # %%
 source = experiment.provenance(folder).label
@@ -68,7 +84,8 @@ if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
     fig = plots.plot_ratio_map(ratios)
-    fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the USL fit per mode\ndata: {source}",
+    fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the {decision.contention.LABELS[fits.model_name]} "
+                 f"fit per mode\ndata: {source}",
                  y=1.04)
     plt.show()
     summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()

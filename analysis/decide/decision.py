@@ -3,7 +3,10 @@
 Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
 ``analysis.ingest.experiment.aggregate(table)`` (one row per run: total ``iops`` over ``guests``).
 
-- ``fit_cells(runs)``: one Universal Scalability Law fit (analysis.models.USL) per mode in each
+- ``compare_cells(runs)``, ``choose_model``, ``fit_best``: every contention model of
+  analysis.models.contention (USL, exact MVA of a flush lock, the lock-collapse chain) per mode and
+  cell, scored by AIC/BIC and leave-one-guest-count-out error; the decision names the model it uses.
+- ``fit_cells(runs, model=...)``: one fit (the Universal Scalability Law by default) per mode in each
   *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
   parameters' 95% intervals, and a residual bootstrap of the fit for bands on curves and ratios.
 - ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
@@ -30,7 +33,7 @@ import pandas as pd
 
 from analysis import constants
 from analysis.ingest.experiment import MODES, Provenance, bs_bytes, missing_modes, run_key
-from analysis.models import USL, MedianLine, band
+from analysis.models import MedianLine, band, contention
 from analysis.models.groups import fit_groups
 
 DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
@@ -95,7 +98,8 @@ def cell_label(cell: dict) -> str:
 
 @dataclass
 class CellFit:
-    """The USL fitted to one mode in one cell; the model's bootstrap refits give the bands."""
+    """A contention model (the USL by default) fitted to one mode in one cell; the model's bootstrap
+    refits give the bands."""
 
     cell: dict
     mode: str
@@ -121,6 +125,7 @@ class CellFits:
 
     cells: list[CellFit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    model_name: str = "usl"
 
     def parameter_table(self) -> pd.DataFrame:
         """One row per fit: the cell, mode, runs, each USL parameter with its 95% interval
@@ -132,28 +137,47 @@ class CellFits:
                 low, high = fit.model.ci_.get(name, (math.nan, math.nan))
                 row[name] = value
                 row[f"{name} 95% CI"] = f"[{low:.4g}, {high:.4g}]"
-            row["peak_guests"], row["peak_iops"] = fit.model.peak()
+            row["peak_guests"], row["peak_iops"] = _peak(fit.model, fit.guests)
             rows.append(row)
         return pd.DataFrame(rows)
 
     def notes_markdown(self) -> str:
         if not self.notes:
-            return f"USL fitted to {len(self.cells)} mode x cell combination(s); no notes."
+            return f"{contention.LABELS[self.model_name]} fitted to {len(self.cells)} mode x cell combination(s); no notes."
         return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
 
     def get(self, cell: dict, mode: str) -> CellFit | None:
         return next((f for f in self.cells if f.cell == cell and f.mode == mode), None)
 
 
-def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> CellFits:
-    """Fit the USL to total IOPS against guests for every mode in every cell that has enough points.
+def _peak(model, guests) -> tuple[float, float]:
+    """(guests, total IOPS) at the fitted curve's peak: the USL's closed form, else the best whole
+    guest count up to 4x the most measured (inf guests when the curve still rises there)."""
+    if hasattr(model, "peak"):
+        return model.peak()
+    grid = np.arange(1, 4 * int(np.max(guests)) + 1, dtype=float)
+    values = np.asarray(model.predict(grid), dtype=float)
+    best = int(np.argmax(values))
+    return (math.inf if best == len(grid) - 1 else float(grid[best])), float(values[best])
+
+
+def _dom0_cpus(cell: dict) -> int:
+    """The dom0 CPU count a cell was measured with (the flush-path models need it); 1 if unknown."""
+    value = cell.get("dom0_vcpus")
+    return int(value) if value is not None and not pd.isna(value) else 1
+
+
+def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0, model: str = "usl") -> CellFits:
+    """Fit a contention model (``model``: one of analysis.models.contention.NAMES, the USL by
+    default) to total IOPS against guests for every mode in every cell that has enough points.
 
     A cell with fewer than MIN_GUEST_COUNTS distinct guest counts is noted and skipped; a fit that
     fails (ModelFitError) is noted too, and so is each fit's own Notes (analysis.models). ``draws``
     seeded residual-bootstrap refits per fit (analysis.models' bootstrap) give the bands. The loop
     over cells and modes is analysis.models.groups.fit_groups.
     """
-    result = CellFits()
+    label = contention.LABELS[model] if model in contention.LABELS else model
+    result = CellFits(model_name=model)
     if not can_plot_scaling(runs):
         result.notes.append(scaling_missing(runs))
         return result
@@ -163,24 +187,74 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
     # refits are independent, as the ratio band of ratio_map assumes.
     seeds = itertools.count(seed)
     groups = fit_groups(runs.assign(_mode=modes), cells + ["_mode"], "guests", "iops",
-                        lambda: USL(n_boot=draws, bootstrap="residual", seed=next(seeds)),
-                        min_x_values=MIN_GUEST_COUNTS, on_error="note")
+                        lambda key: contention.make(model, dom0_cpus=_dom0_cpus(key), n_boot=draws,
+                                                    bootstrap="residual", seed=next(seeds)),
+                        min_x_values=MIN_GUEST_COUNTS, on_error="note", keyed=True)
     for group in groups:
         cell = {c: v for c, v in group.key.items() if c != "_mode"}
         mode = group.key["_mode"]
         where = f"{mode}, {cell_label(cell)}"
         if group.skipped:
             counts = len(np.unique(group.x))
-            result.notes.append(f"{where}: only {counts} guest count(s); the USL needs "
+            result.notes.append(f"{where}: only {counts} guest count(s); the {label} needs "
                                 f"{MIN_GUEST_COUNTS} or more, so this mode is not fitted here.")
             continue
         if group.error is not None:
-            result.notes.append(f"{where}: the USL fit failed ({group.error}).")
+            result.notes.append(f"{where}: the {label} fit failed ({group.error}).")
             continue
-        model = group.model
-        result.cells.append(CellFit(cell=cell, mode=mode, guests=group.x, iops=group.y, model=model))
-        result.notes += [f"{where}: {note}" for note in model.notes_]
+        fitted = group.model
+        result.cells.append(CellFit(cell=cell, mode=mode, guests=group.x, iops=group.y, model=fitted))
+        result.notes += [f"{where}: {note}" for note in fitted.notes_]
     return result
+
+
+def compare_cells(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every contention model (analysis.models.contention: USL, exact MVA of a flush lock, the
+    lock-collapse chain) on every mode in every cell with enough guest counts: the cell's
+    conditions, ``cell``, ``mode``, and contention.compare's columns (model, fitted, aic, bic,
+    loo_rel_rmse, params, note). A model that cannot be fitted is a row saying why."""
+    if not can_plot_scaling(runs):
+        return pd.DataFrame()
+    cells = cell_columns(runs)
+    modes = runs["mode"] if "mode" in runs.columns else pd.Series("all runs", index=runs.index)
+    frames = []
+    for key, part in runs.assign(_mode=modes).groupby(cells + ["_mode"], sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        cell = dict(zip(cells, key[:-1]))
+        if part["guests"].nunique() < MIN_GUEST_COUNTS:
+            continue
+        table = contention.compare(part["guests"], part["iops"], dom0_cpus=_dom0_cpus(cell))
+        frames.append(table.assign(**cell, cell=cell_label(cell), mode=key[-1]))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    first = [*cells, "cell", "mode"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def choose_model(comparison: pd.DataFrame) -> tuple[str, str]:
+    """The contention model the decision uses, and why: of the models fitted in every (cell, mode),
+    the one with the lowest mean leave-one-guest-count-out error; the USL when none qualifies."""
+    if comparison.empty:
+        return "usl", "no cell has enough guest counts to compare models; the USL is used"
+    everywhere = comparison.groupby("name")["fitted"].all()
+    scores = comparison[comparison["name"].isin(everywhere[everywhere].index)].groupby("name")["loo_rel_rmse"].mean()
+    scores = scores.dropna()
+    if scores.empty:
+        return "usl", "no model could be fitted and cross-validated in every cell and mode; the USL is used"
+    best = str(scores.idxmin())
+    listed = ", ".join(f"{contention.LABELS[n]} {scores[n]:.1%}" for n in scores.sort_values().index)
+    return best, (f"lowest leave-one-guest-count-out error over every cell and mode ({listed}); AIC/BIC "
+                  "per cell are in the table")
+
+
+def fit_best(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> tuple[CellFits, pd.DataFrame, str]:
+    """Compare the contention models on every cell and mode (:func:`compare_cells`), choose one
+    (:func:`choose_model`) and fit it with bootstrap bands (:func:`fit_cells`): (fits, comparison,
+    why the model was chosen)."""
+    comparison = compare_cells(runs)
+    name, why = choose_model(comparison)
+    return fit_cells(runs, draws=draws, seed=seed, model=name), comparison, why
 
 
 # ---- the decision ----------------------------------------------------------------------------

@@ -52,8 +52,8 @@ def numeric_column(table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def fit_groups(table: pd.DataFrame, by: str | list[str] | None, x: str, y: str,
-               make_model: Callable[[], CurveModel], *, min_x_values: int = 0,
-               on_error: str = "raise") -> list[GroupFit]:
+               make_model: Callable[..., CurveModel], *, min_x_values: int = 0,
+               on_error: str = "raise", keyed: bool = False) -> list[GroupFit]:
     """One fit of ``make_model()`` to ``table[x]``, ``table[y]`` per group of the ``by`` columns.
 
     by: a column, a list of columns, or None/[] for one group of all rows. A row with no value in
@@ -61,6 +61,8 @@ def fit_groups(table: pd.DataFrame, by: str | list[str] | None, x: str, y: str,
     non-finite x or y (naming column and data row). A group with fewer than ``min_x_values``
     distinct x values is not fitted (``skipped``). A failed fit raises ModelFitError naming the
     group and the columns (``on_error="raise"``) or is kept in ``GroupFit.error`` (``"note"``).
+    keyed: call ``make_model(key)`` with the group's key (a dict of the ``by`` values), for models
+    whose settings depend on the group (e.g. dom0 CPUs); otherwise ``make_model()``.
     """
     if on_error not in ("raise", "note"):
         raise ValueError(f"on_error={on_error!r}: expected 'raise' or 'note'")
@@ -85,7 +87,7 @@ def fit_groups(table: pd.DataFrame, by: str | list[str] | None, x: str, y: str,
             fit.skipped = True
             continue
         try:
-            fit.model = make_model().fit(fit.x, fit.y)
+            fit.model = (make_model(fit.key) if keyed else make_model()).fit(fit.x, fit.y)
         except ModelFitError as err:
             if on_error == "raise":
                 where = f"({fit.label}): " if by else ""
