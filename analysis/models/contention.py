@@ -31,15 +31,21 @@ LABELS = {"usl": "USL", "mva": "MVA (FCFS flush lock)", "lock-collapse": "lock c
 GUEST_MODELS = ("mva", "lock-collapse")
 
 
-def make(name: str, *, dom0_cpus: int = 24, **settings) -> CurveModel:
-    """An unfitted contention model by name; ``settings`` go to its constructor (n_boot, seed, ...)."""
+#: What :func:`make` fixes by default: the per-CPU terms a single dom0 CPU count cannot identify.
+DEFAULT_FIXED = {"usl": {}, "mva": {"hold_per_cpu_us": 0.0, "handler_us": 0.0}, "lock-collapse": {"hold_per_cpu_us": 0.0}}
+
+
+def make(name: str, *, dom0_cpus: int = 24, fixed: dict | None = None, **settings) -> CurveModel:
+    """An unfitted contention model by name; ``fixed`` replaces :data:`DEFAULT_FIXED` (e.g. the
+    published per-CPU costs, as ``pgrant-lab fit`` fixes them); ``settings`` go to its constructor
+    (n_boot, seed, bootstrap, x_unit, y_unit)."""
+    if name not in NAMES:
+        raise UsageError(f"name={name!r}: expected one of {', '.join(NAMES)}")
+    fixed = DEFAULT_FIXED[name] if fixed is None else fixed
     if name == "usl":
         return USL(**settings)
-    if name == "mva":
-        return FlushMVA(dom0_cpus=dom0_cpus, fixed={"hold_per_cpu_us": 0.0, "handler_us": 0.0}, **settings)
-    if name == "lock-collapse":
-        return LockCollapse(dom0_cpus=dom0_cpus, fixed={"hold_per_cpu_us": 0.0}, **settings)
-    raise UsageError(f"name={name!r}: expected one of {', '.join(NAMES)}")
+    cls = FlushMVA if name == "mva" else LockCollapse
+    return cls(dom0_cpus=dom0_cpus, fixed=fixed, **settings)
 
 
 def leave_one_out_error(name: str, guests, iops, *, dom0_cpus: int = 24) -> float:
