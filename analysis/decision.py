@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import constants
+from analysis import constants, safeio, text
 from analysis.errors import ModelFitError
 from analysis.experiment import missing_modes, run_key
 from analysis.kit import MODES, bs_bytes
@@ -43,7 +43,11 @@ BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
 
 
 def source_label(folder: Path) -> str:
-    """A short line for figure titles: the folder's name and its manifest.json "title" if it has one."""
+    """A short line for figure titles: the folder's name and its manifest.json "title" if it has one.
+
+    Plain text as the user wrote it: escape it for where it goes (analysis.text.mathtext in a
+    figure title, analysis.text.markdown in Markdown).
+    """
     title = _provenance(folder, "title")
     if title:
         return f"{Path(folder).name} ({title})"
@@ -51,17 +55,22 @@ def source_label(folder: Path) -> str:
 
 
 def describe(folder: Path, table: pd.DataFrame) -> str:
-    """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
+    """Markdown: what was read, which conditions vary, and what is missing for the analyses.
+
+    Every string from the user (folder, manifest.json title and "what", column names, condition
+    values) goes through analysis.text.markdown, so none of it is read as HTML, Markdown or math.
+    """
+    md = text.markdown
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
-    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{folder}`."]
+    lines = [f"**Data**: {md(source_label(folder))}, {files} fio files in {md(folder)}."]
     what = _provenance(folder, "what")
     if what:
-        lines.append(f"**How it was measured** (manifest.json): {what}.")
+        lines.append(f"**How it was measured** (manifest.json): {md(what)}.")
     varying = [c for c in conditions if table[c].nunique() > 1]
     if varying:
         lines.append("**Conditions that vary**: " + "; ".join(
-            f"`{c}` = {', '.join(str(v) for v in sorted(table[c].unique(), key=str))}" for c in varying))
+            f"*{md(c)}* = {md(', '.join(str(v) for v in sorted(table[c].unique(), key=str)))}" for c in varying))
     missing = missing_modes(table)
     if "mode" not in conditions:
         lines.append("**Missing**: manifest.csv has no `mode` column, so persistent and non-persistent runs "
@@ -75,11 +84,19 @@ def describe(folder: Path, table: pd.DataFrame) -> str:
 
 
 def _provenance(folder: Path, key: str) -> str | None:
+    """A string field of the folder's manifest.json (None when absent, unreadable or not a string).
+
+    Read only when it is a regular file inside the folder (a symlink out of it is ignored), and
+    at most safeio.MANIFEST_MAX_BYTES of it.
+    """
     path = Path(folder) / "manifest.json"
     try:
-        return json.loads(path.read_text()).get(key)
-    except (OSError, ValueError, AttributeError):
+        if Path(folder).resolve() not in path.resolve().parents:
+            return None
+        value = json.loads(safeio.read_text(path, limit=safeio.MANIFEST_MAX_BYTES)).get(key)
+    except (OSError, ValueError, AttributeError, RecursionError, safeio.NotReadable):
         return None
+    return value if isinstance(value, str) else None
 
 
 def can_plot_scaling(runs: pd.DataFrame) -> bool:
@@ -154,7 +171,8 @@ class CellFits:
     def notes_markdown(self) -> str:
         if not self.notes:
             return f"USL fitted to {len(self.cells)} mode x cell combination(s); no notes."
-        return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
+        # a note names cells by the user's condition names and values: literal text, never Markdown
+        return "\n".join(f"{i}. {text.markdown(note)}" for i, note in enumerate(self.notes, start=1))
 
     def get(self, cell: dict, mode: str) -> CellFit | None:
         return next((f for f in self.cells if f.cell == cell and f.mode == mode), None)

@@ -2,7 +2,9 @@
 
 Plotting only: every function takes tables or fits made by analysis.experiment and
 analysis.decision and returns a seaborn FacetGrid or matplotlib Figure; callers add the title
-naming the data and the model.
+naming the data and the model (escaped with analysis.text.mathtext). Every label made from a
+user's column names or condition values (facet titles, heat-map rows, legend entries) is escaped
+with analysis.text.mathtext here, so a ``$`` in them is a dollar sign, never mathtext.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis import text
 from analysis.decision import CellFits, cell_columns
 from analysis.kit import MODES
 
@@ -47,16 +50,19 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
     grid.set_axis_labels("guests (fio clients driven at once)", IOPS_LABEL)
+    _literal_titles(grid, facets)
     return grid
 
 
 def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     """Each guest's IOPS against the number of guests in its run, per mode."""
     hue = "mode" if "mode" in per_guest.columns else None
+    facets = _facets(per_guest)
     grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
                        palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
-                       **_facets(per_guest))
+                       **facets)
     grid.set_axis_labels("guests in the run", "IOPS of one guest (I/O per s)")
+    _literal_titles(grid, facets)
     return grid
 
 
@@ -71,10 +77,11 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
         colour = _PALETTE.get(fit.mode, "tab:gray")  # gray: no mode column
-        ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
+        ax.plot(n, fit.predict(n), color=colour, label=text.mathtext(f"USL {fit.mode}"))
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
     grid.set_axis_labels("guests", IOPS_LABEL)
+    _literal_titles(grid, facets)
     return grid
 
 
@@ -85,13 +92,14 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
         {"persistent pays": "P", "non-persistent pays": "N", "unclear": "?"})
     fig, (ax_map, ax_line) = plt.subplots(2, 1, figsize=(9, 2.2 + 0.5 * len(table) + 3), height_ratios=[len(table) + 1, 3])
     logs = np.log2(table.astype(float))
+    logs.index = marks.index = [text.mathtext(cell) for cell in logs.index]  # the user's condition values
     limit = float(np.nanmax(np.abs(logs.to_numpy()))) if np.isfinite(logs.to_numpy()).any() else 1.0
     sns.heatmap(logs, ax=ax_map, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
                 cbar_kws={"label": "log2(persistent / non-persistent IOPS)"})
     ax_map.set_xlabel("guests")
     ax_map.set_ylabel("condition (manifest columns\nother than mode, guests, run)")
     for cell, sub in ratios.groupby("cell"):
-        line, = ax_line.plot(sub["guests"], sub["ratio"], label=cell)
+        line, = ax_line.plot(sub["guests"], sub["ratio"], label=text.mathtext(cell))
         ax_line.fill_between(sub["guests"], sub["ratio_low"], sub["ratio_high"], color=line.get_color(), alpha=0.2)
         edge = sub.loc[~sub["extrapolated"], "guests"].max()
         ax_line.axvline(edge, color=line.get_color(), linestyle=":", linewidth=1)
@@ -130,6 +138,17 @@ def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
                        markers=True, height=3.2, aspect=1.6)
     grid.set_axis_labels("guests (one disk each)", "persistently mapped grants per host (MiB)")
     return grid
+
+
+def _literal_titles(grid: sns.FacetGrid, facets: dict) -> None:
+    """Replace seaborn's facet titles ("{col_var} = {col_name}") by the same text with the user's
+    column names and values escaped for mathtext."""
+    if not facets:
+        return
+    names = [facets[k] for k in ("row", "col") if k in facets]
+    for key, ax in grid.axes_dict.items():
+        values = key if isinstance(key, tuple) else (key,)
+        ax.set_title(" | ".join(f"{text.mathtext(n)} = {text.mathtext(v)}" for n, v in zip(names, values)))
 
 
 def _facet_key(facets: dict, values) -> object:

@@ -44,6 +44,9 @@ MARKER = "kit.json"
 DEVICE_VARIABLE = "PGRANT_DEV"
 MANIFEST_COLUMNS = ("file", "mode", "guests", "dom0_vcpus", "bs", "run")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+# Largest fio size (bs= or size=) the kit and manifests take: 1 PiB, far above any request or test
+# region, and it keeps every size and sum of sizes within int64 (pandas' integer type).
+MAX_SIZE_BYTES = 2**50
 
 
 @dataclass
@@ -122,10 +125,14 @@ def parse_modes(text: str) -> list[str]:
 
 def bs_bytes(text: str) -> int:
     """A fio block size ("4k", "64K", "1m", "4096", "64KiB") in bytes; ValueError if not one."""
-    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)(?:i?[bB])?\s*", str(text))
+    # [0-9], not \d: \d and int() also take fullwidth and other Unicode digits, which fio does not.
+    match = re.fullmatch(r"[ \t]*([0-9]{1,19})[ \t]*([kKmMgG]?)(?:i?[bB])?[ \t]*", str(text))
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"not a block size: {text!r}")
-    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    size = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    if size > MAX_SIZE_BYTES:
+        raise ValueError(f"block size {text!r} is more than {MAX_SIZE_BYTES} bytes")
+    return size
 
 
 def parse_bs_list(text: str) -> list[str]:

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import decision, experiment
+from analysis import decision, experiment, text
 from analysis import experiment_plots as plots
 
 folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
@@ -36,7 +36,7 @@ display(Markdown(decision.describe(folder, table)))
 # counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
 
 # %%
-source = decision.source_label(folder)
+source = text.mathtext(decision.source_label(folder))  # the user's title, literal in figures
 if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)

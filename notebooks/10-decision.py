@@ -25,7 +25,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import decision, experiment
+from analysis import decision, experiment, text
 from analysis import experiment_plots as plots
 
 example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
@@ -57,7 +57,7 @@ display(Markdown(message))
 # guests measured) the USL extrapolates.
 
 # %%
-source = decision.source_label(folder)
+source = text.mathtext(decision.source_label(folder))  # the user's title, literal in figures
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
