@@ -130,7 +130,7 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
 
     mode_settings = STAND_IN_MODES if mode_settings is None else mode_settings
     out_dir = Path(out_dir)
-    kit.write(plan, out_dir, command="analysis.loopback.run_plan")
+    kit.write(plan, out_dir, command="analysis.loopback.run_plan", allow_raw=True)
     rows = plan.conditions()
     written = []
     # tmpfs when there is one, so the guests' reads measure CPUs and memory rather than a disk

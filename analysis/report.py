@@ -5,11 +5,17 @@ notebook, executed by papermill with the report's parameters injected after its 
 ``parameters``, and rendered by nbconvert to ``OUT/NN-topic.html``; ``OUT/index.html`` links them
 and says which pages failed. Notebooks run with a scratch working directory, so nothing is written
 into the data folder they read.
+
+The report is written whole (analysis.outdir): the pages go to a scratch folder beside OUT, which
+replaces OUT in one rename when every page is done; an interrupt (Ctrl-C, SIGTERM as
+KeyboardInterrupt) leaves OUT as it was and no scratch behind. OUT must be new, empty or an
+earlier report, and two reports never write one OUT at once (a lock beside it).
 """
 
 from __future__ import annotations
 
 import html
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +100,8 @@ def to_html(ipynb: Path, html_path: Path) -> None:
     html_path.write_text(body, encoding="utf-8")
 
 
-def write_index(report: Report, title: str) -> Path:
-    """Write ``index.html`` linking every page, marking the ones that failed."""
+def write_index(report: Report, title: str, folder: Path | None = None) -> Path:
+    """Write ``index.html`` (into ``folder``, default the report's) linking every page, marking failures."""
     rows = []
     for page in report.pages:
         status = "ok" if page.ok else f"FAILED: {html.escape(page.error or '')}"
@@ -103,13 +109,14 @@ def write_index(report: Report, title: str) -> Path:
             f'<li><a href="{html.escape(page.html.name)}">{html.escape(page.source.stem)}</a>'
             f" <small>({status})</small></li>"
         )
-    report.index.write_text(
+    index = report.index if folder is None else Path(folder) / report.index.name
+    index.write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body>"
         f"<h1>{html.escape(title)}</h1><ol>{''.join(rows)}</ol></body></html>\n",
         encoding="utf-8",
     )
-    return report.index
+    return index
 
 
 def build(
@@ -120,35 +127,58 @@ def build(
     only: list[str] | None = None,
     title: str = "pgrant-lab report",
     progress: bool | None = None,
+    inputs: list[Path] = (),
 ) -> Report:
     """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
 
     ``parameters`` are injected into each notebook's ``parameters`` cell; a notebook receives only
     the names its parameters cell defines, so notebooks can take different subsets.
     A failed notebook does not stop the others; it is listed in ``Report.failed``.
+    ``inputs`` (folders the notebooks read) may not hold or lie inside out_dir. UsageError when
+    out_dir may not be written (analysis.outdir.claim) or another report is writing it.
     """
     from tqdm.auto import tqdm
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = Report(out_dir=out_dir)
+    from analysis import outdir
+
+    real = outdir.claim(Path(out_dir), command="pgrant-lab report", inputs=[*inputs, Path(notebooks_dir)],
+                        recognise=_earlier_report)
+    report = Report(out_dir=real)
     sources = notebook_sources(notebooks_dir)
     if only:
         sources = [s for s in sources if any(s.stem.startswith(o) for o in only)]
     parameters = dict(parameters or {})
-    with tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+    with outdir.lock(real, command="pgrant-lab report"), outdir.staging(real) as partial, \
+            tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
         for source in tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress)):
-            page = Page(source=source, html=out_dir / f"{source.stem}.html")
-            executed = out_dir / f"{source.stem}.ipynb"
+            page = Page(source=source, html=real / f"{source.stem}.html")
+            executed = partial / f"{source.stem}.ipynb"
             try:
                 execute(source, executed, _accepted(source, parameters), cwd=Path(scratch))
             except Exception as err:  # noqa: BLE001 - any failure is reported on the page and index
                 page.error = _one_line(err)
             if executed.exists():
-                to_html(executed, page.html)
+                to_html(executed, partial / page.html.name)
             report.pages.append(page)
-    write_index(report, title)
+        write_index(report, title, partial)
+        outdir.write_marker(partial, command="pgrant-lab report")
+        outdir.publish(partial, real)
     return report
+
+
+_REPORT_FILE = re.compile(r"index\.html|[0-9][0-9]-[^/]*\.(html|ipynb)")
+
+
+def _earlier_report(folder: Path) -> bool:
+    """A report folder written before reports carried analysis.outdir's marker: only index.html and
+    NN-*.html/.ipynb pages, and an index that says it is a pgrant-lab report."""
+    names = [p.name for p in folder.iterdir()]
+    if not names or not all(_REPORT_FILE.fullmatch(n) for n in names) or "index.html" not in names:
+        return False
+    try:
+        return "pgrant-lab report" in (folder / "index.html").read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return False
 
 
 def parameter_names(source: Path) -> set[str]:

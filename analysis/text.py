@@ -65,3 +65,9 @@ def shown(value: object) -> str:
     if len(text) > SHOWN_MAX_CHARS:
         text = text[:SHOWN_MAX_CHARS] + f"... ({len(text)} characters)"
     return "'" + text.replace("'", "\\'") + "'"
+
+
+def inline(value: object) -> str:
+    """``value`` as typed when it is short printable text, else :func:`shown` (quoted, escaped)."""
+    text = str(value)
+    return text if text.isprintable() and len(text) <= SHOWN_MAX_CHARS else shown(text)

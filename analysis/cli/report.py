@@ -25,22 +25,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    out = args.out.resolve()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out}: expected a folder, found a file")
-    if out == report.RAW_DATA_DIR or report.RAW_DATA_DIR in out.parents:
-        raise UsageError(f"--out {args.out}: expected a folder outside {report.RAW_DATA_DIR} "
-                         "(raw data is only read), found one inside it")
-    if out == report.NOTEBOOKS_DIR.resolve():
-        raise UsageError(f"--out {args.out}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed "
-                         "NN-*.ipynb would replace the committed output-free notebooks), found that folder")
+    # Where --out may be written (not data/raw, notebooks/, a folder of other files, around --data)
+    # is decided by analysis.outdir, called from report.build.
+    out = args.out
     parameters = {"data_dir": str(report.DATA_DIR)}
     only, title = args.only, "pgrant-lab report"
     if args.data is not None:
         data = args.data.resolve()
-        if out == data or data in out.parents:
-            raise UsageError(f"--out {args.out}: expected a folder outside --data {args.data} "
-                             "(the experiment folder is never written), found one inside it")
         problems = _check_experiment(data)
         if problems:
             for line in problems:
@@ -58,7 +49,8 @@ def run(args) -> int:
         names = ", ".join(s.stem for s in report.notebook_sources())
         raise UsageError(f"--only {','.join(args.only)}: expected the start of a notebook name ({names}), "
                          "found none matching")
-    result = report.build(out, parameters=parameters, only=only, title=title)
+    inputs = [args.data] if args.data is not None else []
+    result = report.build(out, parameters=parameters, only=only, title=title, inputs=inputs)
     print(f"wrote {result.index} ({len(result.pages)} notebooks)")
     for page in result.failed:
         print(f"pgrant-lab report: {page.source.name} failed: {page.error}", file=sys.stderr)
