@@ -289,7 +289,12 @@ def check_file(out: Path, *, option: str = "--out", inputs: Iterable[Path] = (),
     out = Path(out)
     real = _resolved(out)
     _forbidden(real, option, out, allow_raw=False, inputs=())
-    _existing_ancestor(real, option, out)
+    parent = out.parent if str(out.parent) else Path(".")
+    parent_kind = safeio.path_kind(parent)
+    if parent_kind != "a folder":
+        found = f"no folder {_p(parent)}" if parent_kind.startswith("nothing") else f"{_p(parent)} is {parent_kind}"
+        raise UsageError(f"{option} {_p(out)}: expected a {suffix.lstrip('.').upper()} file in an existing folder, "
+                         f"found {found}")
     try:
         info = os.stat(out)
     except FileNotFoundError:
@@ -302,9 +307,12 @@ def check_file(out: Path, *, option: str = "--out", inputs: Iterable[Path] = (),
             source = os.stat(item)
         except OSError:
             continue
-        if info is not None and (info.st_dev, info.st_ino) == (source.st_dev, source.st_ino) or real == _resolved(item):
-            raise UsageError(f"{option} {_p(out)}: expected a new file, found one of the input files ({_p(item)}, "
-                             "maybe through a link); inputs are never overwritten")
+        if real == _resolved(item):
+            raise UsageError(f"{option} {_p(out)}: expected a new {suffix.lstrip('.').upper()} file, found one of the "
+                             "FILEs being read (fio output is never overwritten)")
+        if info is not None and (info.st_dev, info.st_ino) == (source.st_dev, source.st_ino):
+            raise UsageError(f"{option} {_p(out)}: expected a new {suffix.lstrip('.').upper()} file, found a hard "
+                             f"link to {_p(item)}, one of the FILEs being read (fio output is never overwritten)")
     if info is not None:
         if not stat.S_ISREG(info.st_mode):
             raise UsageError(f"{option} {_p(out)}: expected a new {suffix} file name, found {safeio.kind(info.st_mode)}")

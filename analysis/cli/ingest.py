@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fio
+from analysis import fio, outdir
 from analysis.errors import UsageError
-from analysis.report import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
@@ -33,28 +32,15 @@ def register(sub) -> None:
 
 def run(args) -> int:
     if args.out is not None:
-        _check_out(args.out, args.files)
+        # analysis.outdir: never an input (a hard link or symlink to one included), data/raw or notebooks/
+        outdir.check_file(args.out, inputs=args.files)
     table = ingest(args.files, snapshots=args.snapshots)
     if args.out is not None:
-        table.to_csv(args.out, index=False)
+        outdir.write_file(args.out, lambda tmp: table.to_csv(tmp, index=False))
         print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False)
     return 0
-
-
-def _check_out(out: Path, inputs: list[Path]) -> None:
-    """Refuse an --out that would overwrite fio output or write into the bundled raw data."""
-    if out.is_dir():
-        raise UsageError(f"--out {out}: expected a CSV file name, found a folder")
-    if not out.resolve().parent.is_dir():
-        raise UsageError(f"--out {out}: expected a CSV file in an existing folder, found no folder {out.parent}")
-    if any(out.resolve() == path.resolve() for path in inputs):
-        raise UsageError(f"--out {out}: expected a new CSV file, found one of the FILEs being read "
-                         "(fio output is never overwritten)")
-    if RAW_DATA_DIR in out.resolve().parents:
-        raise UsageError(f"--out {out}: expected a file outside {RAW_DATA_DIR} (raw data is only read), "
-                         "found one inside it")
 
 
 def ingest(paths: list[Path], snapshots: bool = False) -> pd.DataFrame:
