@@ -11,6 +11,7 @@ value, or too few points exits 2 with one line naming the file and the column.
 
 from __future__ import annotations
 
+import io
 import json
 from functools import partial
 from pathlib import Path
@@ -18,9 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import safeio
 from analysis.errors import ModelFitError, UsageError
 from analysis.models import (USL, Amdahl, Linear, LookupModel, MemcpyModel, ShootdownModel,
                              ShootdownScaling)
+
+#: Most bootstrap resamples: each refits the model, so 100,000 already takes minutes; more is a typo.
+MAX_BOOT = 100_000
+#: Largest magnitude of an x or y value: the fits square and multiply values (USL: N**2 terms,
+#: covariance: J^T J), and 1e200 squared overflows float64 (max ~1.8e308), failing LAPACK's SVD.
+MAX_ABS = 1e100
 
 #: ``--model`` names: model classes whose ``fit`` takes one x column and one y column.
 CLI_MODELS = {
@@ -57,13 +65,16 @@ def register(sub) -> None:
 def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     """The CSV at ``path``; raises UsageError naming the file (and column) when it cannot be read
     or a requested column is missing."""
+    # A regular file of at most TABLE_MAX_BYTES (a FIFO would block, /dev/zero never end).
     try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: expected a CSV file, found a folder") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        content = safeio.read_text(path, limit=safeio.TABLE_MAX_BYTES)
+    except safeio.NotReadable as err:
+        if str(err) == "nothing":
+            raise UsageError(f"{safeio.describe(path)}: file not found") from None
+        raise UsageError(f"{safeio.describe(path)}: expected a CSV file, found {err}") from None
+    try:
+        table = pd.read_csv(io.StringIO(content))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise UsageError(f"{path}: expected a CSV table with a header row, found unreadable text "
                          f"({str(err).splitlines()[0]})") from None
     for column in columns:
@@ -84,6 +95,12 @@ def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
         raw = table[column].iloc[row]
         found = "an empty or NaN cell" if pd.isna(raw) else repr(str(raw))
         raise ModelFitError(f"{path}: column {column!r}: expected finite numbers, found {found} in data row {row + 1}")
+    huge = np.flatnonzero(np.abs(values) > MAX_ABS)
+    if huge.size:
+        row = int(huge[0])
+        raise ModelFitError(f"{path}: column {column!r}: expected numbers within +/-{MAX_ABS:g} (squares and "
+                            f"products must stay finite in the fit), found {values[row]:g} in data row {row + 1}; "
+                            "rescale the column (e.g. to thousands)")
     return values
 
 
@@ -96,11 +113,15 @@ def fit_one(table: pd.DataFrame, args, label: str) -> dict:
         return model.fit(x, y)
     except ModelFitError as err:
         raise ModelFitError(f"{label}: columns {args.x!r}/{args.y!r}: {err}") from None
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError) as err:  # e.g. x near 1e200: SVD fails
+        raise ModelFitError(f"{label}: columns {args.x!r}/{args.y!r}: expected values the fit can handle, found "
+                            f"its numerics failing ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                            "rescale the columns (e.g. to thousands)") from None
 
 
 def run(args) -> int:
-    if args.boot < 0:
-        raise UsageError(f"--boot {args.boot}: expected an integer >= 0")
+    if not 0 <= args.boot <= MAX_BOOT:
+        raise UsageError(f"--boot {args.boot}: expected an integer from 0 to {MAX_BOOT}")
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: expected an integer >= 0 (numpy seeds are non-negative)")
     columns = [args.x, args.y] + ([args.by] if args.by else [])
