@@ -92,11 +92,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _files(folder: Path, keep: Iterable[str] = ()) -> list[str]:
-    """Every entry under folder (files, symlinks, empty folders) as relative paths, except MARKER and keep/."""
+def _files(folder: Path, keep: Iterable[str] = (), most: int | None = None) -> list[str]:
+    """Every file (and symlink to a folder) under folder as relative paths, except MARKER and keep/;
+    only the first ``most`` found when given (a home folder holds millions)."""
     keep = tuple(keep)
     found = []
     for root, dirs, names in os.walk(folder):
+        if most is not None and len(found) >= most:
+            return sorted(found)[:most]
         rel_root = Path(root).relative_to(folder)
         if rel_root.parts and rel_root.parts[0] in keep:
             continue
@@ -155,15 +158,15 @@ def claim(out: Path, *, command: str, option: str = "--out", inputs: Iterable[Pa
     if kind != "a folder":
         raise UsageError(f"{option} {_p(out)}: expected a folder (new, empty, or an earlier {command} output), "
                          f"found {kind}")
-    present = _files(real, keep)
+    marker = read_marker(real)
+    present = _files(real, keep, most=None if marker is not None else 3)
     if not present:
         return real
-    marker = read_marker(real)
     if marker is None:
         if recognise is not None and recognise(real):
             return real
         raise UsageError(f"{option} {_p(out)}: expected a new or empty folder, or an earlier {command} output "
-                         f"(with {MARKER}), found a folder holding other files ({_listing(present)}); choose "
+                         f"(with {MARKER}), found a folder holding other files ({_listing(present)}{', ...' if len(present) >= 3 else ''}); choose "
                          "another folder, nothing was changed")
     if marker.get("command") != command:
         raise UsageError(f"{option} {_p(out)}: expected an earlier {command} output, found the output of "

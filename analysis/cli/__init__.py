@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                   "replaced whole or not at all)", file=sys.stderr)
             return 2
         except OSError as err:  # an output that cannot be written: a full disk, /proc, a read-only folder
-            where = f"{err.filename}: " if err.filename else ("standard output: " if _stdout_broken() else "")
+            where = f"{err.filename}: " if err.filename else "standard output: "  # print() gives no name
             _drop_stdout()
             print(f"pgrant-lab {args.command}: {where}expected to write the output, found an error "
                   f"({err.strerror or err})", file=sys.stderr)
@@ -82,14 +82,6 @@ def _sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _stdout_broken() -> bool:
-    try:
-        sys.stdout.flush()
-    except OSError:
-        return True
-    return False
 
 
 def _drop_stdout() -> None:
