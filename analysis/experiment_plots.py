@@ -3,8 +3,9 @@
 Plotting only: every function takes tables or fits made by analysis.experiment and
 analysis.decision and returns a seaborn FacetGrid or matplotlib Figure; callers add the title
 naming the data and the model (escaped with analysis.text.mathtext). Every label made from a
-user's column names or condition values (facet titles, heat-map rows, legend entries) is escaped
-with analysis.text.mathtext here, so a ``$`` in them is a dollar sign, never mathtext.
+user's column names or condition values is literal text, never mathtext: seaborn's facet titles are
+made inside analysis.text.literal_figure_text, heat-map rows and legend entries are escaped with
+analysis.text.mathtext.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
     facets = _facets(runs)
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
-                       hue_order=_order(runs), style_order=_order(runs),
-                       errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
-                       facet_kws={"sharey": False}, **facets)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
+                           hue_order=_order(runs), style_order=_order(runs),
+                           errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
+                           facet_kws={"sharey": False}, **facets)
     for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
     grid.set_axis_labels("guests (fio clients driven at once)", IOPS_LABEL)
-    _literal_titles(grid, facets)
     return grid
 
 
@@ -58,11 +59,11 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     """Each guest's IOPS against the number of guests in its run, per mode."""
     hue = "mode" if "mode" in per_guest.columns else None
     facets = _facets(per_guest)
-    grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
-                       palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
-                       **facets)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
+                           palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
+                           **facets)
     grid.set_axis_labels("guests in the run", "IOPS of one guest (I/O per s)")
-    _literal_titles(grid, facets)
     return grid
 
 
@@ -70,9 +71,10 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     """The runs with each mode's fitted USL curve and its bootstrap band."""
     facets = _facets(runs)
     hue = "mode" if "mode" in runs.columns else None
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, hue_order=_order(runs),
-                       palette=_PALETTE if hue else None, height=3.2, aspect=1.3, facet_kws={"sharey": False},
-                       **facets)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, hue_order=_order(runs),
+                           palette=_PALETTE if hue else None, height=3.2, aspect=1.3, facet_kws={"sharey": False},
+                           **facets)
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
@@ -81,7 +83,6 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
     grid.set_axis_labels("guests", IOPS_LABEL)
-    _literal_titles(grid, facets)
     return grid
 
 
@@ -138,17 +139,6 @@ def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
                        markers=True, height=3.2, aspect=1.6)
     grid.set_axis_labels("guests (one disk each)", "persistently mapped grants per host (MiB)")
     return grid
-
-
-def _literal_titles(grid: sns.FacetGrid, facets: dict) -> None:
-    """Replace seaborn's facet titles ("{col_var} = {col_name}") by the same text with the user's
-    column names and values escaped for mathtext."""
-    if not facets:
-        return
-    names = [facets[k] for k in ("row", "col") if k in facets]
-    for key, ax in grid.axes_dict.items():
-        values = key if isinstance(key, tuple) else (key,)
-        ax.set_title(" | ".join(f"{text.mathtext(n)} = {text.mathtext(v)}" for n, v in zip(names, values)))
 
 
 def _facet_key(facets: dict, values) -> object:

@@ -80,8 +80,8 @@ def _forbidden(real: Path, option: str, shown_path: Path, *, allow_raw: bool, in
     for item in inputs:
         source = _resolved(item)
         if real == source or source in real.parents or real in source.parents:
-            raise UsageError(f"{option} {_p(shown_path)}: expected a place apart from the input {_p(item)} (an "
-                             "input is never written or replaced), found one that holds it or lies inside it")
+            raise UsageError(f"{option} {_p(shown_path)}: expected a folder outside the input {_p(item)} (an "
+                             "input is never written or replaced), found one inside it or holding it")
 
 
 def _sha256(path: Path) -> str:

@@ -8,7 +8,8 @@ functions here on its way out; nothing else in the package escapes text by hand.
 
 - :func:`markdown` for text inside a Markdown cell or ``IPython.display.Markdown``;
 - :func:`html` for text inside an HTML document or attribute;
-- :func:`mathtext` for a matplotlib title, label, tick label or legend entry;
+- :func:`mathtext` for a matplotlib title, label, tick label or legend entry, and
+  :func:`literal_figure_text` around a library (seaborn) that makes labels from the user's data;
 - :func:`shown` for a value echoed in a one-line error message (control characters made visible,
   length capped), so a newline in a value never splits the message.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import html as _html
 import re
+from contextlib import contextmanager
 
 # Markdown punctuation that starts markup anywhere in a line (CommonMark 0.30 section 2.4 lets a
 # backslash escape any ASCII punctuation): emphasis * _ ~, code `, links and images [ ], tables |,
@@ -71,3 +73,19 @@ def inline(value: object) -> str:
     """``value`` as typed when it is short printable text, else :func:`shown` (quoted, escaped)."""
     text = str(value)
     return text if text.isprintable() and len(text) <= SHOWN_MAX_CHARS else shown(text)
+
+
+@contextmanager
+def literal_figure_text():
+    """Inside this block matplotlib makes every new text literal (``text.parse_math`` off): for
+    labels a library builds from a user's names and values (seaborn's facet titles "col = value"),
+    which it also draws at once, before a caller could escape them.
+
+    matplotlib reads ``text.parse_math`` when a Text is created (matplotlib.text.Text.__init__), so
+    such texts stay literal when the figure is drawn later. Do not pass :func:`mathtext` output to
+    texts made inside the block (the backslash would show).
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield

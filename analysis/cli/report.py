@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analysis import report
+from analysis import outdir, report
 from analysis.errors import ManifestError, UsageError
 
 
@@ -31,6 +31,8 @@ def run(args) -> int:
     parameters = {"data_dir": str(report.DATA_DIR)}
     only, title = args.only, "pgrant-lab report"
     if args.data is not None:
+        # refuse a bad --out before the (long) validation of --data; report.build claims it again
+        outdir.claim(out, command="pgrant-lab report", inputs=[args.data], recognise=report._earlier_report)
         data = args.data.resolve()
         problems = _check_experiment(data)
         if problems:
