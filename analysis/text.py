@@ -25,18 +25,18 @@ from contextlib import contextmanager
 # headings #, MathJax $, and the backslash itself. < > & become HTML entities (html.escape).
 # Newlines are made visible first, so a value never starts a line (no list, heading or block).
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~#$])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Longest value echoed in an error message, in characters; the rest is elided.
 SHOWN_MAX_CHARS = 200
 
 
 def _visible(text: str) -> str:
-    """Control characters (newline, tab, escape, NUL, line separators) as \\n, \\t, \\x1b, \\u2028."""
-    def one(match: re.Match) -> str:
-        char = match.group(0)
-        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}" if ord(char) < 0x100
-                                                          else f"\\u{ord(char):04x}")
-    return _CONTROL.sub(one, text)
+    """Characters that do not print (newline, tab, escape, NUL, line separators, format characters
+    such as a soft hyphen or a bidi override) as \\n, \\t, \\x1b, \\u2028, ...; the rest as they are."""
+    if text.isprintable():
+        return text
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return "".join(c if c.isprintable() else named.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else
+                   f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
 
 
 def markdown(value: object) -> str:
