@@ -71,20 +71,39 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> No
     Raises papermill's PapermillExecutionError when a cell fails; the partial notebook (with the
     error output) is still written, so it can be rendered.
     """
+    import threading
+
     import jupytext
     import papermill
+    from jupyter_client.manager import KernelManager
 
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
-    papermill.execute_notebook(
-        nb,
-        str(out_ipynb),
-        parameters=parameters,
-        kernel_name=KERNEL_NAME,
-        cwd=str(cwd),
-        progress_bar=False,
-        log_output=False,
-    )
+    # papermill runs in a worker thread with a kernel manager we own, so that an interrupt (Ctrl-C,
+    # or SIGTERM made KeyboardInterrupt by the CLI) reaches this thread: nbclient otherwise replaces
+    # the process's SIGTERM handler while a notebook runs (asyncio add_signal_handler, main thread
+    # only) and restores the default one (die at once, leaving scratch behind) afterwards.
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            papermill.execute_notebook(nb, str(out_ipynb), parameters=parameters, kernel_name=KERNEL_NAME,
+                                       cwd=str(cwd), progress_bar=False, log_output=False, km=km)
+        except BaseException as err:  # noqa: BLE001 - handed to the calling thread
+            failure.append(err)
+
+    worker = threading.Thread(target=run, name=f"papermill {source.stem}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        worker.join(10)
+    if failure:
+        raise failure[0]
 
 
 def to_html(ipynb: Path, html_path: Path) -> None:
