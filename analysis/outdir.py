@@ -228,6 +228,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def publish(scratch: Path, real_out: Path) -> None:
     """Put the finished scratch folder at real_out, replacing what an earlier run left there whole."""
+    os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp made it private; a report is an ordinary folder
     if real_out.is_dir() and any(real_out.iterdir()):
         if _exchange(scratch, real_out):
             shutil.rmtree(scratch)  # now holds the previous version

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from analysis.cli import main
 
@@ -134,3 +136,45 @@ def test_a_second_report_into_the_same_out_is_refused_while_the_first_runs(loopb
         f"pgrant-lab report: --out {out}: expected no other pgrant-lab report writing this folder, found one "
         f"running (it holds {lock}); wait for it or choose another folder"]
     assert (out / "index.html").exists() and not lock.exists()
+
+
+hostile = st.lists(st.sampled_from([SCRIPT.format("v"), MATH, "$x$", "<b>", "*", "_", "`", "[a](b)", "\n", "#", "|",
+                                    "\\", "&amp;", "%", "{", "}"]) | st.text(max_size=4), min_size=1, max_size=5).map("".join)
+
+
+@pytest.mark.filterwarnings("ignore")
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=hostile, values=st.lists(hostile, min_size=2, max_size=2, unique=True))
+def test_hostile_condition_names_and_values_never_break_markdown_or_figures(loopback_experiment, name, values):
+    """The functions notebooks 09 and 10 call, on a table split by a hostile condition (fast: no kernel)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from analysis import decision, experiment
+    from analysis import experiment_plots as plots
+
+    assume(name not in experiment.RESERVED and name not in ("file", "guest") and name.strip() == name and name)
+    base = experiment.load(loopback_experiment.folder, progress=False)
+    halves = []
+    for value in values:
+        half = base.copy()
+        half[name] = value
+        half["file"] = half["file"] + value  # two guests sets: each value its own files
+        halves.append(half)
+    table = pd.concat(halves, ignore_index=True)
+    table.attrs = {**base.attrs, "conditions": base.attrs["conditions"] + [name]}
+    runs = experiment.aggregate(table)
+    fits = decision.fit_cells(runs, draws=5)
+    for markdown in (decision.describe(loopback_experiment.folder, table), fits.notes_markdown()):
+        rendered = markdown2html_mistune(markdown)
+        assert "<script" not in rendered and "<b>" not in rendered and 'href="b"' not in rendered
+    figures = [plots.plot_scaling(runs).figure, plots.plot_fits(runs, fits).figure]
+    ratios = decision.ratio_map(fits, decision.guest_grid(runs))
+    if not ratios.empty:
+        figures.append(plots.plot_ratio_map(ratios))
+    for figure in figures:
+        figure.canvas.draw()  # mathtext would raise here
+    plt.close("all")
