@@ -13,6 +13,7 @@ from pathlib import Path
 
 from analysis import outdir, report
 from analysis.errors import ManifestError, UsageError
+from analysis.text import inline
 
 
 def register(sub) -> None:
@@ -43,13 +44,13 @@ def run(args) -> int:
         if args.only:
             applies = [s for s in applies if any(s.startswith(o) for o in args.only)]
         if not applies:
-            raise UsageError(f"--only {','.join(args.only)}: expected notebooks that take "
+            raise UsageError(f"--only {inline(','.join(args.only))}: expected notebooks that take "
                              f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
         only, title = applies, f"pgrant-lab report on {data}"
         parameters[report.EXPERIMENT_PARAMETER] = str(data)
     elif args.only and not any(s.stem.startswith(o) for s in report.notebook_sources() for o in args.only):
         names = ", ".join(s.stem for s in report.notebook_sources())
-        raise UsageError(f"--only {','.join(args.only)}: expected the start of a notebook name ({names}), "
+        raise UsageError(f"--only {inline(','.join(args.only))}: expected the start of a notebook name ({names}), "
                          "found none matching")
     inputs = [args.data] if args.data is not None else []
     result = report.build(out, parameters=parameters, only=only, title=title, inputs=inputs)
