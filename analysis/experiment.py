@@ -261,6 +261,8 @@ def _file_problems(folder: Path, where: str, name: str) -> list[str]:
     if not name:
         return [f"{where}, column file: expected a path relative to {folder}, found an empty cell"]
     pure = PurePosixPath(name.replace("\\", "/"))
+    if "\x00" in name:  # no file system allows it; os.stat would raise
+        return [f"{where}, column file: expected a file name, found {name!r} with a NUL byte"]
     if pure.is_absolute() or ".." in pure.parts:
         return [f"{where}, column file: expected a path inside the experiment folder, found {name!r}"]
     target = folder / pure

@@ -53,6 +53,8 @@ def path_kind(path: Path) -> str:
         return "nothing (a parent is not a folder)"
     except OSError as err:
         return f"an unreadable path ({err.strerror})"
+    except ValueError:  # os.stat refuses a NUL byte in a path
+        return "nothing (a path with a NUL byte)"
 
 
 def read_bytes(path: Path, *, limit: int) -> bytes:
@@ -66,6 +68,8 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
         raise NotReadable("a folder") from None
     except OSError as err:
         raise NotReadable(f"a path that cannot be opened ({err.strerror})") from None
+    except ValueError:
+        raise NotReadable("nothing (a path with a NUL byte)") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -156,7 +156,8 @@ def test_a_fifo_named_by_a_row_is_called_a_fifo(exp, capsys):
 
 @pytest.mark.parametrize("column, value", [("guests", "３"), ("guests", "3_0"), ("run", "１"),
                                            ("guests", "99999999999999999999"), ("bs", "99999999999999999999k"),
-                                           ("bs", "４k"), ("dom0_vcpus", "2\n3"), ("mode", "persistent\x1b[2J")])
+                                           ("bs", "４k"), ("dom0_vcpus", "2\n3"), ("mode", "persistent\x1b[2J"),
+                                           ("file", "a\x00b.json"), ("file", "results/../../x.json")])
 def test_odd_numbers_in_the_manifest_are_one_line_each(exp, tmp_path, capsys, column, value):
     _rewrite(exp, lambda rows: rows.assign(**{column: [value] + list(rows[column][1:])}))
     line = _one_line(capsys, ["report", "--data", str(exp), "--out", str(tmp_path / "r")], "line 2", f"column {column}")
