@@ -1,7 +1,7 @@
 """Constants from the Linux and Xen sources, each with the file it comes from.
 
 Every other module takes these from here; none repeats a literal 11 or 4096.
-Facts were gathered in ../shared/reference/xen-facts.md and checked against the named files.
+Each value was checked against the named file in the Linux (torvalds/linux) or Xen (xen-project/xen) sources.
 """
 
 # Linux include/xen/page.h (XEN_PAGE_SIZE) / x86 PAGE_SIZE: grants are per 4 KiB page.
@@ -13,10 +13,12 @@ SECTOR_BYTES = 512
 # Xen xen/include/public/io/blkif.h and Linux include/xen/interface/io/blkif.h:
 # BLKIF_MAX_SEGMENTS_PER_REQUEST, the direct segments one ring request carries (11 x 4 KiB = 44 KiB).
 SEGMENTS_PER_REQUEST = 11
+#: Data one request without indirect descriptors carries: 11 x 4 KiB = 44 KiB.
+REQUEST_BYTES = SEGMENTS_PER_REQUEST * PAGE_BYTES
 
 # Linux include/xen/interface/io/ring.h (DEFINE_RING_TYPES, struct __name##_sring): four RING_IDX
 # (unsigned int) indexes req_prod, req_event, rsp_prod, rsp_event, then uint8_t pad[48], then the
-# entries. analysis.blkif computes the header as offsetof(sring, ring); this is the expected value.
+# entries. analysis.xen.blkif computes the header as offsetof(sring, ring); this is the expected value.
 RING_INDEXES = 4
 RING_PAD_BYTES = 48
 RING_HEADER_BYTES = 64
@@ -84,3 +86,12 @@ FIO_PLAT_NR = FIO_PLAT_GROUP_NR * FIO_PLAT_VAL
 # fio HOWTO.rst "log_hist_coarseness": 0..6; each step halves the number of histogram-log bins
 # (iolog.c flush_hist_samples sums 1 << coarseness adjacent bins).
 FIO_HIST_MAX_COARSENESS = 6
+
+# Xen xen/common/grant_table.c: GNTTAB_UNMAP_BATCH_SIZE 32, "Number of unmap operations that are done
+# between each tlb flush": one GNTTABOP_unmap_grant_ref hypercall of n operations flushes the TLBs
+# ceil(n / 32) times (gnttab_unmap_grant_ref processes the ops in batches of this size).
+GNTTAB_UNMAP_BATCH_SIZE = 32
+
+# Linux drivers/block/xen-blkfront.c: module parameter max_queues (xen_blkif_max_queues), default 4
+# since multi-queue blkfront (Linux 4.6): one ring, one grant list and one backend store per queue.
+LINUX_FRONTEND_MAX_QUEUES = 4

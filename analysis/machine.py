@@ -1,8 +1,8 @@
 """Facts about the machine a measured-here data set ran on, and the label its figures carry.
 
 Every ``data/raw/measured-here/<name>/manifest.json`` stores :func:`facts` under ``"machine"``
-(written only by the ``make data`` measurement drivers: :mod:`analysis.sweep`,
-:mod:`analysis.mechanisms`, :mod:`analysis.loopback`); every figure drawn from such data carries
+(written only by the ``make data`` measurement drivers: :mod:`analysis.collect.sweep`,
+:mod:`analysis.collect.mechanisms`, :mod:`analysis.collect.loopback`); every figure drawn from such data carries
 :func:`label`, which says the numbers are this machine's and not Xen's (:func:`describe` is its
 machine-naming part).
 

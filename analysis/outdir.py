@@ -36,13 +36,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from analysis import safeio
+from analysis.paths import NOTEBOOKS_DIR, RAW_DATA_DIR, REPO_ROOT
 from analysis.errors import UsageError
 from analysis.text import shown
 
 MARKER = ".pgrant-lab-output.json"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RAW_DATA_DIR = REPO_ROOT / "data" / "raw"
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 _MARKER_MAX_BYTES = 4 * 1024 * 1024
 
 

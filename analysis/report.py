@@ -20,15 +20,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-DATA_DIR = REPO_ROOT / "data"
+from analysis.paths import DATA_DIR, NOTEBOOKS_DIR, RAW_DATA_DIR, REPO_ROOT
+
 # Inputs exactly as fio or a source gave them: read, never written, by everything but `make data*`.
-RAW_DATA_DIR = DATA_DIR / "raw"
 KERNEL_NAME = "python3"
 # A notebook that assigns this name in its parameters cell applies to a user's experiment folder:
 # `pgrant-lab report --data DIR` runs only those notebooks, with experiment_dir = DIR (absolute).
 EXPERIMENT_PARAMETER = "experiment_dir"
+# With --data the report parses the experiment's fio files once and passes the tidy table to those
+# notebooks as a file in its scratch folder (analysis.ingest.experiment.save_table / read_table).
+EXPERIMENT_TABLE_PARAMETER = "experiment_table"
 
 
 @dataclass
@@ -147,6 +148,7 @@ def build(
     title: str = "pgrant-lab report",
     progress: bool | None = None,
     inputs: list[Path] = (),
+    experiment_table: "pandas.DataFrame | None" = None,  # noqa: F821 - pandas imported lazily
 ) -> Report:
     """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
 
@@ -155,6 +157,9 @@ def build(
     A failed notebook does not stop the others; it is listed in ``Report.failed``.
     ``inputs`` (folders the notebooks read) may not hold or lie inside out_dir. UsageError when
     out_dir may not be written (analysis.outdir.claim) or another report is writing it.
+    ``experiment_table`` (analysis.ingest.experiment.load's table) is written once into the scratch
+    folder and its path passed as the ``experiment_table`` parameter, so that no notebook parses
+    the experiment's fio files again.
     """
     from tqdm.auto import tqdm
 
@@ -169,6 +174,11 @@ def build(
     parameters = dict(parameters or {})
     with outdir.lock(real, command="pgrant-lab report"), outdir.staging(real) as partial, \
             tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+        if experiment_table is not None:
+            from analysis.ingest import experiment
+
+            cached = experiment.save_table(experiment_table, Path(scratch) / "experiment-table.pkl")
+            parameters[EXPERIMENT_TABLE_PARAMETER] = str(cached)
         for source in tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress)):
             page = Page(source=source, html=real / f"{source.stem}.html")
             executed = partial / f"{source.stem}.ipynb"

@@ -1,4 +1,4 @@
-"""Speed and memory of analysis.fio on a json+ file, against Debian's fio_jsonplus_clat2csv.
+"""Speed and memory of analysis.ingest.fio on a json+ file, against Debian's fio_jsonplus_clat2csv.
 
 Baseline: ``fio_jsonplus_clat2csv FILE STUB`` (ships with the fio package) turns json+
 ``clat_ns.bins`` into one CSV per job. Ours: ``fio.read`` (summary table) + ``fio.read_histogram``
@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import fio  # noqa: E402
+from analysis.ingest import fio  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work"
 SWEEP = ROOT / "data" / "raw" / "measured-here" / "fio-sweep"
 REPEATS = 5
 BASELINE = "fio_jsonplus_clat2csv"
-OURS_CODE = ("import sys; from analysis import fio; "
+OURS_CODE = ("import sys; from analysis.ingest import fio; "
              "t = fio.read(sys.argv[1]); h = fio.read_histogram(sys.argv[1]); "
              "h.to_csv(sys.argv[2], index=False)")
 

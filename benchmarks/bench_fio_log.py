@@ -1,4 +1,4 @@
-"""Speed and memory of ``analysis.fiolog.read_log`` against bare ``pandas.read_csv`` on one file.
+"""Speed and memory of ``analysis.ingest.fiolog.read_log`` against bare ``pandas.read_csv`` on one file.
 
 The files are real fio 3.x completion-latency logs written by fio itself (null engine, randrw,
 no averaging) into benchmarks/.work/<case>/ on first use and reused after: 5.2 million lines in
@@ -68,7 +68,7 @@ def _fio_log(name: str, size: str, options: tuple[str, ...]) -> tuple[Path, dict
 def _readers():
     import pandas as pd
 
-    from analysis.fiolog import read_log
+    from analysis.ingest.fiolog import read_log
 
     return {
         "pandas.read_csv(header=None)": lambda p: pd.read_csv(p, header=None),

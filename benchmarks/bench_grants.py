@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from analysis.grants import FailPastLimit, LinuxLru, Lru, NonPersistent, PersistentArray, PersistentTree, pool, simulate
+from analysis.xen.grants import FailPastLimit, LinuxLru, Lru, NonPersistent, PersistentArray, PersistentTree, pool, simulate
 
 REPEATS = 2
 

@@ -8,11 +8,11 @@
 # about it, and a verdict. Start here; the last column links the notebook that explains each row.
 #
 # **Kinds of evidence.** *Computed from the Linux/Xen sources*: ring and request layouts built
-# from the `blkif.h` / `ring.h` field sizes (`analysis.blkif`). *Digitized from the thread*: the
+# from the `blkif.h` / `ring.h` field sizes (`analysis.xen.blkif`). *Digitized from the thread*: the
 # figures as written (`data/raw/seed-thread/`). *Measured on this machine, not Xen*: small C
 # programs timing the mechanism (an unmap with its TLB shootdown, a 4 KiB copy, a gref lookup) on
 # an ordinary Linux VM (`data/raw/measured-here/`); such a number judges only the mechanism, never
-# Xen's IOPS. *Simulated*: exact counts from the grant-store simulator (`analysis.grants`,
+# Xen's IOPS. *Simulated*: exact counts from the grant-store simulator (`analysis.xen.grants`,
 # `data/simulated/`), not times. No Xen host was available.
 
 # %% tags=["parameters"]
@@ -23,28 +23,32 @@ from pathlib import Path
 
 from IPython.display import HTML, Markdown, display
 
-from analysis import verdicts
+from analysis.decide import verdicts
+from analysis.ingest import bundle
+from analysis.simulated import grants as datasets
 
 data_dir = Path(data_dir)
-table = verdicts.verdict_table(data_dir)
+inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanisms measured here, read once
+simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
+table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
 
 # %% [markdown]
 # ## How the verdicts are decided
 #
-# Each verdict comes from a small function in `analysis/verdicts.py` (tested in
-# `tests/test_verdicts.py` with a case that holds and one that does not):
+# Each verdict comes from a small function in `analysis/decide/verdicts.py` (tested in
+# `tests/test_decide_verdicts.py` with a case that holds and one that does not):
 
 # %%
 display(Markdown("\n".join([
-    "- **Ring size and memory** (`judge_memory`): `analysis.blkif.judge_claims` recomputes each figure "
+    "- **Ring size and memory** (`judge_memory`): `analysis.xen.blkif.judge_claims` recomputes each figure "
     "under the claim's own ring size and checks that ring size against what a ring of that order holds. "
     "Right arithmetic on a wrong ring size is *wrong*; a reply that reasons from an earlier message's "
     "figure (David's 150 VMs, Jan's pointer array) *holds with a caveat*.",
     "- **Peak and decline** (`judge_usl_peak`): the claimed X(10)/X(5) against the range every Universal "
     "Scalability Law with sigma, kappa >= 0 and its peak at 5 guests allows (`analysis.models.peak_ratio_bounds`).",
     "- **Unmap cost vs CPUs** (`judge_growth`): the 95% interval of the cost added per remote CPU "
-    "(`analysis.mechanisms.fit_line` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
+    "(`analysis.models.MedianLine` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
     f"- **\"Little\" costs** (`judge_cost_share`): the cost as a share of one CPU at the thread's per-guest rate "
     f"(peak IOPS / guests); under {verdicts.NEGLIGIBLE_SHARE:.0%} even in the worst case *holds*, "
     f"{verdicts.NOTICEABLE_SHARE:.0%} or more even in the best case is *wrong*, anything between "
@@ -68,7 +72,8 @@ display(Markdown("\n".join(f"- **{verdict}** ({len(ids)}): {', '.join(ids)}" for
 
 # %% [markdown]
 # Read the memory rows with notebook 02 (why a one-page ring holds fewer requests than the thread
-# assumed), the scaling row with notebooks 03 and 04 (what a USL and the shootdown model can and
-# cannot say from two points), the mechanism rows with notebooks 05 to 07 (measured on this
+# assumed), the scaling row with notebook 12 (which model of Xen's flush lock reproduces the
+# collapse, checked against a simulation; notebooks 03 and 04 show why the USL cannot), the
+# BUG_ON row with `analysis.xen.grants.patch` (the patch replayed exactly), the mechanism rows with notebooks 05 to 07 (measured on this
 # machine, not Xen) and the policy rows with notebook 08 (simulated counts; times there use
 # assumed costs).

@@ -36,10 +36,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine
-from analysis import mechanisms as mech
+from analysis import machine, paths, plots
+from analysis.ingest import mechanisms as mech
+from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "memcpy"
+folder = Path(data_dir) / paths.MEMCPY_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_memcpy(folder)
@@ -55,19 +56,11 @@ display(Markdown(mech.provenance_note(manifest, len(samples))))
 
 # %%
 summary = mech.summarize(samples, ["impl", "layout", "cache", "size_bytes"], "copy_ns")
-key_sizes = [C.PAGE_BYTES, mech.request_bytes()]
+key_sizes = [C.PAGE_BYTES, C.REQUEST_BYTES]
 summary[summary["size_bytes"].isin(key_sizes)].round(1)
 
 # %%
-medians = summary.rename(columns={"median": "median_copy_ns"})
-medians["series"] = medians["impl"] + " " + medians["layout"]
-grid = sns.relplot(data=medians, x="size_bytes", y="median_copy_ns", hue="series", col="cache",
-                   marker="o", kind="line", height=4, aspect=1.2)
-grid.set(xscale="log", yscale="log", xlabel="bytes per request copy", ylabel="median time per copy (ns)")
-for ax in grid.axes.flat:
-    ax.axvline(C.PAGE_BYTES, color="grey", lw=0.8, ls=":")
-    ax.axvline(mech.request_bytes(), color="grey", lw=0.8, ls="--")
-grid.fig.suptitle(f"memcpy per request (medians; dotted 4 KiB, dashed 11 x 4 KiB)\n{label}", y=1.06, fontsize=9)
+fig = plots.mechanisms.memcpy_sizes(summary.rename(columns={"median": "median_copy_ns"}), label)
 plt.show()
 
 # %% [markdown]
@@ -104,9 +97,9 @@ for cache in ("warm", "cold"):
 # %%
 page = samples[(samples["impl"] == "c") & (samples["layout"] == "segments") & (samples["size_bytes"] == C.PAGE_BYTES)]
 page_ns = page.groupby("cache")["copy_ns"].median()
-request = samples[(samples["impl"] == "c") & (samples["layout"] == "segments") & (samples["size_bytes"] == mech.request_bytes())]
+request = samples[(samples["impl"] == "c") & (samples["layout"] == "segments") & (samples["size_bytes"] == C.REQUEST_BYTES)]
 request_ns = request.groupby("cache")["copy_ns"].median()
-cpu = mech.cpu_seconds_per_second(page_ns, C.SEED_PEAK_IOPS)
+cpu = budget.cpu_seconds_per_second(page_ns, C.SEED_PEAK_IOPS)
 per_guest = cpu / C.SEED_PEAK_GUESTS
 answer = (
     f"- One 4 KiB segment: **{page_ns['warm']:.0f} ns warm, {page_ns['cold']:.0f} ns cold**; "

@@ -13,6 +13,7 @@
 # %% tags=["parameters"]
 data_dir = "../data"
 experiment_dir = None  # None: the bundled example experiment in data_dir
+experiment_table = None  # report --data: the experiment's table, parsed once by the report (a pickle)
 
 # %%
 from pathlib import Path
@@ -21,13 +22,18 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import decision, experiment, text
-from analysis import experiment_plots as plots
+from analysis import paths, text
+from analysis.decide import decision
+from analysis.ingest import experiment
+from analysis.plots import experiment as plots
 
-folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
-table = experiment.load(folder)
+folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / paths.EXAMPLE_EXPERIMENT
+table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
-display(Markdown(decision.describe(folder, table)))
+source = experiment.provenance(folder)
+display(Markdown(decision.describe(source, table)))
+if not experiment_dir:  # the bundled example: fio's mmap engine stands in for non-persistent
+    display(Markdown(f"**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"))
 
 # %% [markdown]
 # ## Aggregate IOPS against guests
@@ -36,7 +42,7 @@ display(Markdown(decision.describe(folder, table)))
 # counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
 
 # %%
-source = text.mathtext(decision.source_label(folder))  # the user's title, literal in figures
+source = text.mathtext(source.label)  # the user's title, literal in figures
 if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)
@@ -78,5 +84,5 @@ display(fits.parameter_table())
 # %%
 if fits.cells:
     grid = plots.plot_fits(runs, fits)
-    grid.figure.suptitle(f"USL fit per mode (lines; band: bootstrap 5-95%)\ndata: {source}", y=1.12)
+    grid.figure.suptitle(f"USL fit per mode (lines; band: 95% bootstrap of the refits)\ndata: {source}", y=1.12)
     plt.show()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import notebook_inprocess
-from analysis import experiment
+from analysis.ingest import experiment
 from analysis.cli import main
 from analysis.errors import ManifestError
 

@@ -152,8 +152,9 @@ def test_hostile_condition_names_and_values_never_break_markdown_or_figures(loop
     import matplotlib.pyplot as plt
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from analysis import decision, experiment
-    from analysis import experiment_plots as plots
+    from analysis.decide import decision
+    from analysis.ingest import experiment
+    from analysis.plots import experiment as plots
 
     assume(name not in experiment.RESERVED and name not in ("file", "guest") and name.strip() == name and name)
     base = experiment.load(loopback_experiment.folder, progress=False)
@@ -167,7 +168,7 @@ def test_hostile_condition_names_and_values_never_break_markdown_or_figures(loop
     table.attrs = {**base.attrs, "conditions": base.attrs["conditions"] + [name]}
     runs = experiment.aggregate(table)
     fits = decision.fit_cells(runs, draws=5)
-    for markdown in (decision.describe(loopback_experiment.folder, table), fits.notes_markdown()):
+    for markdown in (decision.describe(experiment.provenance(loopback_experiment.folder), table), fits.notes_markdown()):
         rendered = markdown2html_mistune(markdown)
         assert "<script" not in rendered and "<b>" not in rendered and 'href="b"' not in rendered
     figures = [plots.plot_scaling(runs).figure, plots.plot_fits(runs, fits).figure]

@@ -27,7 +27,7 @@ def test_notebooks_03_and_04_execute_and_state_the_usl_bound(tmp_path):
     # The figures' label is the caption of the committed sidecar, naming model and parameters.
     import html
 
-    from analysis.models import simulate
+    from analysis.simulated import shootdown as simulate
 
     _, side = simulate.read(ROOT / "data")
     assert html.escape(simulate.caption(side)) in shootdown or simulate.caption(side) in shootdown

@@ -6,7 +6,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from analysis import kit
+from analysis.collect import kit
 from analysis.errors import UsageError
 from analysis.text import inline, shown
 

@@ -10,7 +10,7 @@ import argparse
 import json
 import re
 
-from analysis import blkif
+from analysis.xen import blkif
 from analysis import constants as C
 from analysis.errors import UsageError
 from analysis.text import shown
