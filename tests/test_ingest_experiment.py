@@ -189,7 +189,7 @@ def test_the_example_builder_never_deletes_a_folder_it_did_not_write(tmp_path):
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
     with pytest.raises(UsageError, match=rf"^OUTDIR {re.escape(str(folder))}: expected a new or empty folder, or an "
-                                         r"earlier python -m analysis.loopback output .*found a folder holding other "
+                                         r"earlier python -m analysis.collect.loopback output .*found a folder holding other "
                                          r"files \('notes.txt'\); choose another folder, nothing was changed$"):
         loopback.build_demo(folder)
     assert (folder / "notes.txt").read_text() == "keep me"
