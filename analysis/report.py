@@ -5,11 +5,17 @@ notebook, executed by papermill with the report's parameters injected after its 
 ``parameters``, and rendered by nbconvert to ``OUT/NN-topic.html``; ``OUT/index.html`` links them
 and says which pages failed. Notebooks run with a scratch working directory, so nothing is written
 into the data folder they read.
+
+The report is written whole (analysis.outdir): the pages go to a scratch folder beside OUT, which
+replaces OUT in one rename when every page is done; an interrupt (Ctrl-C, SIGTERM as
+KeyboardInterrupt) leaves OUT as it was and no scratch behind. OUT must be new, empty or an
+earlier report, and two reports never write one OUT at once (a lock beside it).
 """
 
 from __future__ import annotations
 
 import html
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,20 +72,39 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> No
     Raises papermill's PapermillExecutionError when a cell fails; the partial notebook (with the
     error output) is still written, so it can be rendered.
     """
+    import threading
+
     import jupytext
     import papermill
+    from jupyter_client.manager import KernelManager
 
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
-    papermill.execute_notebook(
-        nb,
-        str(out_ipynb),
-        parameters=parameters,
-        kernel_name=KERNEL_NAME,
-        cwd=str(cwd),
-        progress_bar=False,
-        log_output=False,
-    )
+    # papermill runs in a worker thread with a kernel manager we own, so that an interrupt (Ctrl-C,
+    # or SIGTERM made KeyboardInterrupt by the CLI) reaches this thread: nbclient otherwise replaces
+    # the process's SIGTERM handler while a notebook runs (asyncio add_signal_handler, main thread
+    # only) and restores the default one (die at once, leaving scratch behind) afterwards.
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            papermill.execute_notebook(nb, str(out_ipynb), parameters=parameters, kernel_name=KERNEL_NAME,
+                                       cwd=str(cwd), progress_bar=False, log_output=False, km=km)
+        except BaseException as err:  # noqa: BLE001 - handed to the calling thread
+            failure.append(err)
+
+    worker = threading.Thread(target=run, name=f"papermill {source.stem}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        worker.join(10)
+    if failure:
+        raise failure[0]
 
 
 def to_html(ipynb: Path, html_path: Path) -> None:
@@ -95,8 +120,8 @@ def to_html(ipynb: Path, html_path: Path) -> None:
     html_path.write_text(body, encoding="utf-8")
 
 
-def write_index(report: Report, title: str) -> Path:
-    """Write ``index.html`` linking every page, marking the ones that failed."""
+def write_index(report: Report, title: str, folder: Path | None = None) -> Path:
+    """Write ``index.html`` (into ``folder``, default the report's) linking every page, marking failures."""
     rows = []
     for page in report.pages:
         status = "ok" if page.ok else f"FAILED: {html.escape(page.error or '')}"
@@ -104,13 +129,14 @@ def write_index(report: Report, title: str) -> Path:
             f'<li><a href="{html.escape(page.html.name)}">{html.escape(page.source.stem)}</a>'
             f" <small>({status})</small></li>"
         )
-    report.index.write_text(
+    index = report.index if folder is None else Path(folder) / report.index.name
+    index.write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body>"
         f"<h1>{html.escape(title)}</h1><ol>{''.join(rows)}</ol></body></html>\n",
         encoding="utf-8",
     )
-    return report.index
+    return index
 
 
 def build(
@@ -121,6 +147,7 @@ def build(
     only: list[str] | None = None,
     title: str = "pgrant-lab report",
     progress: bool | None = None,
+    inputs: list[Path] = (),
     experiment_table: "pandas.DataFrame | None" = None,  # noqa: F821 - pandas imported lazily
 ) -> Report:
     """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
@@ -128,37 +155,59 @@ def build(
     ``parameters`` are injected into each notebook's ``parameters`` cell; a notebook receives only
     the names its parameters cell defines, so notebooks can take different subsets.
     A failed notebook does not stop the others; it is listed in ``Report.failed``.
+    ``inputs`` (folders the notebooks read) may not hold or lie inside out_dir. UsageError when
+    out_dir may not be written (analysis.outdir.claim) or another report is writing it.
     ``experiment_table`` (analysis.ingest.experiment.load's table) is written once into the scratch
     folder and its path passed as the ``experiment_table`` parameter, so that no notebook parses
     the experiment's fio files again.
     """
     from tqdm.auto import tqdm
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = Report(out_dir=out_dir)
+    from analysis import outdir
+
+    real = outdir.claim(Path(out_dir), command="pgrant-lab report", inputs=[*inputs, Path(notebooks_dir)],
+                        recognise=_earlier_report)
+    report = Report(out_dir=real)
     sources = notebook_sources(notebooks_dir)
     if only:
         sources = [s for s in sources if any(s.stem.startswith(o) for o in only)]
     parameters = dict(parameters or {})
-    with tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+    with outdir.lock(real, command="pgrant-lab report"), outdir.staging(real) as partial, \
+            tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
         if experiment_table is not None:
             from analysis.ingest import experiment
 
             cached = experiment.save_table(experiment_table, Path(scratch) / "experiment-table.pkl")
             parameters[EXPERIMENT_TABLE_PARAMETER] = str(cached)
         for source in tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress)):
-            page = Page(source=source, html=out_dir / f"{source.stem}.html")
-            executed = out_dir / f"{source.stem}.ipynb"
+            page = Page(source=source, html=real / f"{source.stem}.html")
+            executed = partial / f"{source.stem}.ipynb"
             try:
                 execute(source, executed, _accepted(source, parameters), cwd=Path(scratch))
             except Exception as err:  # noqa: BLE001 - any failure is reported on the page and index
                 page.error = _one_line(err)
             if executed.exists():
-                to_html(executed, page.html)
+                to_html(executed, partial / page.html.name)
             report.pages.append(page)
-    write_index(report, title)
+        write_index(report, title, partial)
+        outdir.write_marker(partial, command="pgrant-lab report")
+        outdir.publish(partial, real)
     return report
+
+
+_REPORT_FILE = re.compile(r"index\.html|[0-9][0-9]-[^/]*\.(html|ipynb)")
+
+
+def _earlier_report(folder: Path) -> bool:
+    """A report folder written before reports carried analysis.outdir's marker: only index.html and
+    NN-*.html/.ipynb pages, and an index that says it is a pgrant-lab report."""
+    names = [p.name for p in folder.iterdir()]
+    if not names or not all(_REPORT_FILE.fullmatch(n) for n in names) or "index.html" not in names:
+        return False
+    try:
+        return "pgrant-lab report" in (folder / "index.html").read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return False
 
 
 def parameter_names(source: Path) -> set[str]:

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import paths
+from analysis import paths, text
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
@@ -42,7 +42,7 @@ if not experiment_dir:  # the bundled example: fio's mmap engine stands in for n
 # counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
 
 # %%
-source = source.label
+source = text.mathtext(source.label)  # the user's title, literal in figures
 if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)

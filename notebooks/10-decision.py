@@ -26,7 +26,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import paths
+from analysis import paths, text
 from analysis.decide import decision
 from analysis.ingest import experiment, mechanisms
 from analysis.plots import experiment as plots
@@ -79,7 +79,7 @@ if not comparison.empty:
 # guests measured) the model extrapolates.
 
 # %%
-source = experiment.provenance(folder).label
+source = text.mathtext(experiment.provenance(folder).label)  # the user's title, literal in figures
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
@@ -128,8 +128,10 @@ display(balance.pivot(index="bs", columns="dom0_vcpus", values="verdict"))
 # keeps no grant mapped between requests.
 
 # %%
-ring_order = int(memory_table["ring_order"].max()) if "ring_order" in memory_table.columns else 0
-block_sizes = (sorted(memory_table["bs"].unique(), key=decision.bs_bytes) if "bs" in memory_table.columns
+# the manifest's conditions, not fio's own bs column of the same name (empty in client/server output)
+conditions = memory_table.attrs.get("conditions", [])
+ring_order = int(memory_table["ring_order"].max()) if "ring_order" in conditions else 0
+block_sizes = (sorted(memory_table["bs"].unique(), key=decision.bs_bytes) if "bs" in conditions
                else ["4k"])
 memory = decision.memory_map(memory_guests, block_sizes, ring_order=ring_order)
 grid = plots.plot_memory(memory)

@@ -120,7 +120,7 @@ def test_out_never_overwrites_an_input_nor_writes_into_raw_data(run_fio, tmp_pat
         (tmp_path / "no-folder" / "t.csv",
          f"--out {tmp_path / 'no-folder' / 't.csv'}: expected a CSV file in an existing folder, found no folder "
          f"{tmp_path / 'no-folder'}"),
-        (raw_csv, f"--out {raw_csv}: expected a file outside {RAW_DATA_DIR} (raw data is only read), found one inside it"),
+        (raw_csv, f"--out {raw_csv}: expected a place outside {RAW_DATA_DIR} (raw data is only read), found one inside it"),
     ]
     for target, message in cases:
         proc = _ingest(str(out), "--out", str(target))

@@ -89,7 +89,7 @@ def test_out_inside_the_experiment_folder_is_refused(tmp_path, capsys):
     code = main(["report", "--data", str(folder), "--out", str(folder / "report")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert "expected a folder outside --data" in err[0]
+    assert f"--out {folder / 'report'}: expected a folder outside the input {folder}" in err[0]
     assert list(folder.iterdir()) == []
 
 

@@ -81,7 +81,7 @@ def test_kit_refuses_a_folder_with_other_files_and_leaves_them_alone(tmp_path, c
     code = main(["kit", "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert f"--out {out}: expected an empty folder or a previous kit's output" in err[0]
+    assert f"--out {out}: expected a new or empty folder, or an earlier pgrant-lab kit output" in err[0]
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 

@@ -48,7 +48,8 @@ def test_measure_never_replaces_a_folder_it_did_not_write(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
-    with pytest.raises(UsageError, match=r"mine: expected an empty folder or an earlier fio sweep \(manifest\.json with "
-                                         r"measured_here\) to replace, found other files; nothing was deleted$"):
+    with pytest.raises(UsageError, match=r"^OUTDIR .*mine: expected a new or empty folder, or an earlier python -m "
+                                         r"analysis.collect.sweep measure output .*found a folder holding other files "
+                                         r"\('notes.txt'\); choose another folder, nothing was changed$"):
         collect_sweep.measure(folder)
     assert [p.name for p in tmp_path.iterdir()] == ["mine"] and (folder / "notes.txt").read_text() == "keep me"

@@ -63,14 +63,22 @@ def test_every_bad_row_is_reported_on_its_own_line_naming_line_column_expected_a
 
 
 def test_header_problems(tmp_path):
-    folder = _folder(tmp_path, "path,mode,mode,iops\nx.json,persistent,persistent,5\n")
+    folder = _folder(tmp_path, "file,mode,mode,iops,\nx.json,persistent,persistent,5,\n")
     m = folder / "manifest.csv"
     assert _problems(folder) == [
-        f"{m} line 1: expected a column named 'file', found columns ['path', 'mode', 'mode', 'iops']",
+        f"{m} line 1: expected a name for every column, found empty names in columns [5]",
         f"{m} line 1: expected condition names other than the measured columns of analysis.ingest.fio's table, "
         "found ['iops']; rename them",
         f"{m} line 1: expected each column name once, found ['mode'] more than once",
     ]
+
+
+def test_a_header_without_a_file_column_is_refused_without_echoing_the_line(tmp_path):
+    folder = _folder(tmp_path, "root:x:0:0:root:/root:/bin/bash,secret\nx.json,5\n")
+    m = folder / "manifest.csv"
+    assert _problems(folder) == [
+        f"{m} line 1: expected a CSV header with a column named 'file', found a first line of 2 field(s), "
+        "none named 'file'"]
 
 
 def test_valid_manifest_types_reserved_columns_and_keeps_other_conditions(tmp_path):
@@ -180,9 +188,9 @@ def test_the_example_builder_never_deletes_a_folder_it_did_not_write(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
-    with pytest.raises(UsageError, match=rf"^{re.escape(str(folder))}: expected an empty folder or an earlier example "
-                                         r"experiment \(manifest\.json titled .*\) to replace, found other files; "
-                                         r"nothing was deleted$"):
+    with pytest.raises(UsageError, match=rf"^OUTDIR {re.escape(str(folder))}: expected a new or empty folder, or an "
+                                         r"earlier python -m analysis.collect.loopback output .*found a folder holding other "
+                                         r"files \('notes.txt'\); choose another folder, nothing was changed$"):
         loopback.build_demo(folder)
     assert (folder / "notes.txt").read_text() == "keep me"
 

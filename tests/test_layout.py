@@ -19,6 +19,7 @@ PACKAGE = ROOT / "analysis"
 # from its own stage or a lower one; collect/ and cli/ are imported by nothing but cli/.
 RANK = {
     "__init__": 0, "paths": 0, "constants": 0, "errors": 0, "machine": 0, "progress": 0, "compute": 0,
+    "text": 0, "safeio": 0, "outdir": 0,
     "ingest": 1,
     "models": 2, "xen": 2,
     "simulated": 3,
@@ -35,7 +36,7 @@ RAW_NAMES = {"RAW", "RAW_DATA_DIR", "MEASURED_HERE", "SEED_THREAD", "THREAD_CLAI
 RAW_READERS = ("ingest", "collect")
 # Modules that name data/raw only to refuse writing into it (output guards), never to open it.
 RAW_GUARDS = {("report", "RAW_DATA_DIR"), ("cli/report", "RAW_DATA_DIR"), ("cli/ingest", "RAW_DATA_DIR"),
-              ("cli/verdicts", "RAW_DATA_DIR")}
+              ("cli/verdicts", "RAW_DATA_DIR"), ("outdir", "RAW_DATA_DIR")}
 
 
 def modules(package: Path = PACKAGE) -> list[Path]:

@@ -49,11 +49,11 @@ def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--out", str(report.RAW_DATA_DIR / "qa-report")],
-     f"--out {report.RAW_DATA_DIR / 'qa-report'}: expected a folder outside {report.RAW_DATA_DIR} "
+     f"--out {report.RAW_DATA_DIR / 'qa-report'}: expected a place outside {report.RAW_DATA_DIR} "
      "(raw data is only read), found one inside it"),
     (["--out", str(report.NOTEBOOKS_DIR), "--only", "02"],
-     f"--out {report.NOTEBOOKS_DIR}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed NN-*.ipynb "
-     "would replace the committed output-free notebooks), found that folder"),
+     f"--out {report.NOTEBOOKS_DIR}: expected a place outside {report.NOTEBOOKS_DIR} (the committed "
+     "notebooks), found one inside it"),
     (["--out", "{tmp}/rep", "--only", "99"],
      "--only 99: expected the start of a notebook name (00-verdicts, 01-fio-results, "),
 ])

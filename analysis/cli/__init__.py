@@ -12,8 +12,10 @@ on stderr with exit status 2; so are argparse's own usage errors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -73,13 +75,53 @@ def main(argv: list[str] | None = None) -> int:
     command = next((word for word in argv if not word.startswith("-")), "")
     parser = build_parser(command if command in _subcommand_modules() else "")
     args = parser.parse_args(argv)
+    with _sigterm_as_interrupt():
+        try:
+            status = int(args.func(args) or 0)
+            sys.stdout.flush()  # a full disk or closed pipe shows here, not at interpreter exit
+            return status
+        except PgrantLabError as err:
+            print(f"pgrant-lab {args.command}: {err}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # e.g. `pgrant-lab ingest f.json | head`
+            _drop_stdout()
+            return 0
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (below): outputs are written whole or not at all
+            print(f"pgrant-lab {args.command}: interrupted; nothing half-written was left (outputs are "
+                  "replaced whole or not at all)", file=sys.stderr)
+            return 2
+        except OSError as err:  # an output that cannot be written: a full disk, /proc, a read-only folder
+            where = f"{err.filename}: " if err.filename else "standard output: "  # print() gives no name
+            _drop_stdout()
+            print(f"pgrant-lab {args.command}: {where}expected to write the output, found an error "
+                  f"({err.strerror or err})", file=sys.stderr)
+            return 2
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt, so every ``finally`` (scratch folders, locks) runs as on Ctrl-C."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
     try:
-        return int(args.func(args) or 0)
-    except PgrantLabError as err:
-        print(f"pgrant-lab {args.command}: {err}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # e.g. `pgrant-lab ingest f.json | head`
-        return 0
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _drop_stdout() -> None:
+    """Discard what could not be written to stdout, so Python does not fail again flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # pytest's captured stdout has no file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ value, or too few points exits 2 with one line naming the file and the column.
 
 from __future__ import annotations
 
+import io
 import json
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import safeio
 from analysis.errors import ModelFitError, UsageError
 from analysis.models import (USL, Amdahl, Linear, LookupModel, MemcpyModel, ShootdownModel,
                              ShootdownScaling)
@@ -31,6 +33,12 @@ from analysis.models.flush_path import PUBLISHED_MID
 from analysis.models import contention
 from analysis.models.mva import check_integer_guests
 from analysis.models.groups import fit_groups
+
+#: Most bootstrap resamples: each refits the model, so 100,000 already takes minutes; more is a typo.
+MAX_BOOT = 100_000
+#: Largest magnitude of an x or y value: the fits square and multiply values (USL: N**2 terms,
+#: covariance: J^T J), and 1e200 squared overflows float64 (max ~1.8e308), failing LAPACK's SVD.
+MAX_ABS = 1e100
 
 #: ``--model`` names: model classes whose ``fit`` takes one x column and one y column.
 CLI_MODELS = {
@@ -77,13 +85,16 @@ def register(sub) -> None:
 def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     """The CSV at ``path``; raises UsageError naming the file (and column) when it cannot be read
     or a requested column is missing."""
+    # A regular file of at most TABLE_MAX_BYTES (a FIFO would block, /dev/zero never end).
     try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: expected a CSV file, found a folder") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        content = safeio.read_text(path, limit=safeio.TABLE_MAX_BYTES)
+    except safeio.NotReadable as err:
+        if str(err) == "nothing":
+            raise UsageError(f"{safeio.describe(path)}: file not found") from None
+        raise UsageError(f"{safeio.describe(path)}: expected a CSV file, found {err}") from None
+    try:
+        table = pd.read_csv(io.StringIO(content))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise UsageError(f"{path}: expected a CSV table with a header row, found unreadable text "
                          f"({str(err).splitlines()[0]})") from None
     for column in columns:
@@ -95,9 +106,21 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     return table
 
 
+def check_magnitudes(table: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """ModelFitError naming file, column and row when a number is beyond +/-MAX_ABS (the fit would overflow)."""
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        huge = np.flatnonzero(np.isfinite(values) & (np.abs(values) > MAX_ABS))
+        if huge.size:
+            row = int(huge[0])
+            raise ModelFitError(f"{path}: column {column!r}: expected numbers within +/-{MAX_ABS:g} (squares and "
+                                f"products must stay finite in the fit), found {values[row]:g} in data row {row + 1}; "
+                                "rescale the column (e.g. to thousands)")
+
+
 def run(args) -> int:
-    if args.boot < 0:
-        raise UsageError(f"--boot {args.boot}: expected an integer >= 0")
+    if not 0 <= args.boot <= MAX_BOOT:
+        raise UsageError(f"--boot {args.boot}: expected an integer from 0 to {MAX_BOOT}")
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: expected an integer >= 0 (numpy seeds are non-negative)")
     if args.dom0_cpus < 1:
@@ -105,6 +128,7 @@ def run(args) -> int:
     at = parse_predict(args.predict, args.model)
     columns = [args.x, args.y] + ([args.by] if args.by else [])
     table = read_table(args.table, columns)
+    check_magnitudes(table, [args.x, args.y], args.table)
 
     extra = {"dom0_cpus": args.dom0_cpus} if args.model in GUEST_MODELS else {}
 
@@ -119,6 +143,10 @@ def run(args) -> int:
         text = str(err).replace(f"column {args.by!r} (by)", f"column {args.by!r} (--by)")
         sep = " " if text.startswith("(") else ": "
         raise ModelFitError(f"{args.table}{sep}{text}") from None
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError) as err:  # the numerics failed (e.g. SVD)
+        raise ModelFitError(f"{args.table}: columns {args.x!r}/{args.y!r}: expected values the fit can handle, found "
+                            f"its numerics failing ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                            "rescale the columns (e.g. to thousands)") from None
     fits = [(g.key.get(args.by), g.model) for g in groups]
     if args.json:
         out = [{**({"group": _plain(key)} if args.by else {}), **fit.to_dict(),

@@ -17,13 +17,11 @@ unit had to be assumed, a note saying so goes to stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
 
 from analysis.errors import FioUnitWarning, UsageError
-from analysis.paths import RAW_DATA_DIR
 
 # Formats whose tables share one schema.
 _KINDS = {"json": "summary", "terse": "summary", "log": "log", "hist_log": "hist_log"}
@@ -59,7 +57,10 @@ def run(args) -> int:
         raise UsageError(f"--workers {args.workers}: expected a number of processes >= 1")
     paths = expand(args.files, args.glob)
     if args.out is not None:
-        _check_out(args.out, paths)
+        # analysis.outdir: never an input (a hard link or symlink to one included), data/raw or notebooks/
+        from analysis import outdir
+
+        outdir.check_file(args.out, inputs=paths)
     kind = kind_of(paths)
     # Parse everything before opening --out, so a bad file leaves no half-written CSV behind.
     if kind == "summary":
@@ -78,15 +79,17 @@ def run(args) -> int:
     if args.out is None:
         _write(rows if kind == "summary" else table, sys.stdout, args.snapshots)
         return 0
-    # Whole or not at all: a temporary file beside --out, renamed over it once complete.
-    scratch = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
-    try:
+    # Whole or not at all: a temporary file beside --out, renamed over it once complete (analysis.outdir).
+    from analysis import outdir
+
+    counted = []
+
+    def write(scratch):
         with open(scratch, "w", newline="") as out:
-            count = _write(rows if kind == "summary" else table, out, args.snapshots)
-        os.replace(scratch, args.out)
-    finally:
-        scratch.unlink(missing_ok=True)
-    print(f"wrote {args.out} ({count} rows)", file=sys.stderr)
+            counted.append(_write(rows if kind == "summary" else table, out, args.snapshots))
+
+    outdir.write_file(args.out, write)
+    print(f"wrote {args.out} ({counted[0]} rows)", file=sys.stderr)
     return 0
 
 
@@ -191,17 +194,3 @@ def ingest(paths: list[Path], snapshots: bool = False, metric: str | None = None
         _no_log_options(paths, metric, fio_version)
         return fio.read_many(paths, snapshots=snapshots)
     return _log_table(paths, kind, metric=metric, fio_version=fio_version)
-
-
-def _check_out(out: Path, inputs: list[Path]) -> None:
-    """Refuse an --out that would overwrite fio output or write into the bundled raw data."""
-    if out.is_dir():
-        raise UsageError(f"--out {out}: expected a CSV file name, found a folder")
-    if not out.resolve().parent.is_dir():
-        raise UsageError(f"--out {out}: expected a CSV file in an existing folder, found no folder {out.parent}")
-    if any(out.resolve() == path.resolve() for path in inputs):
-        raise UsageError(f"--out {out}: expected a new CSV file, found one of the FILEs being read "
-                         "(fio output is never overwritten)")
-    if RAW_DATA_DIR in out.resolve().parents:
-        raise UsageError(f"--out {out}: expected a file outside {RAW_DATA_DIR} (raw data is only read), "
-                         "found one inside it")

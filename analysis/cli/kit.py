@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analysis.collect import kit
 from analysis.errors import UsageError
+from analysis.text import inline, shown
 
 
 def register(sub) -> None:
@@ -23,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--ramp-s", type=int, default=5, help="unmeasured warm-up seconds per run (default 5)")
     p.add_argument("--size", default=None, help="fio size= per guest (default: the whole device)")
     p.add_argument("--out", type=Path, required=True, help="folder to write (empty, new, or a previous kit)")
+    p.add_argument("--force", action="store_true",
+                   help="re-write a previous kit whose site.env or manifest.csv you edited (your edits are lost)")
     p.set_defaults(func=run)
 
 
@@ -33,23 +36,31 @@ def run(args) -> int:
     if args.ramp_s < 0:
         raise UsageError(f"--ramp-s {args.ramp_s}: expected 0 or more seconds, found {args.ramp_s}")
     if args.rw not in kit.FIO_RW_PATTERNS:
-        raise UsageError(f"--rw {args.rw}: expected one of fio's rw patterns {', '.join(kit.FIO_RW_PATTERNS)}, "
-                         f"found {args.rw!r}")
+        raise UsageError(f"--rw {inline(args.rw)}: expected one of fio's rw patterns {', '.join(kit.FIO_RW_PATTERNS)}, "
+                         f"found {shown(args.rw)}")
     if args.size is not None:
         try:
             kit.bs_bytes(args.size)
         except ValueError:
-            raise UsageError(f"--size {args.size}: expected a fio size such as 4g or 512m, found {args.size!r}") from None
+            raise UsageError(f"--size {inline(args.size)}: expected a fio size such as 4g or 512m, "
+                             f"found {shown(args.size)}") from None
+    guests = kit.parse_int_list(args.guests, "--guests", most=kit.MAX_GUESTS)
+    dom0_vcpus = kit.parse_int_list(args.dom0_vcpus, "--dom0-vcpus", most=kit.MAX_DOM0_VCPUS)
+    modes, sizes = kit.parse_modes(args.modes), kit.parse_bs_list(args.bs)
+    rows = len(modes) * len(dom0_vcpus) * len(guests) * len(sizes) * args.runs
+    if rows > kit.MAX_RUNS:
+        raise UsageError(f"--runs {args.runs}: expected at most {kit.MAX_RUNS} fio runs in all (modes x dom0 VCPUs x "
+                         f"guest counts x block sizes x runs), found {rows}")
     plan = kit.Plan(
-        guests=kit.parse_int_list(args.guests, "--guests"),
-        dom0_vcpus=kit.parse_int_list(args.dom0_vcpus, "--dom0-vcpus"),
-        modes=kit.parse_modes(args.modes),
-        bs=kit.parse_bs_list(args.bs),
+        guests=guests,
+        dom0_vcpus=dom0_vcpus,
+        modes=modes,
+        bs=sizes,
         runs=args.runs, rw=args.rw, iodepth=args.iodepth,
         runtime_s=args.runtime_s, ramp_s=args.ramp_s, size=args.size,
     )
     command = "pgrant-lab " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["kit"] else "pgrant-lab kit"
-    kit.write(plan, args.out, command=command)
+    kit.write(plan, args.out, command=command, force=args.force)
     rows = len(plan.conditions())
     print(f"wrote {args.out} ({rows} fio runs in manifest.csv; edit site.env, then DRY_RUN=1 ./runbook.sh)")
     return 0

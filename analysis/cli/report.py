@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analysis import report
+from analysis import outdir, report
 from analysis.errors import ManifestError, UsageError
+from analysis.text import inline
 
 
 def register(sub) -> None:
@@ -26,22 +27,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    out = args.out.resolve()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out}: expected a folder, found a file")
-    if out == report.RAW_DATA_DIR or report.RAW_DATA_DIR in out.parents:
-        raise UsageError(f"--out {args.out}: expected a folder outside {report.RAW_DATA_DIR} "
-                         "(raw data is only read), found one inside it")
-    if out == report.NOTEBOOKS_DIR.resolve():
-        raise UsageError(f"--out {args.out}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed "
-                         "NN-*.ipynb would replace the committed output-free notebooks), found that folder")
+    # Where --out may be written (not data/raw, notebooks/, a folder of other files, around --data)
+    # is decided by analysis.outdir, called from report.build.
+    out = args.out
     parameters = {"data_dir": str(report.DATA_DIR)}
     only, title, table = args.only, "pgrant-lab report", None
     if args.data is not None:
+        # refuse a bad --out before the (long) validation of --data; report.build claims it again
+        outdir.claim(out, command="pgrant-lab report", inputs=[args.data], recognise=report._earlier_report)
         data = args.data.resolve()
-        if out == data or data in out.parents:
-            raise UsageError(f"--out {args.out}: expected a folder outside --data {args.data} "
-                             "(the experiment folder is never written), found one inside it")
         table, problems = _load_experiment(data)
         if problems:
             for line in problems:
@@ -51,15 +45,16 @@ def run(args) -> int:
         if args.only:
             applies = [s for s in applies if any(s.startswith(o) for o in args.only)]
         if not applies:
-            raise UsageError(f"--only {','.join(args.only)}: expected notebooks that take "
+            raise UsageError(f"--only {inline(','.join(args.only))}: expected notebooks that take "
                              f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
         only, title = applies, f"pgrant-lab report on {data}"
         parameters[report.EXPERIMENT_PARAMETER] = str(data)
     elif args.only and not any(s.stem.startswith(o) for s in report.notebook_sources() for o in args.only):
         names = ", ".join(s.stem for s in report.notebook_sources())
-        raise UsageError(f"--only {','.join(args.only)}: expected the start of a notebook name ({names}), "
+        raise UsageError(f"--only {inline(','.join(args.only))}: expected the start of a notebook name ({names}), "
                          "found none matching")
-    result = report.build(out, parameters=parameters, only=only, title=title, experiment_table=table)
+    inputs = [args.data] if args.data is not None else []
+    result = report.build(out, parameters=parameters, only=only, title=title, inputs=inputs, experiment_table=table)
     print(f"wrote {result.index} ({len(result.pages)} notebooks)")
     for page in result.failed:
         print(f"pgrant-lab report: {page.source.name} failed: {page.error}", file=sys.stderr)

@@ -8,21 +8,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from analysis.xen import blkif
 from analysis import constants as C
 from analysis.errors import UsageError
+from analysis.text import shown
 
 
-def _count(text: str) -> int:
-    """argparse type: a non-negative integer written in decimal."""
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {text!r}")
+# Largest count any option takes: far above a real host, and it keeps every product of counts and
+# bytes a finite float (MiB figures). --vms is bounded tighter: Xen domain IDs of ordinary domains
+# are below DOMID_FIRST_RESERVED = 0x7FF0 (xen/include/public/xen.h), dom0 included.
+MAX_COUNT = 2**20
+MAX_VMS = 0x7FF0 - 1
+
+
+def _count(text: str, most: int = MAX_COUNT) -> int:
+    """argparse type: a non-negative integer written in ASCII decimal, at most ``most``."""
+    if not re.fullmatch(r"[0-9]{1,30}", text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {shown(text)}")
+    value = int(text)
+    if value > most:
+        raise argparse.ArgumentTypeError(f"expected at most {most}, found {value if value < 10**30 else shown(text)}")
     return value
+
+
+def _vms(text: str) -> int:
+    return _count(text, MAX_VMS)
 
 
 def register(sub) -> None:
@@ -38,7 +50,7 @@ def register(sub) -> None:
     p.add_argument("--indirect-segments", type=_count, default=None, metavar="K",
                    help=f"segments per request with indirect descriptors, up to {C.MAX_INDIRECT_SEGMENTS_PROTOCOL} "
                    f"(default: {C.SEGMENTS_PER_REQUEST} direct segments)")
-    p.add_argument("--vms", type=_count, default=1, help="guests on the host (default 1)")
+    p.add_argument("--vms", type=_vms, default=1, help="guests on the host (default 1)")
     p.add_argument("--disks", type=_count, default=1, help="block devices per guest (default 1)")
     p.add_argument("--queues", type=_count, default=1,
                    help="rings (hardware queues) per device, each with its own grants and cap; Linux blkfront "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 
+from analysis.xen.blkif import ABIS, ring_slots
+from analysis.constants import MAX_RING_PAGE_ORDER
 from analysis.constants import INDIRECT_PAGES_PER_REQUEST, SEGMENTS_PER_INDIRECT_PAGE, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 from analysis.ingest.trace import FORMATS
@@ -20,6 +22,20 @@ from analysis.xen.grants.workloads import ONE_PAGE_SLOTS
 CLI_WORKLOADS = ("pool", "fresh", "phase")
 LRU_M = 2  # --m for lru when not given: discard half the cap per purge
 MAX_SEGMENTS = INDIRECT_PAGES_PER_REQUEST * SEGMENTS_PER_INDIRECT_PAGE  # the protocol's largest request
+# The simulator holds the whole trace and its per-request results in memory. Peak RSS measured with
+# `/usr/bin/time -f %M pgrant-lab simulate --requests N --segments S` (N = 1e5..4e5, S = 1, 11, 44,
+# workloads pool/fresh/phase) grows by about 300 bytes per request plus 48 per page (segment) of
+# it; the bound below keeps a run under MAX_TRACE_BYTES, so a typo cannot exhaust the machine.
+# Most ring slots: the largest ring (2**MAX_RING_PAGE_ORDER pages) of the ABI with the smallest entries.
+MAX_SLOTS = max(ring_slots(MAX_RING_PAGE_ORDER, abi) for abi in ABIS)
+BYTES_PER_REQUEST = 300
+BYTES_PER_PAGE = 48
+MAX_TRACE_BYTES = 1024**3
+
+
+def max_requests(segments: int) -> int:
+    """The most requests a run of ``segments``-page requests may simulate within MAX_TRACE_BYTES."""
+    return MAX_TRACE_BYTES // (BYTES_PER_REQUEST + BYTES_PER_PAGE * segments)
 
 
 def register(sub) -> None:
@@ -99,8 +115,14 @@ def _check(args) -> None:
                          f"({SEGMENTS_PER_REQUEST} direct, more with indirect descriptors), found {args.segments}")
     if args.requests < 1:
         raise UsageError(f"--requests: expected a positive number of requests, found {args.requests}")
+    if args.requests > max_requests(args.segments):
+        raise UsageError(f"--requests: expected at most {max_requests(args.segments)} requests of {args.segments} "
+                         f"segments (about {BYTES_PER_REQUEST} + {BYTES_PER_PAGE} x segments bytes each, within "
+                         f"{MAX_TRACE_BYTES // 1024**2} MiB), found {args.requests}")
     if args.seed < 0:
         raise UsageError(f"--seed: expected an integer >= 0 (numpy seeds are non-negative), found {args.seed}")
+    if args.slots > MAX_SLOTS:
+        raise UsageError(f"--slots: expected at most {MAX_SLOTS} ring slots (the largest ring), found {args.slots}")
     if args.cap is not None and args.cap < 1:
         raise UsageError(f"--cap: expected a positive number of pages, found {args.cap}")
     if args.cap is not None and args.policy in ("non_persistent", "grant_copy"):

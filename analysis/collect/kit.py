@@ -34,8 +34,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from analysis import outdir
 from analysis.errors import UsageError
-from analysis.ingest.experiment import MODES, bs_bytes
+from analysis.ingest.experiment import MAX_SIZE_BYTES, MODES, bs_bytes
+from analysis.text import inline, shown
 
 # fio 3.33 `fio --cmdhelp=rw` valid values (options.c, option "rw"); the kit also names job files after it.
 FIO_RW_PATTERNS = ("read", "write", "trim", "randread", "randwrite", "randtrim", "rw", "readwrite", "randrw",
@@ -43,6 +45,15 @@ FIO_RW_PATTERNS = ("read", "write", "trim", "randread", "randwrite", "randtrim",
 MARKER = "kit.json"
 DEVICE_VARIABLE = "PGRANT_DEV"
 MANIFEST_COLUMNS = ("file", "mode", "guests", "dom0_vcpus", "bs", "run")
+# What the folder's user owns: the runbook writes results/ and the kit never touches it.
+RESULTS = "results"
+# Largest guest count: Xen domain IDs below DOMID_FIRST_RESERVED (0x7FF0) are ordinary domains
+# (xen/include/public/xen.h), so a host has fewer guests than that.
+MAX_GUESTS = 0x7FF0 - 1
+# Largest dom0 VCPU count the kit accepts (far above any host; bounds what is written).
+MAX_DOM0_VCPUS = 4096
+# Most manifest rows (fio runs) in one kit: a week of 60 s runs is about 10,000.
+MAX_RUNS = 100_000
 
 
 @dataclass
@@ -95,18 +106,23 @@ def job_path(rw: str, bs: str) -> str:
     return f"jobs/{rw}-{bs}.fio"
 
 
-def parse_int_list(text: str, option: str) -> list[int]:
-    """Parse "1..10", "1,2,4,8" or "1..4,8,16" into sorted unique positive integers."""
+def parse_int_list(text: str, option: str, *, most: int | None = None) -> list[int]:
+    """Parse "1..10", "1,2,4,8" or "1..4,8,16" into sorted unique positive integers, each <= ``most``."""
     values: set[int] = set()
     for item in text.split(","):
         item = item.strip()
-        match = re.fullmatch(r"(\d+)(?:\.\.(\d+))?", item)
+        # [0-9], not \d: int() takes fullwidth digits and "3_0", which bash and fio do not read as numbers
+        match = re.fullmatch(r"([0-9]{1,18})(?:\.\.([0-9]{1,18}))?", item)
         if not match:
-            raise UsageError(f"{option} {text}: expected positive integers or ranges like 1..10, found {item!r}")
+            raise UsageError(f"{option} {inline(text)}: expected positive integers or ranges like 1..10, "
+                             f"found {shown(item)}")
         low = int(match.group(1))
         high = int(match.group(2) or low)
         if low < 1 or high < low:
-            raise UsageError(f"{option} {text}: expected a range low..high with 1 <= low <= high, found {item!r}")
+            raise UsageError(f"{option} {inline(text)}: expected a range low..high with 1 <= low <= high, "
+                             f"found {shown(item)}")
+        if most is not None and high > most:
+            raise UsageError(f"{option} {inline(text)}: expected values up to {most}, found {high}")
         values.update(range(low, high + 1))
     return sorted(values)
 
@@ -115,7 +131,8 @@ def parse_modes(text: str) -> list[str]:
     modes = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
-        raise UsageError(f"--modes {text}: expected a comma list of {', '.join(MODES)}, found {bad or text!r}")
+        raise UsageError(f"--modes {inline(text)}: expected a comma list of {', '.join(MODES)}, "
+                         f"found {', '.join(map(shown, bad)) if bad else shown(text)}")
     return list(dict.fromkeys(modes))
 
 
@@ -125,9 +142,10 @@ def parse_bs_list(text: str) -> list[str]:
         try:
             bs_bytes(s)
         except ValueError:
-            raise UsageError(f"--bs {text}: expected block sizes such as 4k,64k, found {s!r}") from None
+            raise UsageError(f"--bs {inline(text)}: expected block sizes such as 4k,64k, found "
+                             f"{shown(s)} (at most {MAX_SIZE_BYTES} bytes)") from None
     if not sizes:
-        raise UsageError(f"--bs {text!r}: expected block sizes such as 4k,64k, found none")
+        raise UsageError(f"--bs {inline(text)}: expected block sizes such as 4k,64k, found none")
     return list(dict.fromkeys(sizes))
 
 
@@ -157,14 +175,20 @@ def job_text(plan: Plan, bs: str) -> str:
     return "\n".join(lines)
 
 
-def write(plan: Plan, out_dir: Path, *, command: str = "") -> list[Path]:
+def write(plan: Plan, out_dir: Path, *, command: str = "", force: bool = False,
+          allow_raw: bool = False) -> list[Path]:
     """Write the kit into out_dir and return the files written.
 
-    Refuses (UsageError) a non-empty out_dir unless it holds a previous kit's ``kit.json``; then it
-    rewrites only the kit's own files and never touches ``results/`` or anything else there.
+    out_dir must be new, empty or an earlier kit (analysis.outdir.claim: the marker lists the files
+    the kit wrote with their hashes). An earlier kit whose files a user edited (site.env,
+    manifest.csv) is refused unless ``force``; a folder with files the kit did not write is always
+    refused. The kit's files that the new plan does not list (job files of other block sizes) are
+    removed; ``results/`` (what the runbook measured) is never touched. ``allow_raw`` is for the
+    collector that measures the bundled example into data/raw (analysis.loopback).
     """
+    real = outdir.claim(Path(out_dir), command="pgrant-lab kit", keep=(RESULTS,), force=force,
+                        allow_raw=allow_raw)
     out_dir = Path(out_dir)
-    _check_out(out_dir)
     files = {
         MARKER: json.dumps({
             "written_by": "pgrant-lab kit",
@@ -174,10 +198,20 @@ def write(plan: Plan, out_dir: Path, *, command: str = "") -> list[Path]:
         }, indent=2) + "\n",
         "README.md": _readme(plan, command),
         "site.env": _SITE_ENV,
-        "runbook.sh": _RUNBOOK,
+        "runbook.sh": _RUNBOOK.replace("@RW@", plan.rw),
     }
     for bs in plan.bs:
         files[job_path(plan.rw, bs)] = job_text(plan, bs)
+    earlier = outdir.read_marker(real) or {"files": {}}
+    for stale in sorted(set(earlier["files"]) - set(files) - {"manifest.csv"}):
+        target = real / stale
+        # the marker lies in a folder a user can edit: remove only files inside it, outside results/
+        if real not in target.resolve().parents or Path(stale).parts[:1] == (RESULTS,) or not target.is_file():
+            continue
+        target.unlink()
+        for parent in Path(stale).parents:  # folders the kit made and no longer uses
+            if parent != Path(".") and (real / parent).is_dir() and not any((real / parent).iterdir()):
+                (real / parent).rmdir()
     written = []
     for name, text in files.items():
         path = out_dir / name
@@ -186,17 +220,8 @@ def write(plan: Plan, out_dir: Path, *, command: str = "") -> list[Path]:
         written.append(path)
     (out_dir / "runbook.sh").chmod(0o755)
     written.append(_write_manifest(plan, out_dir / "manifest.csv"))
+    outdir.write_marker(real, command="pgrant-lab kit", keep=(RESULTS,))
     return written
-
-
-def _check_out(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: expected a folder, found a file")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise UsageError(
-            f"--out {out_dir}: expected an empty folder or a previous kit's output (with {MARKER}), "
-            "found other files; choose another folder"
-        )
 
 
 def _write_manifest(plan: Plan, path: Path) -> Path:
@@ -346,16 +371,21 @@ start_servers
 current_mode="" current_vcpus=""
 exec 3< manifest.csv
 read -r _header <&3
-while IFS=, read -r file mode guests vcpus bs run _rest <&3; do
-    if [ -e "$file" ]; then echo "skip $file (exists)"; continue; fi
+# "|| [ -n ... ]": read fails on a last line without a newline but still fills the fields.
+while IFS=, read -r file mode guests vcpus bs run _rest <&3 || [ -n "${file:-}" ]; do
+    file=${file%$'\r'} run=${run%$'\r'} bs=${bs%$'\r'}  # a manifest saved with CRLF line ends
+    if [ -z "$file" ]; then continue; fi
+    if [ -e "$file" ]; then echo "skip $file (exists)"; file=; continue; fi
     if [ "$mode" != "$current_mode" ]; then set_mode "$mode"; current_mode=$mode; fi
     if [ "$vcpus" != "$current_vcpus" ]; then in_dom0 xl vcpu-set 0 "$vcpus"; current_vcpus=$vcpus; fi
     guest_list "$guests" | sed "s/\$/,${FIO_PORT:-8765}/" > "$hosts_file"
     if [ "$(wc -l < "$hosts_file")" -lt "$guests" ]; then
         echo "runbook: $file needs $guests guests, site.env GUEST_HOSTS has fewer" >&2; exit 1
     fi
-    job=$(ls jobs/*-"$bs".fio | head -n 1)
+    job="jobs/@RW@-$bs.fio"  # the job the kit wrote for this block size (kit.job_path)
+    if [ ! -f "$job" ]; then echo "runbook: $file needs $job, which the kit did not write" >&2; exit 1; fi
     if [ -z "${DRY_RUN:-}" ]; then mkdir -p "$(dirname "$file")"; fi
     run fio --client="$hosts_file" --output-format=json --output="$file" "$job"
+    file=
 done
 """

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis.collect import kit
-from analysis import machine
+from analysis import machine, outdir
 from analysis.errors import UsageError
 
 # The stand-ins are two fio engines reading the same tmpfs file: psync issues one read() per block,
@@ -131,7 +131,7 @@ def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None
 
     mode_settings = STAND_IN_MODES if mode_settings is None else mode_settings
     out_dir = Path(out_dir)
-    kit.write(plan, out_dir, command="analysis.collect.loopback.run_plan")
+    kit.write(plan, out_dir, command="analysis.collect.loopback.run_plan", allow_raw=True)
     rows = plan.conditions()
     written = []
     # tmpfs when there is one, so the guests' reads measure CPUs and memory rather than a disk
@@ -168,8 +168,8 @@ DEMO_PLAN = kit.Plan(
 def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
     """Measure the bundled example experiment into out_dir (replacing it) and write its provenance."""
     out_dir = Path(out_dir)
+    outdir.claim(out_dir, command=DEMO_COMMAND, option="OUTDIR", allow_raw=True, recognise=_earlier_demo)
     if out_dir.exists():
-        _check_replaceable(out_dir)
         shutil.rmtree(out_dir)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     run_plan(plan, out_dir)
@@ -186,20 +186,20 @@ def build_demo(out_dir: Path, *, plan: kit.Plan = DEMO_PLAN) -> Path:
         "plan": {k: v for k, v in vars(plan).items()},
     }, indent=2) + "\n")
     (out_dir / "README.md").write_text(_DEMO_README.format(note=STAND_IN_NOTE))
+    (out_dir / outdir.MARKER).unlink(missing_ok=True)  # the kit's: this folder is the demo's now
+    outdir.write_marker(out_dir, command=DEMO_COMMAND)
     return out_dir
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Refuse to delete a folder that is not an earlier build_demo output (or empty)."""
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        return
+DEMO_COMMAND = "python -m analysis.collect.loopback"
+
+
+def _earlier_demo(out_dir: Path) -> bool:
+    """An example experiment written before analysis.outdir's marker existed: manifest.json's title."""
     try:
-        title = json.loads((out_dir / "manifest.json").read_text()).get("title")
+        return json.loads((out_dir / "manifest.json").read_text()).get("title") == STAND_IN_TITLE
     except (OSError, ValueError, AttributeError):
-        title = None
-    if title != STAND_IN_TITLE:
-        raise UsageError(f"{out_dir}: expected an empty folder or an earlier example experiment (manifest.json "
-                         f"titled {STAND_IN_TITLE!r}) to replace, found other files; nothing was deleted")
+        return False
 
 
 _DEMO_README = """# Example experiment folder: fio client/server on loopback (measured here, not Xen)

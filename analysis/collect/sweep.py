@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import machine, paths
+from analysis import machine, outdir, paths
 from analysis.errors import ManifestError, UsageError
 
 #: Where ``make data-fio`` writes the sweep, relative to the data folder.
@@ -66,7 +66,7 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
     failed sweep never leaves a half-replaced data set.
     """
     out_dir = Path(out_dir)
-    _check_replaceable(out_dir)
+    outdir.claim(out_dir, command=COMMAND, option="OUTDIR", allow_raw=True, recognise=_earlier_sweep)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     data_dir = Path(tempfile.mkdtemp(prefix="pgrant-sweep-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
@@ -106,6 +106,7 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         (partial / "README.md").write_text(_readme(manifest))
+        outdir.write_marker(partial, command=COMMAND)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         partial.rename(out_dir)
@@ -116,17 +117,15 @@ def measure(out_dir: Path, *, reps: int = REPETITIONS, job_counts=JOB_COUNTS, ru
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Refuse to replace a folder that is neither empty nor an earlier sweep (manifest with measured_here)."""
-    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
-        return
+COMMAND = "python -m analysis.collect.sweep measure"
+
+
+def _earlier_sweep(out_dir: Path) -> bool:
+    """A sweep written before analysis.outdir's marker existed: its manifest says measured_here."""
     try:
-        earlier = json.loads((out_dir / MANIFEST).read_text()).get("measured_here") is True
+        return json.loads((out_dir / MANIFEST).read_text()).get("measured_here") is True
     except (OSError, ValueError, AttributeError):
-        earlier = False
-    if not earlier:
-        raise UsageError(f"{out_dir}: expected an empty folder or an earlier fio sweep ({MANIFEST} with "
-                         "measured_here) to replace, found other files; nothing was deleted")
+        return False
 
 
 def _fio_command(engine, rw, n, data_dir, runtime, ramp_time, file_size) -> list[str]:

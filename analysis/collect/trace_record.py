@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analysis import machine
+from analysis import machine, outdir
 from analysis.errors import MeasurementError, PgrantLabError, UsageError
 
 JOB = """[global]
@@ -58,7 +58,7 @@ RUNTIME = "4s"
 def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME) -> Path:
     """Run the job and write ``out_dir`` (README.md, manifest.json, trace.iolog, trace_lat.1.log, fio.json)."""
     out_dir = Path(out_dir)
-    _check_replaceable(out_dir)
+    outdir.claim(out_dir, command=COMMAND, option="OUTDIR", allow_raw=True, recognise=_earlier_recording)
     if shutil.which("fio") is None:
         raise MeasurementError("fio: expected fio on PATH (Debian: apt-get install fio), found none")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +96,7 @@ def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME)
         }
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         (partial / "README.md").write_text(_readme(out_dir, manifest, facts))
+        outdir.write_marker(partial, command=COMMAND)
         partial.chmod(0o755)
         if out_dir.exists():  # an earlier recording by this module (checked above): swap it out whole
             shutil.rmtree(out_dir)
@@ -106,17 +107,15 @@ def record(out_dir: Path, *, rate_iops: int = RATE_IOPS, runtime: str = RUNTIME)
     return out_dir
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Refuse a folder that is neither empty nor an earlier recording of this module."""
-    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
-        return
+COMMAND = "python -m analysis.collect.trace_record"
+
+
+def _earlier_recording(out_dir: Path) -> bool:
+    """A recording written before analysis.outdir's marker existed: its manifest names this module."""
     try:
-        earlier = json.loads((out_dir / "manifest.json").read_text()).get("recorded_by") == "analysis.collect.trace_record"
+        return json.loads((out_dir / "manifest.json").read_text()).get("recorded_by") == "analysis.collect.trace_record"
     except (OSError, ValueError, AttributeError):
-        earlier = False
-    if not earlier:
-        raise UsageError(f"{out_dir}: expected an empty folder or an earlier trace recording (manifest.json with "
-                         "recorded_by analysis.collect.trace_record) to replace, found other files; nothing was deleted")
+        return False
 
 
 def _readme(out_dir: Path, manifest: dict, facts: dict) -> str:

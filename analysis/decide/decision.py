@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis import constants
+from analysis import constants, text
 from analysis.ingest.experiment import MODES, Provenance, bs_bytes, missing_modes, run_key
 from analysis.models import MedianLine, band, contention
 from analysis.models.groups import fit_groups
@@ -47,17 +47,22 @@ BAND_LEVEL = 0.95  # every band of the suite: the 2.5th to 97.5th percentile of 
 
 def describe(source: Provenance, table: pd.DataFrame) -> str:
     """Markdown: what was read (``source``: analysis.ingest.experiment.provenance(folder)), which
-    conditions vary, and what is missing for the analyses."""
+    conditions vary, and what is missing for the analyses.
+
+    Every string from the user (folder, manifest.json title and "what", column names, condition
+    values) goes through analysis.text.markdown, so none of it is read as HTML, Markdown or math.
+    """
+    md = text.markdown
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
-    lines = [f"**Data**: {source.label}, {files} fio files in `{source.folder}`."]
+    lines = [f"**Data**: {md(source.label)}, {files} fio files in {md(source.folder)}."]
     what = source.what
     if what:
-        lines.append(f"**How it was measured** (manifest.json): {what}.")
+        lines.append(f"**How it was measured** (manifest.json): {md(what)}.")
     varying = [c for c in conditions if table[c].nunique() > 1]
     if varying:
         lines.append("**Conditions that vary**: " + "; ".join(
-            f"`{c}` = {', '.join(str(v) for v in sorted(table[c].unique(), key=str))}" for c in varying))
+            f"*{md(c)}* = {md(', '.join(str(v) for v in sorted(table[c].unique(), key=str)))}" for c in varying))
     missing = missing_modes(table)
     if "mode" not in conditions:
         lines.append("**Missing**: manifest.csv has no `mode` column, so persistent and non-persistent runs "
@@ -144,7 +149,8 @@ class CellFits:
     def notes_markdown(self) -> str:
         if not self.notes:
             return f"{contention.LABELS[self.model_name]} fitted to {len(self.cells)} mode x cell combination(s); no notes."
-        return "\n".join(f"{i}. {note}" for i, note in enumerate(self.notes, start=1))
+        # a note names cells by the user's condition names and values: literal text, never Markdown
+        return "\n".join(f"{i}. {text.markdown(note)}" for i, note in enumerate(self.notes, start=1))
 
     def get(self, cell: dict, mode: str) -> CellFit | None:
         return next((f for f in self.cells if f.cell == cell and f.mode == mode), None)

@@ -23,14 +23,16 @@ Nothing in the folder is ever written.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from analysis import constants
+from analysis import constants, safeio, text
 from analysis.errors import FioFormatError, ManifestError
 
 MANIFEST = "manifest.csv"
@@ -43,13 +45,23 @@ _POSITIVE_INT = ("guests", "dom0_vcpus", "run")
 _FIO_PREFIX = "fio_"
 
 
+# Largest fio size (bs= or size=) manifests and the kit take: 1 PiB, far above any request or test
+# region, and it keeps every size and sum of sizes within int64 (pandas' integer type).
+MAX_SIZE_BYTES = 2**50
+
+
 def bs_bytes(text: str) -> int:
-    """A block size ("4k", "64K", "1m", "4096", "64KiB") in bytes; ValueError if it is not one (or 0)."""
+    """A block size ("4k", "64K", "1m", "4096", "64KiB") in bytes; ValueError if it is not one (or 0),
+    holds a digit that is not ASCII (int() takes fullwidth digits, fio does not) or exceeds MAX_SIZE_BYTES."""
     from analysis.ingest import fio  # lazily, as below: reading a manifest needs no pandas-heavy parser
 
+    if not str(text).isascii():
+        raise ValueError(f"not a block size: {text!r}")
     value = fio.size_bytes(text)
     if not value:
         raise ValueError(f"not a block size: {text!r}")
+    if value > MAX_SIZE_BYTES:
+        raise ValueError(f"block size {text!r} is more than {MAX_SIZE_BYTES} bytes")
     return value
 
 
@@ -94,10 +106,15 @@ class Provenance:
 def provenance(folder: Path) -> Provenance:
     """The experiment's manifest.json ``title`` and ``what``; both None without a readable one."""
     folder = Path(folder)
+    path = folder / "manifest.json"
     try:
-        facts = json.loads((folder / "manifest.json").read_text())
-        return Provenance(folder, facts.get("title"), facts.get("what"))
-    except (OSError, ValueError, AttributeError):
+        # only a regular file inside the folder (a symlink out of it is ignored), at most MANIFEST_MAX_BYTES
+        if folder.resolve() not in path.resolve().parents:
+            return Provenance(folder)
+        facts = json.loads(safeio.read_text(path, limit=safeio.MANIFEST_MAX_BYTES))
+        title, what = facts.get("title"), facts.get("what")
+        return Provenance(folder, title if isinstance(title, str) else None, what if isinstance(what, str) else None)
+    except (OSError, ValueError, AttributeError, RecursionError, safeio.NotReadable):
         return Provenance(folder)
 
 
@@ -146,7 +163,8 @@ def aggregate(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.Da
     per_guest = (
         rows.groupby(key + guest_id, dropna=False, sort=False)[["iops", "bw_bytes_s"]].sum().reset_index()
     )
-    runs = per_guest.groupby(key, dropna=False, sort=True)
+    # A manifest with no condition (only a file column) is one run of every file's guests.
+    runs = per_guest.groupby(key or (lambda _: 0), dropna=False, sort=True)
     out = runs.agg(
         iops=("iops", "sum"),
         bw_bytes_s=("bw_bytes_s", "sum"),
@@ -157,7 +175,8 @@ def aggregate(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.Da
         iops_per_guest_std=("iops", lambda s: s.std(ddof=0)),
     ).reset_index()
     out["iops_per_guest_cv"] = out["iops_per_guest_std"] / out["iops_per_guest_mean"]
-    return out.drop(columns="iops_per_guest_std")
+    out = out.drop(columns="iops_per_guest_std")
+    return out if key else out.drop(columns="index", errors="ignore")
 
 
 def spread(runs: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +189,7 @@ def spread(runs: pd.DataFrame) -> pd.DataFrame:
     measured = {"iops", "bw_bytes_s", "guests_measured", "iops_per_guest_mean", "iops_per_guest_min",
                 "iops_per_guest_max", "iops_per_guest_cv", "run"}
     key = [c for c in runs.columns if c not in measured]
-    return runs.groupby(key, dropna=False, sort=True).agg(
+    return runs.groupby(key or (lambda _: 0), dropna=False, sort=True, as_index=bool(key)).agg(
         runs=("iops", "size"),
         iops_mean=("iops", "mean"),
         iops_std=("iops", "std"),
@@ -201,22 +220,33 @@ def missing_modes(table: pd.DataFrame) -> list[str]:
 def _read_manifest(folder: Path) -> pd.DataFrame:
     """Parse and check manifest.csv; every problem becomes one line of one ManifestError."""
     if not folder.is_dir():
-        raise ManifestError(f"{folder}: expected an experiment folder holding {MANIFEST}, found "
-                            f"{'a file' if folder.exists() else 'nothing'}")
+        found = safeio.path_kind(folder)
+        raise ManifestError(f"{safeio.describe(folder)}: expected an experiment folder holding {MANIFEST}, found "
+                            f"{'a file' if found == 'a regular file' else found}")
     path = folder / MANIFEST
-    if not path.is_file():
-        raise ManifestError(f"{path}: expected a manifest (one row per fio output file, columns file,mode,guests,...), "
-                            "found no such file")
+    where = safeio.describe(path)
+    if path.exists() and folder.resolve() not in path.resolve().parents:
+        raise ManifestError(f"{where}: expected a manifest inside the experiment folder, found a symlink to a "
+                            "path outside it (an experiment folder is read only within itself)")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            lines = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ManifestError(f"{path}: expected a readable UTF-8 CSV file, found {err}") from None
+        content = safeio.read_text(path, limit=safeio.MANIFEST_MAX_BYTES, encoding="utf-8-sig")
+    except safeio.NotReadable as err:
+        found = "no such file" if str(err) == "nothing" else str(err)
+        raise ManifestError(f"{where}: expected a manifest (a CSV file, one row per fio output file, columns "
+                            f"file,mode,guests,...), found {found}") from None
+    try:
+        lines = list(csv.reader(io.StringIO(content, newline="")))
+    except csv.Error as err:
+        raise ManifestError(f"{where}: expected a readable CSV file, found {err}") from None
     lines = [(n, row) for n, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)]
     if not lines:
-        raise ManifestError(f"{path}: expected a header line starting with 'file', found an empty file")
+        raise ManifestError(f"{where}: expected a header line starting with 'file', found an empty file")
     header_line, header = lines[0]
     header = [h.strip() for h in header]
+    if "file" not in header:
+        # Not a manifest: say what is wrong without echoing what the file holds.
+        raise ManifestError(f"{where} line {header_line}: expected a CSV header with a column named 'file', "
+                            f"found a first line of {len(header)} field(s), none named 'file'")
     problems = _header_problems(path, header_line, header)
     if problems:
         raise ManifestError("\n".join(problems))
@@ -228,11 +258,14 @@ def _read_manifest(folder: Path) -> pd.DataFrame:
     for line, cells in lines[1:]:
         if len(cells) != len(header):
             problems.append(f"{path} line {line}: expected {len(header)} comma-separated fields "
-                            f"({','.join(header)}), found {len(cells)}")
+                            f"({safeio.describe(','.join(header))}), found {len(cells)}")
             continue
         record = {h: c.strip() for h, c in zip(header, cells)}
         problems += _row_problems(folder, path, line, record)
+        # One file is one file however it is named: a symlink or ./ alias is not a second run.
         name = _normalised(record["file"])
+        if record["file"] and not _file_problems(folder, "", record["file"]):
+            name = str((folder / name).resolve())
         if name in seen_files:
             problems.append(f"{path} line {line}, column file: expected each file once, found "
                             f"{record['file']!r} again (first on line {seen_files[name]})")
@@ -255,6 +288,7 @@ def _header_problems(path: Path, line: int, header: list[str]) -> list[str]:
     if "file" not in header:
         problems.append(f"{path} line {line}: expected a column named 'file', found columns {header}")
     blank = [i + 1 for i, h in enumerate(header) if not h]
+    # (a header without 'file' is refused before this, without echoing it)
     if blank:
         problems.append(f"{path} line {line}: expected a name for every column, found empty names in columns {blank}")
     taken = [h for h in header if h in _measured_columns()]
@@ -301,24 +335,36 @@ def _file_problems(folder: Path, where: str, name: str) -> list[str]:
     if not name:
         return [f"{where}, column file: expected a path relative to {folder}, found an empty cell"]
     pure = PurePosixPath(name.replace("\\", "/"))
+    if "\x00" in name:  # no file system allows it; os.stat would raise
+        return [f"{where}, column file: expected a file name, found {name!r} with a NUL byte"]
     if pure.is_absolute() or ".." in pure.parts:
         return [f"{where}, column file: expected a path inside the experiment folder, found {name!r}"]
     target = folder / pure
-    if not target.exists():
+    found = safeio.path_kind(target)
+    if found.startswith("nothing"):
         return [f"{where}, column file: expected an existing fio output file, found no {name!r} in {folder}"]
-    if not target.is_file():
-        return [f"{where}, column file: expected a fio output file, found a folder {name!r}"]
+    if found == "a broken symlink":
+        return [f"{where}, column file: expected an existing fio output file, found a broken symlink {name!r}"]
+    if folder.resolve() not in target.resolve().parents:
+        return [f"{where}, column file: expected a file inside the experiment folder, found {name!r}, a symlink "
+                "to a path outside it (an experiment folder is read only within itself)"]
+    if found != "a regular file":
+        return [f"{where}, column file: expected a fio output file (a regular file), found {found} {name!r}"]
     if not os.access(target, os.R_OK):
         return [f"{where}, column file: expected a readable file, found {name!r} without read permission"]
     return []
 
 
-def _is_int(text: str, *, low: int, high: int | None = None) -> bool:
-    try:
-        value = int(text)
-    except ValueError:
+# ASCII digits only: int() also takes "３" (fullwidth) and "3_0", which no other reader of the
+# manifest (pandas, the runbook's bash) reads as the same number. At most 18 digits fit int64.
+_ASCII_INT = re.compile(r"[0-9]{1,18}")
+
+
+def _is_int(value: str, *, low: int, high: int | None = None) -> bool:
+    if not _ASCII_INT.fullmatch(value):
         return False
-    return value >= low and (high is None or value <= high)
+    number = int(value)
+    return number >= low and (high is None or number <= high)
 
 
 def _normalised(name: str) -> str:

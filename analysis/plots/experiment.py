@@ -2,7 +2,10 @@
 
 Plotting only: every function takes tables or fits made by analysis.ingest.experiment and
 analysis.decide.decision and returns a seaborn FacetGrid or matplotlib Figure; callers add the title
-naming the data and the model.
+naming the data and the model (escaped with analysis.text.mathtext). Every label made from a
+user's column names or condition values is literal text, never mathtext: seaborn's facet titles are
+made inside analysis.text.literal_figure_text, heat-map rows and legend entries are escaped with
+analysis.text.mathtext.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis import text
 from analysis.decide.decision import CellFits, cell_columns
 from analysis.ingest.experiment import MODES
 from analysis.plots import palette as P
@@ -42,10 +46,11 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
     facets = _facets(runs)
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line",
-                       markers=_MARKERS if hue else True, hue_order=_order(runs), style_order=_order(runs),
-                       errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
-                       facet_kws={"sharey": False}, **facets)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line",
+                           markers=_MARKERS if hue else True, hue_order=_order(runs), style_order=_order(runs),
+                           errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
+                           facet_kws={"sharey": False}, **facets)
     for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
     grid.set_axis_labels("guests (count of fio clients driven at once)", IOPS_LABEL)
@@ -55,9 +60,11 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
 def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     """Each guest's IOPS against the number of guests in its run, per mode."""
     hue = "mode" if "mode" in per_guest.columns else None
-    grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
-                       palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
-                       **_facets(per_guest))
+    facets = _facets(per_guest)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
+                           palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
+                           **facets)
     grid.set_axis_labels("guests in the run (count)", "IOPS of one guest (I/O per s)")
     return grid
 
@@ -66,14 +73,15 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     """The runs with each mode's fitted USL curve and its bootstrap band."""
     facets = _facets(runs)
     hue = "mode" if "mode" in runs.columns else None
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, hue_order=_order(runs),
-                       palette=_PALETTE if hue else None, height=3.2, aspect=1.3, facet_kws={"sharey": False},
-                       **facets)
+    with text.literal_figure_text():  # facet titles "column = value" from the user's manifest
+        grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, hue_order=_order(runs),
+                           palette=_PALETTE if hue else None, height=3.2, aspect=1.3, facet_kws={"sharey": False},
+                           **facets)
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
         colour = _PALETTE.get(fit.mode, P.REFERENCE)  # no mode column
-        ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
+        ax.plot(n, fit.predict(n), color=colour, label=text.mathtext(f"USL {fit.mode}"))
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
     grid.set_axis_labels("guests (count)", IOPS_LABEL)
@@ -87,13 +95,14 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
         {"persistent pays": "P", "non-persistent pays": "N", "unclear": "?"})
     fig, (ax_map, ax_line) = plt.subplots(2, 1, figsize=(9, 2.2 + 0.5 * len(table) + 3), height_ratios=[len(table) + 1, 3])
     logs = np.log2(table.astype(float))
+    logs.index = marks.index = [text.mathtext(cell) for cell in logs.index]  # the user's condition values
     limit = float(np.nanmax(np.abs(logs.to_numpy()))) if np.isfinite(logs.to_numpy()).any() else 1.0
     sns.heatmap(logs, ax=ax_map, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
                 cbar_kws={"label": "log2(persistent / non-persistent IOPS)"})
     ax_map.set_xlabel("guests (count)")
     ax_map.set_ylabel("condition (manifest columns\nother than mode, guests, run)")
     for cell, sub in ratios.groupby("cell"):
-        line, = ax_line.plot(sub["guests"], sub["ratio"], label=cell)
+        line, = ax_line.plot(sub["guests"], sub["ratio"], label=text.mathtext(cell))
         ax_line.fill_between(sub["guests"], sub["ratio_low"], sub["ratio_high"], color=line.get_color(), alpha=0.2)
         edge = sub.loc[~sub["extrapolated"], "guests"].max()
         ax_line.axvline(edge, color=line.get_color(), linestyle=":", linewidth=1)
