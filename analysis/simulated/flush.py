@@ -15,7 +15,6 @@ Columns: ``guests`` (count), ``dist`` (exp | det), ``iops`` (simulated total I/O
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -83,12 +82,8 @@ def caption(side: dict) -> str:
 
 
 def write(out_dir: Path, table: pd.DataFrame, side: dict) -> Path:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{NAME}.csv"
-    table.to_csv(path, index=False)
-    (out_dir / f"{NAME}.json").write_text(json.dumps({"file": path.name, **side}, indent=2) + "\n")
-    return path
+    """Write ``<NAME>.csv`` and its sidecar ``<NAME>.json`` into ``out_dir``."""
+    return sidecars.write(out_dir, NAME, table, side)
 
 
 def _check_sidecar(path: Path, side: dict) -> None:

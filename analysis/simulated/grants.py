@@ -9,7 +9,6 @@ Counts are per trace (totals) or per request; units are in the sidecar's ``colum
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -207,14 +206,8 @@ def caption(sidecar: dict, **shown) -> str:
 
 
 def write(out_dir: Path, name: str, table: pd.DataFrame, sidecar: dict) -> Path:
-    """Write ``<name>.csv`` and ``<name>.json`` into ``out_dir``; ``name`` must contain "simulated"."""
-    if "simulated" not in name:
-        raise ValueError(f"simulated data set names contain 'simulated', found {name!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{name}.csv"
-    table.to_csv(path, index=False, float_format="%.6g")
-    (out_dir / f"{name}.json").write_text(json.dumps({"file": path.name, **sidecar}, indent=2, default=str) + "\n")
-    return path
+    """Write ``<name>.csv`` (6 significant digits) and ``<name>.json`` into ``out_dir``."""
+    return sidecar_file.write(out_dir, name, table, sidecar, float_format="%.6g")
 
 
 def read(data_dir: Path, name: str) -> tuple[pd.DataFrame, dict]:

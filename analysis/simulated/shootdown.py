@@ -20,7 +20,6 @@ sidecar's parameters alone.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -118,12 +117,7 @@ def caption(side: dict) -> str:
 
 def write(out_dir: Path, table: pd.DataFrame, side: dict) -> Path:
     """Write ``<NAME>.csv`` (full float precision) and its sidecar ``<NAME>.json`` into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{NAME}.csv"
-    table.to_csv(path, index=False)
-    (out_dir / f"{NAME}.json").write_text(json.dumps(side, indent=2) + "\n")
-    return path
+    return sidecar_file.write(out_dir, NAME, table, side, name_file=False)
 
 
 _fail = sidecar_file.fail

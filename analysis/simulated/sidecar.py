@@ -68,3 +68,24 @@ def read(data_dir: str | Path, name: str, *, what: str = "the simulated data set
     if check_table is not None:
         check_table(csv_path, table, side)
     return table, side
+
+
+def write(out_dir: str | Path, name: str, table: pd.DataFrame, side: dict, *, float_format: str | None = None,
+          name_file: bool = True) -> Path:
+    """The one writer of ``data/simulated``: ``<name>.csv`` and its sidecar ``<name>.json`` in ``out_dir``.
+
+    ``name`` must contain "simulated" and ``side`` must say ``"simulated": true``; ``float_format``
+    as pandas' to_csv (None: full precision); ``name_file`` puts ``"file": "<name>.csv"`` first in
+    the sidecar. Returns the CSV's path.
+    """
+    if "simulated" not in name:
+        raise ValueError(f"simulated data set names contain 'simulated', found {name!r}")
+    if side.get("simulated") is not True:
+        raise ValueError(f"{name}: the sidecar must say \"simulated\": true, found {side.get('simulated')!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.csv"
+    table.to_csv(path, index=False, float_format=float_format)
+    body = {"file": path.name, **side} if name_file else side
+    (out_dir / f"{name}.json").write_text(json.dumps(body, indent=2, default=str) + "\n")
+    return path
