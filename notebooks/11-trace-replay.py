@@ -41,7 +41,6 @@ cap = 352  # pages blkback keeps mapped: the 2012 patch's per-ring figure, 32 sl
 dom0_vcpus = 24  # the seed thread's experiment, for the shootdown cost
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -52,11 +51,12 @@ import seaborn as sns
 from analysis import machine
 from analysis.xen.grants import Costs, dom0_ns, make_policy, simulate, POLICIES
 from analysis.xen.grants.blkfront import in_flight, trace_from_requests
+from analysis.ingest import mechanisms
 from analysis.ingest.trace import read_trace
 
 sns.set_theme(style="whitegrid", context="notebook")
 folder = Path(data_dir) / trace_folder
-manifest = json.loads((folder / "manifest.json").read_text())
+manifest = mechanisms.load_manifest(folder)  # the manifest.json of a measured-here folder
 table = read_trace(folder / "trace_lat.1.log", "fio-lat-log")
 SOURCE = (f"trace: {trace_folder}, {machine.label(manifest)}; grants: blkfront model "
           f"({max_segments} segments/request, {slots} slots, LIFO pool), cap {cap} pages")
