@@ -32,6 +32,11 @@ EM_DASH = "\u2014"
 WHY_NAN = "not defined for this row"
 WHY_INF = "infinite: the quantity diverges for this row"
 
+# Columns whose undefined values have one cause wherever they appear: analysis.models.base sets a
+# fit's AIC, BIC and residual standard error to NaN exactly when no residual degrees of freedom remain.
+_EXACT = "exact fit: no residual degrees of freedom (as many free parameters as points)"
+DEFAULT_WHY = {name: _EXACT for name in ("aic", "bic", "rse", "delta_aic", "akaike_weight")}
+
 # Column-name suffix -> (kind, unit shown). Longest suffix first (``_bytes_s`` before ``_s``).
 _SUFFIXES = [
     ("_bytes_s", "bytes_s"), ("_bytes", "bytes"), ("_mib", "MiB"), ("_kib", "KiB"), ("_gib", "GiB"),
@@ -220,7 +225,7 @@ def format_table(table: pd.DataFrame | pd.Series, *, why: dict | None = None, un
     reason is one numbered note. ``units`` gives a unit for columns whose names carry none
     (``{"value": "IOPS"}``).
     """
-    why, units = dict(why or {}), dict(units or {})
+    why, units = {**DEFAULT_WHY, **(why or {})}, dict(units or {})
     data = _sort_sizes(_flatten(table))
     shown = pd.DataFrame(index=data.index)
     numeric: dict = {}
@@ -262,6 +267,9 @@ def format_table(table: pd.DataFrame | pd.Series, *, why: dict | None = None, un
                 elif isinstance(v, (float, np.floating)):
                     cells.append(html.escape(human(v, digits=digits)))
                 elif isinstance(v, (tuple, list)) and all(isinstance(x, (int, float, np.number)) for x in v):
+                    if not all(np.isfinite(x) for x in v):
+                        cells.append(note(why.get(col, why.get("*", WHY_NAN))))
+                        continue
                     parts = [human(x, digits=digits) for x in v]
                     cells.append(html.escape(f"{parts[0]} to {parts[-1]}" if len(parts) == 2 else ", ".join(parts)))
                 else:
@@ -309,7 +317,7 @@ def refusal(err: Exception, what: str = "") -> None:
 
 
 # Why a fit's statistic is undefined, by cause (analysis.models.base sets NaN for both).
-WHY_EXACT_FIT = "exact fit: no residual degrees of freedom (as many free parameters as points)"
+WHY_EXACT_FIT = _EXACT
 WHY_UNIDENTIFIED = "not identified by these data (the fit's covariance is singular for this parameter)"
 WHY_FIXED = "fixed parameter: not fitted, so it has no standard error or interval"
 WHY_NO_BOOTSTRAP = "no bootstrap interval (bootstrap off, or too few resamples converged)"
@@ -357,3 +365,11 @@ def fit_table(summary) -> Table:
         f"BIC {stat(stats['bic'])}; bootstrap: {stats['boot']}.")
     table.notes += [n for n in summary.notes if n not in table.notes]
     return table
+
+
+def sentence(*parts: object) -> None:
+    """Show a computed statement as a paragraph (``print``'s arguments, joined by spaces), not as
+    console output."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<p class="pgrant-sentence">{html.escape(" ".join(str(p) for p in parts))}</p>'))

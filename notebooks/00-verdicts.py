@@ -1,3 +1,28 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: Each claim gets a number and a verdict; the tally is on the landing page.
+#     data:
+#     - raw/seed-thread/thread-claims.csv
+#     - raw/seed-thread/memory-claims.csv
+#     - raw/seed-thread/iops-vs-guests.csv
+#     - raw/measured-here/
+#     - simulated/
+#     evidence:
+#     - computed
+#     - digitized
+#     - measured
+#     - simulated
+#     question: Which of the 2012 thread's claims hold, and on what evidence?
+# ---
+
 # %% [markdown]
 # # 00 The 2012 thread's claims, judged
 #
@@ -24,6 +49,7 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 from analysis.decide import verdicts
+from analysis.site import capture
 
 data_dir = Path(data_dir)
 table = verdicts.verdict_table(data_dir)
@@ -65,6 +91,7 @@ display(Markdown("\n".join([
 # %%
 glance = table.groupby("verdict", sort=False)["claim_id"].agg(list)
 display(Markdown("\n".join(f"- **{verdict}** ({len(ids)}): {', '.join(ids)}" for verdict, ids in glance.items())))
+capture.summary(tally={verdict: len(ids) for verdict, ids in glance.items()})
 
 # %% [markdown]
 # Read the memory rows with notebook 02 (why a one-page ring holds fewer requests than the thread

@@ -1,3 +1,25 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: A map of the predicted persistent / non-persistent IOPS ratio per cell,
+#       with the per-request costs measured here where no experiment reached.
+#     data:
+#     - raw/measured-here/fio-experiment/
+#     - raw/measured-here/unmap-shootdown/
+#     - raw/measured-here/memcpy/
+#     evidence:
+#     - measured
+#     - computed
+#     question: 'Where do persistent grants pay: guests x dom0 VCPUs x block size?'
+# ---
+
 # %% [markdown]
 # # 10 Decision: where persistent grants pay
 #
@@ -28,6 +50,7 @@ from IPython.display import Markdown, display
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
+from analysis.site import capture
 
 example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
@@ -68,6 +91,11 @@ else:
     plt.show()
     summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()
     display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))
+    counts = ratios["verdict"].value_counts()
+    capture.summary(answer=f"On {source}: " + ", ".join(f"{v} at {n} of {len(ratios)} (cell, guests) points"
+                                                        for v, n in counts.items()) + ".")
+if experiment_dir:
+    capture.summary(evidence=["experiment", "measured", "computed"], data=[Path(experiment_dir).name + "/"])
 
 # %% [markdown]
 # ## Where no experiment reached: the per-request costs measured here
