@@ -100,6 +100,9 @@ def human(value: float, *, digits: int = 3) -> str:
     if value == 0:
         return "0"
     mag = abs(value)
+    if mag < 1e-3 or mag >= 1e15:
+        mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
     if mag >= 1e4:
         for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
             if mag >= scale:
@@ -107,8 +110,6 @@ def human(value: float, *, digits: int = 3) -> str:
                 return text + suffix
     if value == int(value):
         return str(int(value))
-    if mag < 1e-3:
-        return f"{value:.{digits - 1}e}".replace("e-0", "e-")
     text = _sig(value, digits)
     return "0" if float(text) == 0 else text
 
@@ -191,19 +192,23 @@ def _flatten(table: pd.DataFrame | pd.Series) -> pd.DataFrame:
                          for c in table.columns]
     if isinstance(table.index, pd.MultiIndex) or table.index.name is not None:
         table = table.reset_index()
-    elif not isinstance(table.index, pd.RangeIndex) and table.index.dtype == object:
+    elif not isinstance(table.index, pd.RangeIndex) and _is_text(table.index.to_series()):
         table = table.reset_index(names="")
     table.columns = [str(c) for c in table.columns]
     return table
 
 
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+
+
 def _sort_sizes(table: pd.DataFrame) -> pd.DataFrame:
     """Rows ordered by their text key columns up to the block-size column, sizes by value;
     columns named after block sizes ("bs = 4k") ordered by value too."""
-    size_cols = [c for c in table.columns if table[c].dtype == object and is_size_text(table[c])]
+    size_cols = [c for c in table.columns if _is_text(table[c]) and is_size_text(table[c])]
     if size_cols:
         col = size_cols[0]
-        keys = [c for c in table.columns[: list(table.columns).index(col) + 1] if table[c].dtype == object]
+        keys = [c for c in table.columns[: list(table.columns).index(col) + 1] if _is_text(table[c])]
         table = table.sort_values(keys, key=lambda s: s.map(size_key) if s.name == col else s,
                                   kind="stable").reset_index(drop=True)
     sized = [c for c in table.columns if re.fullmatch(r".* = \S+", c)
