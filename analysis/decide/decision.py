@@ -54,7 +54,8 @@ def describe(folder: Path, table: pd.DataFrame) -> str:
     """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
-    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{folder}`."]
+    # The folder's name, not its path: a report never shows the build machine's absolute paths.
+    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{Path(folder).name}/`."]
     what = _provenance(folder, "what")
     if what:
         lines.append(f"**How it was measured** (manifest.json): {what}.")
