@@ -378,3 +378,15 @@ def sentence(*parts: object) -> None:
     from IPython.display import HTML, display
 
     display(HTML(f'<p class="pgrant-sentence">{html.escape(" ".join(str(p) for p in parts))}</p>'))
+
+
+def data_link(data: pd.DataFrame, name: str) -> None:
+    """Write ``data`` as the CSV of a table shown by other means (e.g. the verdict table's own
+    HTML) and show its link; nothing outside a report."""
+    from IPython.display import HTML, display
+
+    from analysis.site import capture
+
+    link = capture.write_csv(data, name)
+    if link:
+        display(HTML(f'<p class="pgrant-csv"><a href="{html.escape(link)}">data (CSV)</a></p>'))

@@ -49,11 +49,13 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 from analysis.decide import verdicts
+from analysis import tables
 from analysis.site import capture
 
 data_dir = Path(data_dir)
 table = verdicts.verdict_table(data_dir)
 display(HTML(verdicts.to_html(table)))
+tables.data_link(table, "verdicts")
 
 # %% [markdown]
 # ## How the verdicts are decided
