@@ -85,6 +85,8 @@ def summary(**fields) -> None:
     summary box and on the landing page instead of the notebook's static ones."""
     from IPython.display import display
 
+    if _STATE["folder"] is None:  # JupyterLab: no report page to fill, and no renderer for it
+        return
     display({SUMMARY_MIMETYPE: fields}, raw=True)
 
 
