@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 EM_DASH = "\u2014"
+# A value smaller than this share of its column's largest is shown as 0 (floating-point noise).
+NOISE_SHARE = 1e-9
 # Why a value is undefined when the caller does not say: the generic reasons, by kind.
 WHY_NAN = "not defined for this row"
 WHY_INF = "infinite: the quantity diverges for this row"
@@ -253,8 +255,13 @@ def format_table(table: pd.DataFrame | pd.Series, *, why: dict | None = None, un
             elif kind is not None:
                 unit = unit or kind
             label = header(base if kind not in (None, "IOPS") else col, unit)
+            finite = floats[np.isfinite(floats)].abs()
+            # Below this a value is rounding noise of zero next to the column's others (-5e-16 beside 4.27).
+            noise = float(finite.max()) * NOISE_SHARE if len(finite) else 0.0
             cells = []
             for v in floats:
+                if np.isfinite(v) and abs(v) < noise:
+                    v = 0.0
                 if np.isnan(v):
                     cells.append(note(why.get(col, why.get("*", WHY_NAN))))
                 elif np.isinf(v):
@@ -317,8 +324,8 @@ def refusal(err: Exception, what: str = "") -> None:
     from IPython.display import HTML, display
 
     reason = str(err).strip().rstrip(".")
-    lead = f"{what}: " if what else ""
-    display(HTML(f'<p class="pgrant-refusal">{html.escape(lead)}not computed: {html.escape(reason)}.</p>'))
+    lead = f"{what[:1].upper()}{what[1:]} is refused" if what else "Refused"
+    display(HTML(f'<p class="pgrant-refusal">{html.escape(lead)}: {html.escape(reason)}.</p>'))
 
 
 # Why a fit's statistic is undefined, by cause (analysis.models.base sets NaN for both).
@@ -350,8 +357,6 @@ def fit_table(summary) -> Table:
     data = pd.DataFrame(rows)
     free_undefined = any(not r["fixed"] and not np.isfinite(r["stderr"]) for r in summary.rows)
     why_stderr = (WHY_EXACT_FIT if exact else WHY_UNIDENTIFIED) if free_undefined else WHY_FIXED
-    if free_undefined and any(r["fixed"] for r in summary.rows):
-        why_stderr += "; a fixed parameter has none"
     table = format_table(data, caption=summary.title, why={
         "stderr": why_stderr, "stderr_pct": why_stderr, "stderr_pct:inf": WHY_REL_LARGE,
         "ci95_low": why_stderr, "ci95_high": why_stderr,

@@ -45,6 +45,12 @@ def test_undefined_values_are_em_dashes_with_numbered_reasons_never_nan_inf_or_m
     assert '<ol class="pgrant-notes"><li>exact fit' in html
 
 
+def test_floating_point_noise_beside_real_values_reads_zero():
+    t = tables.format_table(pd.DataFrame({"service_us": [4.27, -5.05e-16], "k": [1e-12, 2e-12]}))
+    assert list(t.frame.iloc[:, 0]) == ["4.27", "0"]
+    assert list(t.frame["k"]) == ["1e-12", "2e-12"]  # small but not noise: the column is all small
+
+
 def test_text_left_numbers_right_no_index_and_integer_floats_as_integers():
     table = pd.DataFrame({"order": [0.0, 1.0, 2.0], "abi": ["x86_64"] * 3}).set_index("abi")
     t = tables.format_table(table)
