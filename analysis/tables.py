@@ -70,7 +70,7 @@ class Table:
                        for c in self.frame.columns)
         rows = []
         for _, row in self.frame.iterrows():
-            cells = "".join(f'<td class="{"num" if self.numeric[c] else "text"}">{v}</td>'
+            cells = "".join(f'<td class="{_cell_class(self.numeric[c], v)}">{v}</td>'
                             for c, v in zip(self.frame.columns, row))
             rows.append(f"<tr>{cells}</tr>")
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
@@ -88,6 +88,16 @@ class Table:
         text = self.frame.to_string(index=False)
         text = re.sub(r"<sup>(\d+)</sup>", r"[\1]", text)
         return text + "".join(f"\n[{i}] {n}" for i, n in enumerate(self.notes, 1))
+
+
+# Text cells longer than this (characters) wrap; shorter ones ("non-persistent", "4k") stay on one line.
+WRAP_CHARS = 32
+
+
+def _cell_class(numeric: bool, text: str) -> str:
+    if numeric:
+        return "num"
+    return "text long" if len(text) > WRAP_CHARS else "text"
 
 
 def human(value: float, *, digits: int = 3) -> str:
@@ -129,7 +139,7 @@ def _sig(value: float, digits: int) -> str:
 
 def header(name: object, unit: str | None = None) -> str:
     """A column name as a header: words, the unit in parentheses (``clat_p99_ns`` -> "clat p99 (ns)")."""
-    text = str(name)
+    text = re.sub(r"(?<![A-Za-z0-9])p(\d+)_(\d+)(?![0-9])", r"p\1.\2", str(name))  # clat_p99_9 -> clat p99.9
     words = [_WORDS.get(w.lower(), w) for w in text.replace("_", " ").split()]
     text = " ".join(words)
     return f"{text} ({unit})" if unit and unit not in text.split() else text

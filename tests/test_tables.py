@@ -26,6 +26,7 @@ def test_units_move_into_headers_and_columns_scale_to_one_unit():
                           "iops": [742_496.5, 175_449.6], "mem_mib": [2.75, 11.0]})
     t = tables.format_table(table)
     assert list(t.frame.columns) == ["clat p99 (\u00b5s)", "bandwidth (GiB/s)", "IOPS", "mem (MiB)"]
+    assert tables.header("clat_p99_9", "ns") == "clat p99.9 (ns)"
     assert list(t.frame.iloc[:, 0]) == ["1.72", "6.75"]
     assert list(t.frame["IOPS"]) == ["742k", "175k"]
     assert list(t.frame["mem (MiB)"]) == ["2.75", "11"]
