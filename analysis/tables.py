@@ -383,7 +383,8 @@ def fit_table(summary) -> Table:
         f"n = {stats['n']} points, {stats['k']} free parameters, {stats['dof']} residual degrees of freedom; "
         f"residual standard error {stat(stats['rse'])} {stats['y_unit']}; AIC {stat(stats['aic'])}, "
         f"BIC {stat(stats['bic'])}; bootstrap: {stats['boot']}.")
-    table.notes += [n for n in summary.notes if n not in table.notes]
+    # The models write an unbounded interval as "[0, inf]"; a reader gets [0, \u221e).
+    table.notes += [n.replace(", inf]", ", \u221e)") for n in summary.notes if n not in table.notes]
     return table
 
 

@@ -111,7 +111,7 @@ display(fit_a.summary())
 
 # %% [markdown]
 # With one unmapper, `contention` multiplies $(m - 1) = 0$: the data cannot see it, and the fit
-# says so (NaN, no interval, a Note) instead of printing the starting value as an estimate. The
+# says so (no value: a dash with a note saying why) instead of printing the starting value as an estimate. The
 # linear model is the honest one for design A:
 
 # %%
