@@ -368,7 +368,7 @@ def fit_table(summary) -> Table:
     free_undefined = any(not r["fixed"] and not np.isfinite(r["stderr"]) for r in summary.rows)
     why_stderr = (WHY_EXACT_FIT if exact else WHY_UNIDENTIFIED) if free_undefined else WHY_FIXED
     table = format_table(data, caption=summary.title, why={
-        "stderr": why_stderr, "stderr_pct": why_stderr, "stderr_pct:inf": WHY_REL_LARGE,
+        "value": WHY_UNIDENTIFIED, "stderr": why_stderr, "stderr_pct": why_stderr, "stderr_pct:inf": WHY_REL_LARGE,
         "ci95_low": why_stderr, "ci95_high": why_stderr,
         "bootstrap_low": WHY_NO_BOOTSTRAP, "bootstrap_high": WHY_NO_BOOTSTRAP})
 
