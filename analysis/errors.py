@@ -35,3 +35,11 @@ class SamplesFormatError(PgrantLabError, ValueError):
 
 class SimulatedDataError(PgrantLabError, ValueError):
     """A simulated data set's CSV or sidecar JSON is missing, malformed or disagrees with its sidecar."""
+
+
+class TraceFormatError(PgrantLabError, ValueError):
+    """A block trace (fio iolog, blkparse text, MSR CSV) has a line that is not what its tool writes."""
+
+
+class FioUnitWarning(UserWarning):
+    """A fio log's writing version is unknown, so the unit of its values was assumed (and said)."""

@@ -20,6 +20,9 @@ KERNEL_NAME = "python3"
 # A notebook that assigns this name in its parameters cell applies to a user's experiment folder:
 # `pgrant-lab report --data DIR` runs only those notebooks, with experiment_dir = DIR (absolute).
 EXPERIMENT_PARAMETER = "experiment_dir"
+# With --data the report parses the experiment's fio files once and passes the tidy table to those
+# notebooks as a file in its scratch folder (analysis.ingest.experiment.save_table / read_table).
+EXPERIMENT_TABLE_PARAMETER = "experiment_table"
 
 
 @dataclass
@@ -123,12 +126,16 @@ def build(
     title: str = "pgrant-lab report",
     progress: bool | None = None,
     data_label: str = "",
+    experiment_table: "pandas.DataFrame | None" = None,  # noqa: F821 - pandas imported lazily
 ) -> Report:
     """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
 
     ``parameters`` are injected into each notebook's ``parameters`` cell; a notebook receives only
     the names its parameters cell defines, so notebooks can take different subsets.
     A failed notebook does not stop the others; it is listed in ``Report.failed``.
+    ``experiment_table`` (analysis.ingest.experiment.load's table) is written once into the scratch
+    folder and its path passed as the ``experiment_table`` parameter, so that no notebook parses
+    the experiment's fio files again.
     """
     from tqdm.auto import tqdm
 
@@ -144,6 +151,11 @@ def build(
 
     titles = [(s.stem, site_page.short_title(s)) for s in sources]
     with tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+        if experiment_table is not None:
+            from analysis.ingest import experiment
+
+            cached = experiment.save_table(experiment_table, Path(scratch) / "experiment-table.pkl")
+            parameters[EXPERIMENT_TABLE_PARAMETER] = str(cached)
         for i, source in enumerate(tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress))):
             page = Page(source=source, html=out_dir / f"{source.stem}.html")
             executed = out_dir / f"{source.stem}.ipynb"

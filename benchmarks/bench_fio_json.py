@@ -33,7 +33,7 @@ WORK = ROOT / "benchmarks" / ".work"
 SWEEP = ROOT / "data" / "raw" / "measured-here" / "fio-sweep"
 REPEATS = 5
 BASELINE = "fio_jsonplus_clat2csv"
-OURS_CODE = ("import sys; from analysis import fio; "
+OURS_CODE = ("import sys; from analysis.ingest import fio; "
              "t = fio.read(sys.argv[1]); h = fio.read_histogram(sys.argv[1]); "
              "h.to_csv(sys.argv[2], index=False)")
 

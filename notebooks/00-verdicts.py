@@ -49,19 +49,23 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 from analysis.decide import verdicts
+from analysis.ingest import bundle
+from analysis.simulated import grants as datasets
 from analysis import tables
 from analysis.site import capture
 
 data_dir = Path(data_dir)
-table = verdicts.verdict_table(data_dir)
+inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanisms measured here, read once
+simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
+table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
 tables.data_link(table, "verdicts")
 
 # %% [markdown]
 # ## How the verdicts are decided
 #
-# Each verdict comes from a small function in `analysis/verdicts.py` (tested in
-# `tests/test_verdicts.py` with a case that holds and one that does not):
+# Each verdict comes from a small function in `analysis/decide/verdicts.py` (tested in
+# `tests/test_decide_verdicts.py` with a case that holds and one that does not):
 
 # %%
 display(Markdown("\n".join([
@@ -72,7 +76,7 @@ display(Markdown("\n".join([
     "- **Peak and decline** (`judge_usl_peak`): the claimed X(10)/X(5) against the range every Universal "
     "Scalability Law with sigma, kappa >= 0 and its peak at 5 guests allows (`analysis.models.peak_ratio_bounds`).",
     "- **Unmap cost vs CPUs** (`judge_growth`): the 95% interval of the cost added per remote CPU "
-    "(`analysis.models.line.fit_line` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
+    "(`analysis.models.MedianLine` on the one-page `munmap` samples); two CPU counts show a step, not a trend.",
     f"- **\"Little\" costs** (`judge_cost_share`): the cost as a share of one CPU at the thread's per-guest rate "
     f"(peak IOPS / guests); under {verdicts.NEGLIGIBLE_SHARE:.0%} even in the worst case *holds*, "
     f"{verdicts.NOTICEABLE_SHARE:.0%} or more even in the best case is *wrong*, anything between "
@@ -97,7 +101,8 @@ capture.summary(tally={verdict: len(ids) for verdict, ids in glance.items()})
 
 # %% [markdown]
 # Read the memory rows with notebook 02 (why a one-page ring holds fewer requests than the thread
-# assumed), the scaling row with notebooks 03 and 04 (what a USL and the shootdown model can and
-# cannot say from two points), the mechanism rows with notebooks 05 to 07 (measured on this
+# assumed), the scaling row with notebook 12 (which model of Xen's flush lock reproduces the
+# collapse, checked against a simulation; notebooks 03 and 04 show why the USL cannot), the
+# BUG_ON row with `analysis.xen.grants.patch` (the patch replayed exactly), the mechanism rows with notebooks 05 to 07 (measured on this
 # machine, not Xen) and the policy rows with notebook 08 (simulated counts; times there use
 # assumed costs).

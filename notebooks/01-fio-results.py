@@ -45,7 +45,7 @@ import pandas as pd
 import seaborn as sns
 
 from analysis.ingest import fio
-from analysis import machine
+from analysis import machine, plots
 from analysis.ingest import sweep
 from analysis.tables import sentence
 
@@ -82,14 +82,7 @@ summary = (totals.groupby(["ioengine", "rw", "jobs"])
 summary.unstack("jobs")["iops_median"]
 
 # %%
-grid = sns.relplot(data=totals, x="jobs", y="iops", hue="ioengine", style="ioengine", col="rw",
-                   kind="line", estimator="median", errorbar=None, markers=True, height=4, aspect=1.1)
-for ax, rw in zip(grid.axes.flat, grid.col_names):
-    part = totals[totals["rw"] == rw]
-    sns.scatterplot(data=part, x="jobs", y="iops", hue="ioengine", ax=ax, legend=False, alpha=0.5, s=25)
-    ax.set_title(f"rw={rw}, bs=4 KiB")
-grid.set_axis_labels("independent fio jobs N (stand-ins for guests)", "total IOPS (I/O per s, sum over jobs)")
-grid.figure.suptitle(f"fio sweep: total IOPS vs jobs (line: median of reps, points: each rep)\n{label}", y=1.08)
+fig = plots.fio.total_iops(totals, label)
 plt.show()
 
 # %% [markdown]
@@ -104,14 +97,7 @@ plt.show()
 # machine", not as the scalability of a block device or of Xen.
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
-sns.scatterplot(data=totals, x="jobs", y="cpu_pct", hue="load1_before", style="ioengine", palette="viridis", ax=ax)
-ax.axhline(100 * manifest["machine"]["logical_cores"], color="grey", ls="--", lw=1)
-ax.text(1, 100 * manifest["machine"]["logical_cores"], " all cores", va="bottom", color="grey")
-ax.set_xlabel("independent fio jobs N")
-ax.set_ylabel("CPU used by the fio jobs (% of one CPU)")
-ax.set_title(f"fio sweep: CPU time of the jobs vs N, colour = load average before the run\n{label}", fontsize=10)
-sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1))
+fig = plots.fio.cpu_share(totals, manifest["machine"]["logical_cores"], label)
 plt.show()
 
 # %% [markdown]
@@ -121,15 +107,7 @@ plt.show()
 # as the median over the jobs and repetitions of each point, in microseconds.
 
 # %%
-pct = jobs.melt(id_vars=["ioengine", "rw", "jobs"], value_vars=["clat_p50_ns", "clat_p99_ns"],
-                var_name="percentile", value_name="clat_ns")
-pct["percentile"] = pct["percentile"].map({"clat_p50_ns": "p50", "clat_p99_ns": "p99"})
-pct["clat_us"] = pct["clat_ns"] / 1000
-grid = sns.relplot(data=pct, x="jobs", y="clat_us", hue="ioengine", style="percentile", col="rw", kind="line",
-                   estimator="median", errorbar=None, markers=True, height=4, aspect=1.1)
-grid.set(yscale="log")
-grid.set_axis_labels("independent fio jobs N", "completion latency (us, log scale)")
-grid.figure.suptitle(f"fio sweep: per-job clat p50 and p99 (median over jobs and reps)\n{label}", y=1.08)
+fig = plots.fio.latency(jobs, label)
 plt.show()
 
 # %% [markdown]
@@ -143,16 +121,10 @@ plt.show()
 # also why it delivers fewer IOPS than psync in the figures above.
 
 # %%
-chosen = {f"{engine}, {n} job{'s' if n > 1 else ''}": f"{engine}-randread-n{n}-r0.json"
-          for engine in ("psync", "libaio") for n in (1, 8)}
-hist = pd.concat([fio.read_histogram(folder / name).assign(run=run) for run, name in chosen.items()],
-                 ignore_index=True)
-hist["clat_us"] = hist["bin_ns"] / 1000
-fig, ax = plt.subplots(figsize=(7, 4))
-sns.ecdfplot(data=hist, x="clat_us", weights="count", hue="run", log_scale=True, ax=ax)
-ax.set_xlabel("completion latency (us, log scale)")
-ax.set_ylabel("fraction of I/Os")
-ax.set_title(f"fio json+ clat histograms, randread 4 KiB, all jobs of each run\n{label}", fontsize=10)
+hist = pd.concat([fio.read_histogram(folder / f"{engine}-randread-n{n}-r0.json")
+                  .assign(run=f"{engine}, {n} job{'s' if n > 1 else ''}", ioengine=engine, jobs=n)
+                  for engine in ("psync", "libaio") for n in (1, 8)], ignore_index=True)
+fig = plots.fio.latency_cdf(hist, label)
 plt.show()
 hist.groupby("run")["count"].sum().rename("completed I/Os")
 

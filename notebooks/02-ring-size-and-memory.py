@@ -38,7 +38,7 @@
 # arithmetic of Linux `include/xen/interface/io/ring.h`, and puts the thread's figures (digitized
 # with their quotes in `data/raw/seed-thread/memory-claims.csv`) next to the computed ones.
 # All values are computed by `analysis.xen.blkif`; the layouts and slot counts are checked against
-# `cc` and `cc -m32` by `tests/test_blkif.py`. Nothing here is measured.
+# `cc` and `cc -m32` by `tests/test_xen_blkif.py`. Nothing here is measured.
 
 # %% tags=["parameters"]
 data_dir = "../data"
@@ -58,6 +58,7 @@ import seaborn as sns
 from analysis.ingest import thread
 from analysis.xen import blkif
 from analysis import constants as C
+from analysis import plots
 from analysis.tables import sentence
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -170,16 +171,7 @@ segment_names = dict(zip(segment_choices, ["direct", "blkfront default", "blkbac
 grid["segments per request"] = grid["segments"].map(lambda k: f"{k} ({segment_names[k]})")
 patch_cap_mib = C.PATCH_2012_MAX_PERSISTENT_GRANTS * C.PAGE_BYTES / blkif.MIB
 
-fig, ax = plt.subplots(figsize=(8, 5))
-sns.lineplot(data=grid, x="order", y="mib_per_device", hue="segments per request", style="cap", markers=True,
-             palette="colorblind", ax=ax)
-ax.axhline(patch_cap_mib, color="grey", ls=":", label=f"2012 patch cap ({C.PATCH_2012_MAX_PERSISTENT_GRANTS} grants)")
-ax.set_yscale("log")
-ax.set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
-ax.set_xlabel("ring page order (ring = 2^order pages)")
-ax.set_ylabel("persistently mapped memory per device (MiB, log)")
-ax.set_title(f"Computed worst case per device, {abi} guest\n(analysis.xen.blkif.persistent_memory; no measurement)")
-ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
+fig = plots.ring.memory_per_device(grid, abi, patch_cap_mib)
 plt.show()
 
 # %% [markdown]
@@ -195,16 +187,7 @@ for _, row in grid.iterrows():
     host_rows.append({**row, "host_gib": host.gib})
 host_grid = pd.DataFrame(host_rows)
 
-fig, ax = plt.subplots(figsize=(8, 5))
-sns.lineplot(data=host_grid, x="order", y="host_gib", hue="segments per request", style="cap", markers=True,
-             palette="colorblind", ax=ax)
-ax.axhline(dom0_mem_gib, color="crimson", ls="--", label=f"dom0 memory ({dom0_mem_gib:g} GiB, parameter)")
-ax.set_yscale("log")
-ax.set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
-ax.set_xlabel("ring page order")
-ax.set_ylabel(f"mapped memory, {vms} VMs x {disks} disks x {queues} queue(s) (GiB, log)")
-ax.set_title(f"Computed worst case per host, {abi} guests\n(analysis.xen.blkif.host_memory; no measurement)")
-ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
+fig = plots.ring.memory_per_host(host_grid, abi, vms=vms, disks=disks, queues=queues, dom0_mem_gib=dom0_mem_gib)
 plt.show()
 
 # %% [markdown]
@@ -220,14 +203,7 @@ for order in range(C.MAX_RING_PAGE_ORDER + 1):
         rows.append({"order": f"order {order} ({blkif.ring_slots(order, abi)} slots)", "devices": devices, "host_gib": host.gib})
 by_devices = pd.DataFrame(rows)
 
-fig, ax = plt.subplots(figsize=(8, 5))
-sns.lineplot(data=by_devices, x="devices", y="host_gib", hue="order", marker="o", palette="mako", ax=ax)
-ax.axhline(dom0_mem_gib, color="crimson", ls="--", label=f"dom0 memory ({dom0_mem_gib:g} GiB, parameter)")
-ax.axvline(vms * disks, color="grey", ls=":", label=f"{vms} VMs x {disks} disks")
-ax.set_xlabel("block devices on the host (VMs x disks)")
-ax.set_ylabel("mapped memory (GiB)")
-ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {queues} queue(s), {abi} guests\n(analysis.xen.blkif.host_memory)")
-ax.legend(fontsize="small")
+fig = plots.ring.memory_by_devices(by_devices, abi, vms=vms, disks=disks, queues=queues, dom0_mem_gib=dom0_mem_gib)
 plt.show()
 
 # %% [markdown]
@@ -240,19 +216,5 @@ plt.show()
 
 # %%
 flight = grid[grid["cap"] == "no cap"].assign(in_flight_mib=lambda d: d["in_flight_bytes"] / blkif.MIB)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-sns.lineplot(data=flight.drop_duplicates("order"), x="order", y="in_flight_requests", marker="o", ax=axes[0])
-axes[0].set_yscale("log", base=2)
-axes[0].set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
-axes[1].set_xticks(range(C.MAX_RING_PAGE_ORDER + 1))
-axes[0].set_xlabel("ring page order")
-axes[0].set_ylabel("requests in flight (ring slots)")
-axes[0].set_title("Slots per ring (ring.h arithmetic)")
-sns.lineplot(data=flight, x="order", y="in_flight_mib", hue="segments per request", marker="o", palette="colorblind", ax=axes[1])
-axes[1].set_yscale("log")
-axes[1].set_xlabel("ring page order")
-axes[1].set_ylabel("data in flight per ring (MiB, log)")
-axes[1].set_title("slots x segments x 4 KiB")
-fig.suptitle(f"Computed ring capacity, {abi} guest (analysis.xen.blkif; no measurement)")
-fig.tight_layout()
+fig = plots.ring.capacity(flight, abi)
 plt.show()

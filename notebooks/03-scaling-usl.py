@@ -61,7 +61,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from analysis import tables
+from analysis import paths, plots, tables
 from analysis.errors import ModelFitError
 from analysis.tables import sentence
 from analysis.models import (USL, ShootdownScaling, integer_peak_ratio_range, peak_calibrated,
@@ -69,7 +69,7 @@ from analysis.models import (USL, ShootdownScaling, integer_peak_ratio_range, pe
 
 sns.set_theme(style="whitegrid", context="notebook")
 data_dir = Path(data_dir)
-seed_table = pd.read_csv(data_dir / "raw" / "seed-thread" / "iops-vs-guests.csv")
+seed_table = pd.read_csv(data_dir / paths.SCALING_FILE)
 display(seed_table[["guests", "total_iops", "mode", "dom0_vcpus", "peak", "message_date", "author"]])
 guests = seed_table["guests"].to_numpy(float)
 iops = seed_table["total_iops"].to_numpy(float)
@@ -106,19 +106,7 @@ display(checks.style.format({"X(10)/X(5) at least": "{:.3f}", "X(10) at least (I
                              "claimed X(10) (IOPS)": "{:,.0f}"}))
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-n_grid = np.linspace(1, 12, 200)
-for sigma in (0.0, 0.2, 0.5, 0.8):
-    kappa = (1 - sigma) / n_peak**2
-    lam = x_peak / usl(n_peak, lam=1.0, sigma=sigma, kappa=kappa)
-    ax.plot(n_grid, usl(n_grid, lam=lam, sigma=sigma, kappa=kappa) / 1e3,
-            label=f"USL peaking at 5, sigma = {sigma:.1f}, kappa = {kappa:.3f}")
-ax.scatter(guests, iops / 1e3, color="black", zorder=5, label="thread, 2012-09-19 (Xen, 24 dom0 VCPUs)")
-ax.axhline(lo * x_peak / 1e3, color="grey", ls=":", label=f"lowest X(10) of any such USL ({lo * x_peak / 1e3:.0f}k)")
-ax.set(xlabel="guests doing I/O (N)", ylabel="total throughput (thousand IOPS)",
-       title="Every USL (sigma, kappa >= 0) that peaks at 5 guests through 650k IOPS\n"
-             "stays above 509k at 10 guests; the thread reports 400k")
-ax.legend(fontsize=8, loc="lower right")
+fig = plots.scaling.usl_peak_family(seed_table, lo)
 plt.show()
 
 # %% [markdown]
@@ -155,15 +143,7 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 display(curves[0.0].summary())
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-for sigma, fit in curves.items():
-    ax.plot(n_grid, fit.predict(n_grid) / 1e3, label=f"USL through both points, sigma fixed at {sigma}")
-ax.scatter(guests, iops / 1e3, color="black", zorder=5, label="thread, 2012-09-19 (Xen, 24 dom0 VCPUs)")
-ax.axvline(n_peak, color="grey", ls=":", label="claimed peak (5 guests)")
-ax.set(xlabel="guests doing I/O (N)", ylabel="total throughput (thousand IOPS)",
-       title="USLs through the thread's two points (exact fits, no intervals):\n"
-             "all peak at 2.3-3.3 guests, above 650k IOPS, not at 5")
-ax.legend(fontsize=8)
+fig = plots.scaling.exact_fits(seed_table, curves)
 plt.show()
 
 # %% [markdown]
@@ -261,6 +241,7 @@ display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 from analysis import machine
 from analysis.ingest import sweep
 from analysis.models import Amdahl, Linear, compare
+from analysis.models.groups import fit_groups
 
 _, manifest = sweep.read_manifest(data_dir)
 sweep_label = f"measured on {machine.describe(manifest)}, not Xen"
@@ -270,9 +251,10 @@ sentence(f"{len(runs)} runs, per engine and pattern:")
 tables.show(runs.groupby(["ioengine", "rw"]).size().rename("runs"), "runs-per-engine")
 
 fits, rows = {}, []
-for (engine, rw), group in runs.groupby(["ioengine", "rw"], sort=True):
-    jobs, total = group["jobs"].to_numpy(float), group["iops"].to_numpy(float)
-    usl_fit = USL(n_boot=n_boot, seed=seed, x_unit="jobs", y_unit="IOPS").fit(jobs, total)
+for group in fit_groups(runs, ["ioengine", "rw"], "jobs", "iops",
+                        lambda: USL(n_boot=n_boot, seed=seed, x_unit="jobs", y_unit="IOPS")):
+    engine, rw = group.key["ioengine"], group.key["rw"]
+    jobs, total, usl_fit = group.x, group.y, group.model
     ranked = compare({"USL": usl_fit,
                       "Amdahl": Amdahl(n_boot=0, x_unit="jobs", y_unit="IOPS").fit(jobs, total),
                       "Linear": Linear(n_boot=0, x_unit="jobs", y_unit="IOPS").fit(jobs, total)})
@@ -301,18 +283,7 @@ tables.show(pd.DataFrame(rows), "usl-fits-fio-sweep", why={
 display(fits[("psync", "randread")].summary())
 
 # %%
-n_grid = np.linspace(1, 8, 100)
-fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
-for ax, ((engine, rw), fit) in zip(axes.flat, sorted(fits.items())):
-    group = runs[(runs["ioengine"] == engine) & (runs["rw"] == rw)]
-    lo, hi = fit.predict_band(n_grid)
-    ax.fill_between(n_grid, lo / 1e3, hi / 1e3, alpha=0.25, label="95% bootstrap band")
-    ax.plot(n_grid, fit.predict(n_grid) / 1e3, label="USL fit")
-    ax.scatter(group["jobs"], group["iops"] / 1e3, s=14, color="black", label="fio runs (3 per N)")
-    ax.set(title=f"{engine}, {rw}, 4 KiB", xlabel="fio jobs (N)", ylabel="total IOPS (thousands)")
-axes.flat[0].legend(fontsize=8)
-fig.suptitle(f"USL fits to the fio sweep, {sweep_label}", fontsize=10)
-fig.tight_layout()
+fig = plots.scaling.sweep_fits(runs, fits, sweep_label)
 plt.show()
 
 # %% [markdown]

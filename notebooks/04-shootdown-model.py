@@ -29,13 +29,14 @@
 # shows what can be fitted from which measurements (and what cannot), and what the thread's one
 # data set (`data/raw/seed-thread/iops-vs-guests.csv`, see notebook 03) pins down.
 #
-# **Layer 1, cost of one unmap** (`analysis.models.ShootdownModel`), with V dom0 VCPUs and m
-# threads unmapping at once:
+# **Layer 1, cost of one unmap** (`analysis.models.ShootdownModel`), with k = V - 1 receiving VCPUs
+# (of dom0's V) and m threads unmapping at once:
 #
-# $$t_\text{unmap}(V, m) = \text{base} + \text{per\_vcpu} \cdot V \cdot (1 + \text{contention} \cdot (m - 1))$$
+# $$t_\text{unmap}(k, m) = \text{base} + \text{per\_vcpu} \cdot k \cdot (1 + \text{contention} \cdot (m - 1))$$
 #
 # * `base_ns`: the unmap without IPIs (hypercall, page-table update), ns;
-# * `per_vcpu_ns`: each dom0 VCPU that must take the flush IPI and acknowledge it, ns per VCPU;
+# * `per_vcpu_ns`: each dom0 VCPU that must take the flush IPI and acknowledge it, ns per VCPU (with V
+#   dom0 VCPUs that is V - 1 of them: Xen's flush_area_mask flushes the unmapping CPU locally);
 # * `contention`: how much longer the IPI part gets per additional concurrent unmapper (targets
 #   busy acknowledging other flushes); `kind="linear"` fixes it at 0.
 #
@@ -66,7 +67,6 @@ rule_base_ns = 1000.0
 rule_per_vcpu_ns = 200.0
 
 # %%
-import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -75,6 +75,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
+from analysis import paths, plots
 from analysis.models import ShootdownModel, ShootdownScaling, compare, peak_calibrated
 from analysis.tables import sentence
 from analysis.simulated import shootdown as simulate
@@ -135,25 +136,13 @@ recovered = pd.DataFrame({
 display(recovered)
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-grid = np.linspace(1, vcpus_b.max(), 100)
-palette = sns.color_palette(n_colors=3)
-for colour, m in zip(palette, sorted(set(unmappers_b))):
-    sel = unmappers_b == m
-    ax.scatter(vcpus_b[sel], y_b[sel] / 1e3, color=colour, s=18, label=f"simulated, {m:g} unmapper(s)")
-    ax.plot(grid, fit_b.predict(grid, m) / 1e3, color=colour, label=f"contention fit, m = {m:g}")
-    ax.plot(grid, fit_b_linear.predict(grid, m) / 1e3, color=colour, ls=":", lw=1)
-ax.set(xlabel="dom0 VCPUs (V)", ylabel="cost per unmap (µs)",
-       title="SIMULATED unmap cost (design B) with the contention fit (solid)\n"
-             "and the linear fit (dotted), ShootdownModel")
-fig.text(0.01, -0.02, textwrap.fill(f"{sim_label} (data/simulated/{sim_sidecar['file']})", 120),
-         fontsize=7, ha="left", va="top")
-ax.legend(fontsize=8, ncol=2)
+fig = plots.scaling.simulated_unmap(design_b, fit_b, fit_b_linear,
+                                    f"{sim_label} (data/simulated/{sim_sidecar['file']})")
 plt.show()
 
 # %% [markdown]
 # Design B recovers all three parameters within their intervals (last column of the table above;
-# `tests/test_models_simulate.py` checks this on the committed file), and AIC prefers the contention
+# `tests/test_simulated_shootdown.py` checks this on the committed file), and AIC prefers the contention
 # model by a wide margin. **Design advice for the measurement** (notebook 07 and anyone with a Xen
 # host): vary the number of concurrent unmappers, not only the VCPU count, or contention cannot be
 # told apart from noise.
@@ -166,12 +155,13 @@ plt.show()
 
 # %%
 n_peak, x_peak = 5, 650_000.0  # the thread: peak at 5 guests, 650,000 IOPS (24 dom0 VCPUs)
-seed_table = pd.read_csv(data_dir / "raw" / "seed-thread" / "iops-vs-guests.csv")
+seed_table = pd.read_csv(data_dir / paths.SCALING_FILE)
 assert (seed_table.loc[seed_table["peak"], ["guests", "total_iops"]].to_numpy() == [[n_peak, x_peak]]).all()
 dom0_vcpus_seed = int(seed_table["dom0_vcpus"].iloc[0])
 
 rule = ShootdownModel(kind="contention")
-unmap_rule_ns = float(rule.predict(dom0_vcpus_seed, 1, base_ns=rule_base_ns,
+# Xen's flush_area_mask IPIs every dom0 VCPU but the unmapping one: V - 1 receivers.
+unmap_rule_ns = float(rule.predict(dom0_vcpus_seed - 1, 1, base_ns=rule_base_ns,
                                    per_vcpu_ns=rule_per_vcpu_ns, contention=0.0))
 flush_budget_ns = 1e9 / x_peak
 sentence(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} ns; "
@@ -195,7 +185,7 @@ sentence(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} 
 flushes_per_io = 0.5 * flush_budget_ns / unmap_rule_ns
 calibrated = peak_calibrated(n_peak, x_peak, flushes_per_io * unmap_rule_ns)
 # Layer-1 contention that reproduces the calibrated contention_ns at the thread's VCPU count.
-contention = calibrated["contention_ns"] / (flushes_per_io * rule_per_vcpu_ns * dom0_vcpus_seed)
+contention = calibrated["contention_ns"] / (flushes_per_io * rule_per_vcpu_ns * (dom0_vcpus_seed - 1))
 per_unmap = {"base_ns": rule_base_ns, "per_vcpu_ns": rule_per_vcpu_ns, "contention": contention}
 assumptions = pd.Series({
     "flushes per I/O (assumed: half the budget)": flushes_per_io,
@@ -206,26 +196,21 @@ assumptions = pd.Series({
 display(assumptions.to_frame("value"))
 
 scaling = ShootdownScaling()
-rows = []
-fig, ax = plt.subplots(figsize=(8, 4.5))
+rows, curves = [], []
 for v in (4, 8, 16, 24):
     n_guests = np.arange(1, v + 1, dtype=float)  # assumption 1: one dom0 VCPU per guest's thread
     p = rule.scaling_params(dom0_vcpus=v, service_ns=calibrated["service_ns"],
                             unmaps_per_io=flushes_per_io, **per_unmap)
     x = rule.throughput(n_guests, dom0_vcpus=v, service_ns=calibrated["service_ns"],
                         unmaps_per_io=flushes_per_io, **per_unmap)
-    ax.plot(n_guests, x / 1e3, marker="o", ms=3, label=f"{v} dom0 VCPUs")
+    curves.append(pd.DataFrame({"dom0_vcpus": v, "guests": n_guests, "iops": x}))
     n_star, x_star = scaling.peak(**p)
     inside = n_star <= v
     rows.append({"dom0 VCPUs": v, "flush_ns per I/O": p["flush_ns"],
                  "peak N* (if <= V)": n_star if inside else np.nan,
                  "best X for N <= V (IOPS)": x_star if inside else float(x[-1]),
                  "X(min(10, V)) (IOPS)": float(scaling.predict(min(10.0, v), **p))})
-ax.scatter([n_peak], [x_peak / 1e3], color="black", zorder=5, label="thread's peak (Xen, 24 dom0 VCPUs)")
-ax.set(xlabel="guests doing I/O (N)", ylabel="total throughput (thousand IOPS)",
-       title="ILLUSTRATION: shootdown model, rule-of-thumb unmap cost, calibrated to the\n"
-             "thread's peak at 24 VCPUs; other dom0 sizes are what-ifs (assumptions 1-4, N <= V)")
-ax.legend(fontsize=8)
+fig = plots.scaling.shootdown_whatif(pd.concat(curves, ignore_index=True), seed_table)
 plt.show()
 display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
 

@@ -45,11 +45,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine
+from analysis import machine, paths, plots
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "memcpy"
+folder = Path(data_dir) / paths.MEMCPY_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_memcpy(folder)
@@ -69,15 +69,7 @@ key_sizes = [C.PAGE_BYTES, C.REQUEST_BYTES]
 summary[summary["size_bytes"].isin(key_sizes)].round(1)
 
 # %%
-medians = summary.rename(columns={"median": "median_copy_ns"})
-medians["series"] = medians["impl"] + " " + medians["layout"]
-grid = sns.relplot(data=medians, x="size_bytes", y="median_copy_ns", hue="series", col="cache",
-                   marker="o", kind="line", height=4, aspect=1.2)
-grid.set(xscale="log", yscale="log", xlabel="bytes per request copy", ylabel="median time per copy (ns)")
-for ax in grid.axes.flat:
-    ax.axvline(C.PAGE_BYTES, color="grey", lw=0.8, ls=":")
-    ax.axvline(C.REQUEST_BYTES, color="grey", lw=0.8, ls="--")
-grid.fig.suptitle(f"memcpy per request (medians; dotted 4 KiB, dashed 11 x 4 KiB)\n{label}", y=1.06, fontsize=9)
+fig = plots.mechanisms.memcpy_sizes(summary.rename(columns={"median": "median_copy_ns"}), label)
 plt.show()
 
 # %% [markdown]

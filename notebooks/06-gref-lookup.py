@@ -45,11 +45,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine
+from analysis import machine, paths, plots
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
 
-folder = Path(data_dir) / "raw" / "measured-here" / "gref-lookup"
+folder = Path(data_dir) / paths.LOOKUP_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_lookup(folder)
@@ -72,16 +72,7 @@ table = summary[summary["n_grants"].isin(landmarks)].pivot_table(
 table.round(1).rename_axis(columns="median ns per lookup at n =")
 
 # %%
-medians = summary.rename(columns={"median": "median_lookup_ns"})
-grid = sns.relplot(data=medians, x="n_grants", y="median_lookup_ns", hue="structure", style="outcome",
-                   kind="line", marker="o", height=4.5, aspect=1.5)
-grid.set(xscale="log", yscale="log", xlabel="mapped grants n", ylabel="median time per lookup (ns)")
-ax = grid.ax
-for n, name in [(one_page, "352"), (C.LINUX_MAX_PERSISTENT_GRANTS, "1056"),
-                (C.PATCH_2012_MAX_PERSISTENT_GRANTS, "2816")]:
-    ax.axvline(n, color="grey", lw=0.8, ls=":")
-    ax.text(n, ax.get_ylim()[1], name, ha="center", va="bottom", fontsize=8)
-grid.fig.suptitle(f"gref lookup time vs mapped grants (medians)\n{label}", y=1.08, fontsize=9)
+fig = plots.mechanisms.lookup_times(summary.rename(columns={"median": "median_lookup_ns"}), label)
 plt.show()
 
 # %% [markdown]

@@ -45,12 +45,12 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis import constants as C
-from analysis import machine
+from analysis import machine, paths, plots
 from analysis.ingest import mechanisms as mech
 from analysis.models import budget
-from analysis.models.line import fit_line
+from analysis.models import MedianLine
 
-folder = Path(data_dir) / "raw" / "measured-here" / "unmap-shootdown"
+folder = Path(data_dir) / paths.UNMAP_DIR
 manifest = mech.load_manifest(folder)
 label = machine.label(manifest)
 samples = mech.load_unmap(folder)
@@ -79,21 +79,13 @@ summary = mech.summarize(samples, ["op", "remote_threads", "pages_per_call"], "c
 summary.round(2)
 
 # %%
-medians = summary.rename(columns={"median": "median_call_us"})
-grid = sns.relplot(data=medians, x="remote_threads", y="median_call_us", hue="pages_per_call", col="op",
-                   kind="line", marker="o", palette="viridis", height=4, aspect=1.1)
-grid.set(xlabel="remote CPUs that touched the pages", ylabel="median time per call (us)")
-grid.set(xticks=sorted(samples["remote_threads"].unique()))
-grid.fig.suptitle(f"munmap / mprotect(PROT_NONE) per call (medians)\n{label}", y=1.08, fontsize=9)
+fig = plots.mechanisms.unmap_per_call(summary.rename(columns={"median": "median_call_us"}), label)
 plt.show()
 
 # %%
 per_page = mech.summarize(samples, ["op", "remote_threads", "pages_per_call"], "page_ns")
 per_page["median_page_us"] = per_page["median"] / 1e3
-grid = sns.catplot(data=per_page, x="pages_per_call", y="median_page_us", hue="remote_threads", col="op",
-                   kind="bar", height=4, aspect=1.1)
-grid.set(yscale="log", xlabel="pages per call (1 = unbatched)", ylabel="median time per page (us)")
-grid.fig.suptitle(f"Batched vs single-page unmap: time per page (medians)\n{label}", y=1.08, fontsize=9)
+fig = plots.mechanisms.unmap_per_page(per_page, label)
 plt.show()
 
 # %% [markdown]
@@ -103,7 +95,7 @@ plt.show()
 # `unmap_ns = base_ns + per_vcpu_ns x V`, with V the CPUs that must take the flush IPI (here the
 # remote CPUs k), fitted to the median at each k. With two CPUs there are two k values, so the
 # model has no residual degrees of freedom and reports no interval (its Note says so); the
-# intervals below come from `analysis.models.line.fit_line`, which resamples the samples at each k,
+# intervals below come from `analysis.models.MedianLine`, which resamples the samples at each k,
 # takes medians again and refits: they show the samples' scatter, not whether the cost is linear
 # in k.
 
@@ -114,12 +106,12 @@ rows, fits = [], {}
 for (op, pages), group in samples.groupby(["op", "pages_per_call"]):
     med = group.groupby("remote_threads")["call_ns"].median()
     model = ShootdownModel(kind="linear", seed=0).fit(med.index.to_numpy(), med.to_numpy())
-    boot = fit_line(group, x="remote_threads", y="call_ns")
+    boot = MedianLine(n_boot=400, seed=0).fit(group["remote_threads"], group["call_ns"])
     fits[op, pages] = model
     rows.append({"op": op, "pages_per_call": pages, "base_us": model.params_["base_ns"] / 1e3,
                  "per_remote_cpu_us": model.params_["per_vcpu_ns"] / 1e3,
                  "per_remote_cpu_us 95% CI (bootstrap of samples)":
-                     f"[{boot.slope_ci[0] / 1e3:.2f}, {boot.slope_ci[1] / 1e3:.2f}]"})
+                     f"[{boot.ci_['slope'][0] / 1e3:.2f}, {boot.ci_['slope'][1] / 1e3:.2f}]"})
 display(pd.DataFrame(rows).round(2))
 display(fits["munmap", 1].summary())
 
@@ -134,8 +126,9 @@ display(fits["munmap", 1].summary())
 # whole curve).
 
 # %%
-single = fit_line(samples[(samples["op"] == "munmap") & (samples["pages_per_call"] == 1)],
-                       x="remote_threads", y="call_ns")
+one_page = samples[(samples["op"] == "munmap") & (samples["pages_per_call"] == 1)]
+single = MedianLine(n_boot=400, seed=0).fit(one_page["remote_threads"], one_page["call_ns"])
+single_slope, single_slope_ci = single.params_["slope"], single.ci_["slope"]
 med = samples.groupby(["op", "pages_per_call", "remote_threads"])["call_us"].median()
 seed_low = budget.seed_unmap_growth_per_cpu_ns()
 seed_high = budget.seed_unmap_growth_per_cpu_ns(dom0_cpus_busy=C.SEED_DOM0_VCPUS)
@@ -144,7 +137,7 @@ seed_high = budget.seed_unmap_growth_per_cpu_ns(dom0_cpus_busy=C.SEED_DOM0_VCPUS
 seed_per_vcpu_max = budget.budget_ns_per_request(C.SEED_PEAK_IOPS) / C.SEED_DOM0_VCPUS
 display(Markdown(
     f"- One-page `munmap`: **{med['munmap', 1, 0]:.1f} us with no remote CPU, {med['munmap', 1, 1]:.1f} us with one**; "
-    f"growth **{single.slope / 1e3:.1f} us per remote CPU** [{single.slope_ci[0] / 1e3:.1f}, {single.slope_ci[1] / 1e3:.1f}].\n"
+    f"growth **{single_slope / 1e3:.1f} us per remote CPU** [{single_slope_ci[0] / 1e3:.1f}, {single_slope_ci[1] / 1e3:.1f}].\n"
     f"- Batched, {C.SEGMENTS_PER_REQUEST} pages per call (one request's segments): {med['munmap', C.SEGMENTS_PER_REQUEST, 0]:.1f} us "
     f"and {med['munmap', C.SEGMENTS_PER_REQUEST, 1]:.1f} us per call, i.e. "
     f"{med['munmap', C.SEGMENTS_PER_REQUEST, 1] / C.SEGMENTS_PER_REQUEST:.1f} us per page with a remote CPU against "
@@ -156,10 +149,10 @@ display(Markdown(
     f"{budget.budget_ns_per_request(C.SEED_PEAK_IOPS):.0f} ns per I/O, **at most {seed_per_vcpu_max:.0f} ns per VCPU**; "
     f"if instead the decline from 5 to 10 guests is unmap time growing per extra guest's CPU, it grows "
     f"{seed_low / 1e3:.2f} us (serialized unmaps) to {seed_high / 1e3:.1f} us ({C.SEED_DOM0_VCPUS} busy VCPUs) per I/O per extra guest.\n"
-    f"- Here one remote CPU adds {single.slope / 1e3:.1f} us per unmap: {single.slope / seed_per_vcpu_max:.0f}x the stall model's "
-    f"per-VCPU ceiling and {single.slope / seed_high:.1f}x the upper growth bound. A VM's IPIs trap to the hypervisor, "
+    f"- Here one remote CPU adds {single_slope / 1e3:.1f} us per unmap: {single_slope / seed_per_vcpu_max:.0f}x the stall model's "
+    f"per-VCPU ceiling and {single_slope / seed_high:.1f}x the upper growth bound. A VM's IPIs trap to the hypervisor, "
     "so a remote flush costs microseconds here; on bare metal it is nearer 1 us + ~0.2 us per receiving core "
-    "(rule of thumb in xen-facts.md), and Xen flushes from the hypervisor."
+    "(an assumed rule of thumb; Amit, USENIX ATC 2017: a shootdown can take microseconds), and Xen flushes from the hypervisor."
 ))
 
 # %% [markdown]

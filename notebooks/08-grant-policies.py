@@ -63,6 +63,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from analysis import plots
 from analysis.constants import PAGE_BYTES
 from analysis.xen.grants import Costs, with_costs
 from analysis.simulated import grants as datasets
@@ -75,7 +76,9 @@ costs.table()
 
 # %% [markdown]
 # The cost model (module `analysis.xen.grants.costs`): dom0 time per request = maps x map cost + unmaps x
-# unmap cost + unmap batches x shootdown(dom0 VCPUs) + comparisons x compare cost + other backend work;
+# unmap cost + TLB flushes x (the unmapping VCPU's wait + the V - 1 receivers' handler time) +
+# comparisons x compare cost + other backend work, where Xen flushes once per 32 unmaps of a hypercall
+# (GNTTAB_UNMAP_BATCH_SIZE) and IPIs every dom0 VCPU but the unmapping one (flush_area_mask);
 # guest time = per-request work + memcpy bytes x copy cost; throughput of N guests is the lower of
 # N x (guest bound) and dom0 VCPUs / dom0 time. No contention term: this is a bound, not a USL fit.
 # With fitted models, `Costs(dom0_vcpus=...).from_models("fitted from <data>", shootdown=...,
@@ -93,44 +96,36 @@ cliff, cliff_meta = datasets.read(data, "grants-cliff-simulated")
 cliff = with_costs(cliff, costs, guests)
 cliff["max_mapped_mib"] = cliff["max_mapped_pages"] * PAGE_BYTES / MIB
 cap = cliff_meta["parameters"]["cap_pages"]
-order_labels = sorted(cliff["label"].unique())
-
 for order in ("random", "cyclic"):
-    part = cliff[cliff["order"] == order]
-    fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
-    panels = [("hit_rate", "hit rate (segments served without a map)"),
-              ("dom0_us_per_request", "dom0 CPU time per request (us)"),
-              ("goodput_iops", f"successful requests/s, {guests} guests"),
-              ("max_mapped_mib", "pages held, high-water (MiB)")]
-    for ax, (column, ylabel) in zip(axes, panels):
-        sns.lineplot(data=part, x="working_set_pages", y=column, hue="label", hue_order=order_labels,
-                     style="label", markers=True, dashes=False, ax=ax, legend=ax is axes[0])
-        ax.axvline(cap, color="grey", ls=":")
-        ax.set_xscale("log")
-        ax.set_xlabel("working set W (pages of 4 KiB)")
-        ax.set_ylabel(ylabel)
-    axes[0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Fallback cliff, {order} order; dotted line = cap. "
-                 + datasets.caption(cliff_meta, order=order) + "; costs: assumed defaults", fontsize=9)
-    fig.tight_layout()
+    fig = plots.policies.cliff(cliff, cliff_meta, order=order, guests=guests)
     plt.show()
 
 # %%
-from analysis.xen.grants import throughput_iops
+fig = plots.policies.throughput_bound(cliff, cliff_meta, costs, working_sets=(264, 440), guests=np.arange(1, 41))
+plt.show()
 
-n_guests = np.arange(1, 41)
-fig, axes = plt.subplots(1, 2, figsize=(14, 4), sharey=True)
-for ax, w in zip(axes, (264, 440)):
-    at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == w)]
-    for _, row in at_w.iterrows():
-        ok = 1 - row["failed_requests"] / row["requests"]
-        ax.plot(n_guests, throughput_iops(row, costs, n_guests) * ok / 1e6, label=row["label"])
-    ax.set_title(f"working set W = {w} pages (cap {cap})")
-    ax.set_xlabel("guests (identical, 1 VCPU each)")
-axes[0].set_ylabel("successful requests/s (millions), bound")
-axes[1].legend(fontsize=8)
-fig.suptitle(datasets.caption(cliff_meta, order="random") + f"; costs: assumed, dom0 VCPUs = {dom0_vcpus}",
-             fontsize=9)
+# %% [markdown]
+# The bound above gives dom0 all its VCPUs. With one blkback thread per guest on its own VCPU (the
+# shootdown model's assumption), each flush makes the unmapping thread wait for V - 1
+# acknowledgements and costs every other thread its handler time: at a fixed number of guests,
+# adding dom0 VCPUs makes non-persistent mapping *slower* (`costs.blkback_threads_iops`).
+
+# %%
+from analysis.xen.grants.costs import blkback_threads_iops
+
+thread_guests = 5  # the thread's peak
+vcpus = np.array([5, 8, 12, 16, 24, 32, 48, 64])
+at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == 264)]
+fig, ax = plt.subplots(figsize=(7, 4))
+for _, row in at_w.iterrows():
+    ok = 1 - row["failed_requests"] / row["requests"]
+    x = [float(blkback_threads_iops(row, costs, thread_guests, dom0_vcpus=int(v))) * ok for v in vcpus]
+    ax.plot(vcpus, np.array(x) / 1e6, marker="o", ms=3, label=row["label"])
+ax.set_xlabel("dom0 VCPUs V (each flush IPIs V - 1 of them)")
+ax.set_ylabel(f"successful requests/s (millions), {thread_guests} guests")
+ax.legend(fontsize=8)
+ax.set_title(datasets.caption(cliff_meta, order="random", working_set_pages=264)
+             + "; costs: assumed, one blkback thread per guest", fontsize=8)
 fig.tight_layout()
 plt.show()
 
@@ -167,21 +162,7 @@ plt.show()
 lru, lru_meta = datasets.read(data, "grants-lru-tradeoff-simulated")
 lru["batches_per_1000_requests"] = 1000 * lru["unmap_batches"] / lru["requests"]
 lru["pages_per_batch"] = lru["unmaps"] / lru["unmap_batches"]
-caps = sorted(lru["cap"].unique())
-fig, axes = plt.subplots(1, len(caps), figsize=(6 * len(caps), 4.5), sharey=True)
-for ax, n_cap in zip(axes, caps):
-    for ratio, part in lru[lru["cap"] == n_cap].groupby("ratio"):
-        part = part.sort_values("m")
-        ax.plot(part["batches_per_1000_requests"], part["hit_rate"], marker="o", label=f"W = {ratio} N")
-        for _, row in part.iterrows():
-            ax.annotate(f"M={row['m']}", (row["batches_per_1000_requests"], row["hit_rate"]), fontsize=7,
-                        textcoords="offset points", xytext=(3, 3))
-    ax.set_title(f"N = cap = {n_cap} pages")
-    ax.set_xlabel("shootdowns per 1000 requests")
-axes[0].set_ylabel("hit rate")
-axes[0].legend()
-fig.suptitle(datasets.caption(lru_meta) + "; each line: M = 1..16 at one working set W", fontsize=9)
-fig.tight_layout()
+fig = plots.policies.lru_tradeoff(lru, lru_meta)
 plt.show()
 lru.pivot_table(index=["cap", "m"], columns="ratio", values=["hit_rate", "pages_per_batch"]).round(3)
 
@@ -202,24 +183,11 @@ lru.pivot_table(index=["cap", "m"], columns="ratio", values=["hit_rate", "pages_
 # %%
 pred, pred_meta = datasets.read(data, "grants-predictability-simulated")
 pred = with_costs(pred, costs, guests)
-grid = sns.catplot(data=pred, x="label", y="dom0_us_per_request", col="working_set_pages", kind="box",
-                   height=4, aspect=1.2, showfliers=True)
-grid.set_axis_labels("grant policy", "dom0 CPU time per request (us)")
-grid.set_titles("working set W = {col_name} pages (cap 352)")
-for ax in grid.axes.flat:
-    ax.tick_params(axis="x", rotation=30)
-grid.figure.suptitle(datasets.caption(pred_meta) + "; costs: assumed defaults", fontsize=9, y=1.03)
+fig = plots.policies.predictability_boxes(pred, pred_meta)
 plt.show()
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.5))
-at_cap = pred[pred["working_set_pages"] == 440]
-for name, part in at_cap.groupby("label"):
-    ax.plot(part["request"], part["dom0_us_per_request"].rolling(50, min_periods=1).mean(), label=name)
-ax.set_xlabel("request index")
-ax.set_ylabel("dom0 us per request (mean of 50)")
-ax.legend(fontsize=8)
-ax.set_title(datasets.caption(pred_meta, working_set_pages=440) + "; costs: assumed", fontsize=9)
+fig = plots.policies.predictability_trace(pred, pred_meta, working_set_pages=440)
 plt.show()
 cliff[cliff["order"] == "random"].pivot_table(
     index="working_set_pages", columns="label", values=["fallback_requests", "failed_requests"]).div(
@@ -249,17 +217,7 @@ summary = bad.groupby("label").agg(dom0_us_per_request=("dom0_us_per_request", "
                                    max_held_pages=("mapped_pages", "max"),
                                    max_resident_pages=("resident_pages", "max"),
                                    shootdowns_per_request=("unmap_batches", "mean"))
-fig, axes = plt.subplots(1, 3, figsize=(18, 4.5))
-for ax, column, xlabel in zip(axes, ["max_resident_pages", "max_held_pages", "dom0_us_per_request"],
-                              ["persistent pages, high-water", "pages held: persistent + transient in flight",
-                               "mean dom0 CPU time per request (us)"]):
-    summary[column].plot.barh(ax=ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("grant policy")
-for ax in axes[:2]:
-    ax.axvline(bad_meta["parameters"]["cap_pages"], color="grey", ls=":")
-fig.suptitle(datasets.caption(bad_meta) + "; dotted = cap; costs: assumed", fontsize=9)
-fig.tight_layout()
+fig = plots.policies.malicious(summary, bad_meta)
 plt.show()
 summary.assign(max_held_mib=summary["max_held_pages"] * PAGE_BYTES / MIB).round(2)
 
@@ -285,11 +243,7 @@ summary.assign(max_held_mib=summary["max_held_pages"] * PAGE_BYTES / MIB).round(
 # %%
 ph, ph_meta = datasets.read(data, "grants-phase-simulated")
 ph["time_s"] = ph["time_us"] / 1e6
-grid = sns.relplot(data=ph, x="time_s", y="mapped_pages", row="label", kind="line", drawstyle="steps-post",
-                   height=1.8, aspect=6, facet_kws={"sharey": True})
-grid.set_axis_labels("simulated time (s)", "pages held")
-grid.set_titles("{row_name}")
-grid.figure.suptitle(datasets.caption(ph_meta) + "; rows: windows of 10 requests", fontsize=9, y=1.02)
+fig = plots.policies.phase(ph, ph_meta)
 plt.show()
 ph.groupby("label")[["maps", "unmaps", "unmap_batches"]].sum()
 

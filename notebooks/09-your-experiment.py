@@ -33,6 +33,7 @@
 # %% tags=["parameters"]
 data_dir = "../data"
 experiment_dir = None  # None: the bundled example experiment in data_dir
+experiment_table = None  # report --data: the experiment's table, parsed once by the report (a pickle)
 
 # %%
 from pathlib import Path
@@ -41,16 +42,20 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from analysis import paths
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
 from analysis import tables
 from analysis.site import capture
 
-folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / decision.EXAMPLE_EXPERIMENT
-table = experiment.load(folder)
+folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / paths.EXAMPLE_EXPERIMENT
+table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
-display(Markdown(decision.describe(folder, table)))
+source = experiment.provenance(folder)
+display(Markdown(decision.describe(source, table)))
+if not experiment_dir:  # the bundled example: fio's mmap engine stands in for non-persistent
+    display(Markdown(f"**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"))
 if experiment_dir:
     capture.summary(evidence=["experiment"], data=[folder.name + "/"])
 
@@ -72,7 +77,7 @@ tables.show(experiment.run_overview(table), "runs")
 # counted again). Panels split by block size and dom0 VCPUs when the experiment varies them.
 
 # %%
-source = decision.source_label(folder)
+source = source.label
 if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)
@@ -114,5 +119,5 @@ display(fits.parameter_table())
 # %%
 if fits.cells:
     grid = plots.plot_fits(runs, fits)
-    grid.figure.suptitle(f"USL fit per mode (lines; band: bootstrap 5-95%)\ndata: {source}", y=1.12)
+    grid.figure.suptitle(f"USL fit per mode (lines; band: 95% bootstrap of the refits)\ndata: {source}", y=1.12)
     plt.show()

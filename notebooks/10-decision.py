@@ -40,6 +40,7 @@
 # %% tags=["parameters"]
 data_dir = "../data"
 experiment_dir = None  # None: the bundled example experiment in data_dir
+experiment_table = None  # report --data: the experiment's table, parsed once by the report (a pickle)
 
 # %%
 from pathlib import Path
@@ -47,24 +48,28 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from analysis import paths
 from analysis.decide import decision
-from analysis.ingest import experiment
+from analysis.ingest import experiment, mechanisms
 from analysis.plots import experiment as plots
 from analysis.site import capture
 
-example = Path(data_dir) / decision.EXAMPLE_EXPERIMENT
+example = Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
-table = experiment.load(folder)
+table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
 runs = experiment.aggregate(table)
 fits = decision.fit_cells(runs)
 guests = decision.guest_grid(runs)
 ratios = decision.ratio_map(fits, guests)
-message = decision.describe(folder, table)
+message = decision.describe(experiment.provenance(folder), table)
+if folder == example:
+    message += f"\n\n**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"
 memory_guests, memory_table = guests, table  # memory is about the user's host, even after a fallback
 if ratios.empty and folder != example:
     message += ("\n\n**This experiment does not support the decision** (it needs both modes fitted in at least "
                 "one cell; see the notes below). The map below uses the **bundled example experiment** "
-                "instead, which is not your host and not Xen.\n\n" + fits.notes_markdown())
+                "instead, which is not your host and not Xen.\n\n" + fits.notes_markdown()
+                + f"\n\n**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}")
     folder = example
     table = experiment.load(folder)
     runs = experiment.aggregate(table)
@@ -81,7 +86,7 @@ display(Markdown(message))
 # guests measured) the USL extrapolates.
 
 # %%
-source = decision.source_label(folder)
+source = experiment.provenance(folder).label
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
@@ -98,23 +103,28 @@ if experiment_dir:
     capture.summary(evidence=["experiment", "measured", "computed"], data=[Path(experiment_dir).name + "/"])
 
 # %% [markdown]
-# ## Where no experiment reached: the per-request costs measured here
+# ## Where no experiment reached: the flush-path model against the copy measured here
 #
-# An experiment covers only the dom0 VCPU counts and block sizes it ran. For the others this map
-# uses the **bundled costs measured on this machine** (notebooks 05 and 07: native Linux, a KVM
-# guest with 2 CPUs, **not Xen**): per request, the non-persistent side pays one `munmap` of the
-# request's pages with one TLB-shootdown flush (a line in the CPUs taking the IPI, measured at 0
-# and 1 remote CPUs, so every count above 2 VCPUs, marked \*, is a linear extrapolation), the
-# persistent side one copy of the block (blkfront's 4 KiB segments, cold cache). Blue: the unmap
-# costs more, so persistent grants pay. It leaves out what the experiments measure (contention
-# between guests, the hypercall and Xen's own flush), so read it as the direction of the trade-off,
-# not as IOPS.
+# An experiment covers only the dom0 VCPU counts and block sizes it ran. For the others, per
+# request, the non-persistent side pays its unmap flushes (one per 32 pages) as the **flush-path
+# model** gives them (notebook 12, `analysis.models.flush_path.flush_cost_band`: the initiator
+# holds Xen's global flush lock while every other dom0 CPU runs the IPI handler), with parameters
+# over published 2012-era x86 ranges: a **sensitivity band** (`unmap_low_ns`..`unmap_high_ns`),
+# not a confidence interval. The persistent side pays one copy of the block measured on this
+# machine (blkfront's 4 KiB segments, cold cache; native Linux, **not Xen**). Blue: the unmap
+# costs more, so persistent grants pay. The `munmap` + shootdown measured on this 2-vCPU KVM guest
+# stays in the table as `munmap_here_ns`, a comparison only (\* marks where its line is
+# extrapolated past the measured remote CPUs). Contention for the lock between guests comes on
+# top (notebook 12), so read the map as the direction of the trade-off, not as IOPS.
 
 # %%
-balance = decision.cost_balance(data_dir)
+unmaps = mechanisms.load_unmap(Path(data_dir) / paths.UNMAP_DIR)
+copies = mechanisms.load_memcpy(Path(data_dir) / paths.MEMCPY_DIR)
+balance = decision.cost_balance(unmaps, copies)
 fig = plots.plot_cost_balance(balance)
-fig.suptitle("Unmap vs copy per request: munmap + TLB shootdown line vs memcpy median\n"
-             "data: measured here (data/raw/measured-here/unmap-shootdown, memcpy), native Linux, not Xen", y=1.08)
+fig.suptitle("Unmap flush vs copy per request: flush-path model (middle of published ranges) vs memcpy median\n"
+             "model: analysis.models.flush_path.flush_cost_band; copy measured here (data/raw/measured-here/memcpy), "
+             "native Linux, not Xen", y=1.08)
 plt.show()
 display(balance.pivot(index="bs", columns="dom0_vcpus", values="verdict"))
 

@@ -35,3 +35,55 @@ def loopback_experiment(tmp_path_factory):
     folder = tmp_path_factory.mktemp("loopback") / "experiment"
     loopback.run_plan(plan, folder, progress=False)
     return LoopbackExperiment(folder=folder, plan=plan, rows=plan.conditions())
+
+
+# --- the mechanism benchmarks, built and measured once per session (collect and ingest tests) ---
+
+
+@pytest.fixture(scope="session")
+def programs(tmp_path_factory):
+    from analysis.collect import mechanisms as mech
+
+    out = tmp_path_factory.mktemp("mech-build")
+    return {p: mech.build(p, out) for p in mech.PROGRAMS}
+
+
+@pytest.fixture(scope="session")
+def measured(tmp_path_factory, programs):
+    """Every experiment measured with the tiny plans, as `make data-mechanisms` would lay it out."""
+    from analysis.collect import mechanisms as mech
+
+    memcpy_quick, lookup_quick, unmap_quick = mech.quick_plans()
+    root = tmp_path_factory.mktemp("measured-here")
+    build_dir = next(iter(programs.values())).parent
+    mech.measure_memcpy(root / "memcpy", memcpy_quick, build_dir=build_dir)
+    mech.measure_lookup(root / "gref-lookup", lookup_quick, build_dir=build_dir)
+    mech.measure_unmap(root / "unmap-shootdown", unmap_quick, build_dir=build_dir)
+    return root
+
+
+# --- a miniature fio sweep, measured once per session (collect and ingest sweep tests) ----------
+
+SWEEP_JOB_COUNTS = (1, 3)
+
+
+@pytest.fixture(scope="session")
+def mini_data(tmp_path_factory):
+    """A data folder holding a 1-repetition sweep over 1 and 3 jobs with tiny runtimes."""
+    from analysis import paths
+    from analysis.collect import sweep as collect_sweep
+
+    data_dir = tmp_path_factory.mktemp("data")
+    collect_sweep.measure(data_dir / paths.SWEEP_DIR, reps=1, job_counts=SWEEP_JOB_COUNTS, runtime="150ms",
+                  ramp_time="50ms", file_size="2M", log=lambda msg: None)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def mini_manifest(mini_data):
+    import json
+
+    from analysis import paths
+    from analysis.ingest import sweep
+
+    return json.loads((mini_data / paths.SWEEP_DIR / sweep.MANIFEST).read_text())

@@ -21,4 +21,4 @@ def test_console_script_is_installed_and_lists_subcommands():
     script = Path(sys.executable).with_name("pgrant-lab")
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
     listed = out.split("{", 1)[1].split("}", 1)[0].split(",")  # argparse: "{fit,ingest,...}"
-    assert listed == ["fit", "ingest", "kit", "report", "ring", "simulate"]
+    assert listed == ["fit", "ingest", "kit", "report", "ring", "simulate", "verdicts"]

@@ -369,8 +369,8 @@ def test_shootdown_throughput_equals_the_scaling_model_it_implies():
     model = ShootdownModel(kind="contention")
     p = {"base_ns": 800.0, "per_vcpu_ns": 150.0, "contention": 0.3}
     n = np.arange(1.0, 20)
-    # Direct from the per-unmap model: T(N) = service + N * u * unmap_ns(V, m=N).
-    per_unmap = unmap_ns(np.vstack([np.full_like(n, 16.0), n]), **p)
+    # Direct from the per-unmap model: T(N) = service + N * u * unmap_ns(V - 1 receivers, m=N).
+    per_unmap = unmap_ns(np.vstack([np.full_like(n, 15.0), n]), **p)
     direct = 1e9 * n / (3000.0 + n * 0.5 * per_unmap)
     np.testing.assert_allclose(model.throughput(n, dom0_vcpus=16, service_ns=3000.0, unmaps_per_io=0.5, **p),
                                direct, rtol=1e-12)

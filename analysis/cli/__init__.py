@@ -2,7 +2,10 @@
 
 Each subcommand lives in its own module in this package and exposes ``register(subparsers)``,
 which adds its parser and sets ``func`` (a callable taking the parsed namespace and returning an
-exit status). Modules are discovered, so adding ``analysis/cli/<name>.py`` adds the command. Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
+exit status). Modules are discovered, so adding ``analysis/cli/<name>.py`` adds the command.
+Only the module of the command being run is imported: ``pgrant-lab --help`` lists the others with
+the ``help=`` text of their ``add_parser`` call, read from their source without importing them
+(so neither lists nor one command pay for pandas, scipy or matplotlib they do not use). Errors derived from :class:`analysis.errors.PgrantLabError` are printed as one line
 on stderr with exit status 2; so are argparse's own usage errors.
 """
 
@@ -10,15 +13,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
+import os
 import sys
+from pathlib import Path
 
 from analysis.errors import PgrantLabError
 
 
 def _subcommand_modules() -> list[str]:
     """Every module of this package but __main__ is a subcommand; listed alphabetically."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    # os.listdir, not pkgutil (whose import alone costs ~10 ms of every command's start-up).
+    return sorted(name[:-3] for name in os.listdir(Path(__file__).parent)
+                  if name.endswith(".py") and not name.startswith("_"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,19 +34,44 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _help_of(name: str) -> str | None:
+    """The ``help=`` string of ``add_parser("<name>", help=...)`` in analysis/cli/<name>.py, unimported."""
+    import ast  # only the listing needs it
+
+    tree = ast.parse((Path(__file__).parent / f"{name}.py").read_text())
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_parser" and node.args
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value == name):
+            for keyword in node.keywords:
+                if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
+                    return keyword.value.value
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``command`` names the one subcommand to import fully (None: all of them)."""
     parser = _Parser(
         prog="pgrant-lab",
         description="Explain, measure and predict Xen PV block I/O with and without persistent grants.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in _subcommand_modules():
-        importlib.import_module(f"analysis.cli.{name}").register(sub)
+    names = _subcommand_modules()
+    for name in names:
+        if command is None or name == command:
+            importlib.import_module(f"analysis.cli.{name}").register(sub)
+        elif command:  # running one command: the others need a name, not their help text
+            sub.add_parser(name)
+        else:
+            sub.add_parser(name, help=_help_of(name))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The top-level parser has no option taking a value, so the first word not starting with "-"
+    # is the command; any other word (or none) builds only the light listing.
+    command = next((word for word in argv if not word.startswith("-")), "")
+    parser = build_parser(command if command in _subcommand_modules() else "")
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

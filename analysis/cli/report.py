@@ -1,9 +1,10 @@
 """``pgrant-lab report``: execute the notebooks and write HTML pages with an index.
 
 With ``--data DIR`` (a user's experiment folder, see analysis.ingest.experiment) the folder is validated
-and ingested first (a bad manifest: one line per problem, exit 2), then only the notebooks that
-apply to an experiment (``experiment_dir`` in their parameters cell) run, with ``experiment_dir``
-set to DIR. Nothing is written into DIR.
+and ingested first, once (a bad manifest: one line per problem, exit 2), then only the notebooks
+that apply to an experiment (``experiment_dir`` in their parameters cell) run, with
+``experiment_dir`` set to DIR and ``experiment_table`` to the parsed table, cached in the report's
+scratch folder. Nothing is written into DIR.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ def run(args) -> int:
         raise UsageError(f"--out {args.out}: expected a folder other than {report.NOTEBOOKS_DIR} (the executed "
                          "NN-*.ipynb would replace the committed output-free notebooks), found that folder")
     parameters = {"data_dir": str(report.DATA_DIR)}
-    only, title = args.only, "pgrant-lab report"
+    only, title, table = args.only, "pgrant-lab report", None
     if args.data is not None:
         data = args.data.resolve()
         if out == data or data in out.parents:
             raise UsageError(f"--out {args.out}: expected a folder outside --data {args.data} "
                              "(the experiment folder is never written), found one inside it")
-        problems = _check_experiment(data)
+        table, problems = _load_experiment(data)
         if problems:
             for line in problems:
                 print(f"pgrant-lab report: {line}", file=sys.stderr)
@@ -58,19 +59,18 @@ def run(args) -> int:
         names = ", ".join(s.stem for s in report.notebook_sources())
         raise UsageError(f"--only {','.join(args.only)}: expected the start of a notebook name ({names}), "
                          "found none matching")
-    result = report.build(out, parameters=parameters, only=only, title=title)
+    result = report.build(out, parameters=parameters, only=only, title=title, experiment_table=table)
     print(f"wrote {result.index} ({len(result.pages)} notebooks)")
     for page in result.failed:
         print(f"pgrant-lab report: {page.source.name} failed: {page.error}", file=sys.stderr)
     return 1 if result.failed else 0
 
 
-def _check_experiment(data: Path) -> list[str]:
-    """Every problem with the experiment folder, one line each (empty when it loads)."""
+def _load_experiment(data: Path):
+    """(the experiment's tidy table, []) or (None, every problem with the folder, one line each)."""
     from analysis.ingest import experiment
 
     try:
-        experiment.load(data)
+        return experiment.load(data), []
     except ManifestError as err:
-        return str(err).splitlines()
-    return []
+        return None, str(err).splitlines()

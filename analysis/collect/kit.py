@@ -228,6 +228,14 @@ block sizes {plan.bs}, {plan.runs} run(s) each: {len(plan.conditions())} fio run
 
 `manifest.csv` is the experiment layout `pgrant-lab report --data` reads: delete rows you do not
 want to run; add columns for other conditions (they are kept as conditions).
+
+Each time it switches mode the runbook proves, per guest device, the mode both ends negotiated:
+xenstore `backend/vbd/<domid>/<dev>/feature-persistent` and the frontend's
+`device/vbd/<dev>/feature-persistent` must both be 1 for persistent grants (both not 1 otherwise).
+It appends what it read to `results/negotiated-modes.csv` (time, mode, domain, device, backend,
+frontend, negotiated) and stops when a value cannot be read or differs from the row's mode: Linux
+5.10-5.19 could negotiate something else than the module parameters ask for (commits e94c6101e151
+and 402c43ea6b34; fixed by fc9be616bb8f, "xen-blkback: fix persistent grants negotiation").
 """
 
 
@@ -290,21 +298,39 @@ set_mode() {  # persistent | non-persistent
     check_mode "$1"
 }
 
-check_mode() {  # both ends must advertise feature-persistent=1 for persistent grants to be used
-    local want=1 d domid devid back front
+check_mode() {  # prove, per device, which mode both ends negotiated; record it; refuse what cannot be proven
+    # Persistent grants are used only when the backend (backend/vbd/<domid>/<dev>/feature-persistent)
+    # and the frontend (device/vbd/<dev>/feature-persistent) both write 1: since Linux 5.10 blkback
+    # decides from the frontend's value and its own module parameter, then advertises its decision.
+    # Linux 5.10-5.19 got this wrong in both directions: e94c6101e151 ("xen-blkback: Apply
+    # 'feature_persistent' parameter when connect") and 402c43ea6b34 ("xen-blkfront: Apply
+    # 'feature_persistent' parameter when connect") made each end wait for the other, so neither
+    # advertised; fc9be616bb8f ("xen-blkback: fix persistent grants negotiation") and its blkfront
+    # twin fixed it. So the module parameters prove nothing: only what xenstore says per device does.
+    local want=1 d domid devid back front got log=results/negotiated-modes.csv
     if [ "$1" = non-persistent ]; then want=0; fi
-    if [ -n "${DRY_RUN:-}" ]; then echo "+ check xenstore feature-persistent = $want for $GUEST_DOMAINS"; return; fi
+    if [ -n "${DRY_RUN:-}" ]; then
+        echo "+ check and record xenstore feature-persistent = $want (backend and frontend) per device of $GUEST_DOMAINS in $log"
+        return
+    fi
+    mkdir -p results
+    if [ ! -e "$log" ]; then echo "time_utc,mode,domain,domid,device,backend,frontend,negotiated" > "$log"; fi
     for d in $GUEST_DOMAINS; do
-        domid=$($DOM0_SHELL xl domid "$d")
-        devid=$($DOM0_SHELL xenstore-list "/local/domain/0/backend/vbd/$domid" | tail -n 1)
-        back=$($DOM0_SHELL xenstore-read "/local/domain/0/backend/vbd/$domid/$devid/feature-persistent" || echo 0)
-        front=$($DOM0_SHELL xenstore-read "/local/domain/$domid/device/vbd/$devid/feature-persistent" || echo 0)
-        if [ "$1" = persistent ] && { [ "$back" != 1 ] || [ "$front" != 1 ]; }; then
-            echo "runbook: $d does not use persistent grants (backend $back, frontend $front)" >&2; exit 1
-        fi
-        if [ "$1" = non-persistent ] && [ "$back" = 1 ] && [ "$front" = 1 ]; then
-            echo "runbook: $d still negotiates persistent grants (backend $back, frontend $front)" >&2; exit 1
-        fi
+        domid=$($DOM0_SHELL xl domid "$d") || { echo "runbook: cannot find the domid of $d, so its mode cannot be proven" >&2; exit 1; }
+        devs=$($DOM0_SHELL xenstore-list "/local/domain/0/backend/vbd/$domid") || devs=""
+        if [ -z "$devs" ]; then echo "runbook: $d has no vbd in xenstore, so its mode cannot be proven" >&2; exit 1; fi
+        for devid in $devs; do
+            back=$($DOM0_SHELL xenstore-read "/local/domain/0/backend/vbd/$domid/$devid/feature-persistent") || back=""
+            front=$($DOM0_SHELL xenstore-read "/local/domain/$domid/device/vbd/$devid/feature-persistent") || front=""
+            if [ -z "$back" ] || [ -z "$front" ]; then
+                echo "runbook: $d device $devid: feature-persistent unreadable (backend '$back', frontend '$front'), so its mode cannot be proven" >&2; exit 1
+            fi
+            got=0; if [ "$back" = 1 ] && [ "$front" = 1 ]; then got=1; fi
+            echo "$(date -u +%Y-%m-%dT%H:%M:%SZ),$1,$d,$domid,$devid,$back,$front,$got" >> "$log"
+            if [ "$got" != "$want" ]; then
+                echo "runbook: $d device $devid negotiated feature-persistent=$got (backend $back, frontend $front), expected $want for $1" >&2; exit 1
+            fi
+        done
     done
 }
 

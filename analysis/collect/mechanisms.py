@@ -12,7 +12,7 @@ Three C programs in ``benchmarks/mechanisms/`` (compiled with the system ``cc -O
 Stages, each a plain function: ``build`` (compile) -> ``measure_*`` (run, write
 ``<out>/<experiment>/`` with samples CSV, manifest.json and README.md; only ``make data-mechanisms``
 calls these on ``data/raw/measured-here``) -> ``load_*`` (tidy DataFrames, units in column names)
--> ``fit_line`` (a straight-line fit with intervals for the notebooks) -> notebooks 05-07.
+-> ``analysis.models.MedianLine`` (a straight line through the medians, with intervals) -> notebooks 05-07.
 
 Nothing here ran on Xen: every dataset is labelled with ``analysis.machine.label`` (CPU model,
 cores, memory, kernel), never as Xen's numbers.
@@ -390,7 +390,7 @@ def _measure_all(out_root: Path, quick: bool, only: tuple[str, ...], build_dir: 
     wanted = only or tuple(EXPERIMENTS)
     for name in wanted:
         if name not in EXPERIMENTS:
-            raise UsageError(f"--only: expected one of {', '.join(EXPERIMENTS)}, found '{name}'.")
+            raise UsageError(f"only: expected one of {', '.join(EXPERIMENTS)}, found '{name}'.")
     done = []
     if "memcpy" in wanted:
         done.append(measure_memcpy(out_root / "memcpy", memcpy_plan, build_dir=build_dir))

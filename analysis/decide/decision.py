@@ -7,56 +7,49 @@ Stage "tidy table -> fitted model -> decision" for notebooks 09 and 10. Input is
   *cell* (a combination of the other conditions: dom0 VCPUs, block size, ...), with the
   parameters' 95% intervals, and a residual bootstrap of the fit for bands on curves and ratios.
 - ``ratio_map(fits)``: persistent / non-persistent predicted aggregate IOPS over guests for every
-  cell where both modes were fitted, with the bootstrap's 5-95% band and a verdict per point
+  cell where both modes were fitted, with the bootstrap's 95% band and a verdict per point
   ("persistent pays" when the whole band is above 1, "non-persistent pays" below, else "unclear").
-- ``cost_balance(data_dir)``: for dom0 VCPU counts and block sizes no experiment measured, the
-  per-request costs measured on this machine (analysis.ingest.mechanisms: one batched munmap + TLB
-  shootdown vs one copy of the block): which is larger, with intervals. Native Linux, not Xen.
+- ``cost_balance(unmaps, copies)``: for dom0 VCPU counts and block sizes no experiment measured, the
+  per-request unmap flush cost from the flush-path model (a sensitivity band over published
+  ranges) vs one copy of the block measured here (the tables of analysis.ingest.mechanisms
+  load_memcpy and, as a labelled comparison only, load_unmap: munmap measured here).
+
+Every function takes tables or fitted models; the readers are analysis.ingest.experiment (``load``,
+``provenance``) and analysis.ingest.mechanisms.
 - ``memory_map(...)``: what persistent mode costs in dom0 memory per host (analysis.xen.blkif).
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis import constants
-from analysis.errors import ModelFitError
-from analysis import paths
-from analysis.ingest.experiment import MODES, bs_bytes, missing_modes, run_key
+from analysis.ingest.experiment import MODES, Provenance, bs_bytes, missing_modes, run_key
+from analysis.models import USL, MedianLine, band
+from analysis.models.groups import fit_groups
 
-EXAMPLE_EXPERIMENT = paths.EXAMPLE_EXPERIMENT
-UNMAP_DATA = paths.UNMAP_DIR
-MEMCPY_DATA = paths.MEMCPY_DIR
 DOM0_VCPUS_GRID = (1, 2, 4, 8, 16, 24, 32, 64)
 MIN_GUEST_COUNTS = 3  # the USL has 3 parameters: fewer distinct guest counts cannot fix them
 BOOTSTRAP_DRAWS = 200
-BAND = (5.0, 95.0)  # percentiles of the bootstrap shown as bands
+BAND_LEVEL = 0.95  # every band of the suite: the 2.5th to 97.5th percentile of the bootstrap refits
 
 
 # ---- describing the data ---------------------------------------------------------------------
 
 
-def source_label(folder: Path) -> str:
-    """A short line for figure titles: the folder's name and its manifest.json "title" if it has one."""
-    title = _provenance(folder, "title")
-    if title:
-        return f"{Path(folder).name} ({title})"
-    return f"your experiment {Path(folder).name}"
-
-
-def describe(folder: Path, table: pd.DataFrame) -> str:
-    """Markdown: what was read, which conditions vary, and what is missing for the analyses."""
+def describe(source: Provenance, table: pd.DataFrame) -> str:
+    """Markdown: what was read (``source``: analysis.ingest.experiment.provenance(folder)), which
+    conditions vary, and what is missing for the analyses."""
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
     # The folder's name, not its path: a report never shows the build machine's absolute paths.
-    lines = [f"**Data**: {source_label(folder)}, {files} fio files in `{Path(folder).name}/`."]
-    what = _provenance(folder, "what")
+    lines = [f"**Data**: {source.label}, {files} fio files in `{source.folder.name}/`."]
+    what = source.what
     if what:
         lines.append(f"**How it was measured** (manifest.json): {what}.")
     varying = [c for c in conditions if table[c].nunique() > 1]
@@ -73,14 +66,6 @@ def describe(folder: Path, table: pd.DataFrame) -> str:
     if "guests" not in conditions:
         lines.append("**Missing**: manifest.csv has no `guests` column, so nothing is plotted or fitted against guests.")
     return "\n\n".join(lines)
-
-
-def _provenance(folder: Path, key: str) -> str | None:
-    path = Path(folder) / "manifest.json"
-    try:
-        return json.loads(path.read_text()).get(key)
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def can_plot_scaling(runs: pd.DataFrame) -> bool:
@@ -124,11 +109,11 @@ class CellFit:
 
     def draws(self, n) -> np.ndarray:
         """Predictions at n of every bootstrap refit (rows; NaN for refits that failed)."""
-        return _draw_predictions(self.model, np.asarray(n, dtype=float))
+        return self.model.predict_draws(np.asarray(n, dtype=float))
 
     def band(self, n) -> tuple[np.ndarray, np.ndarray]:
-        """The BAND percentiles of the bootstrap refits' predictions at n (NaN without refits)."""
-        return _percentiles(self.draws(n), len(np.atleast_1d(n)))
+        """The BAND_LEVEL band of the bootstrap refits' predictions at n (NaN without refits)."""
+        return self.model.predict_band(np.asarray(n, dtype=float), level=BAND_LEVEL)
 
 
 @dataclass
@@ -166,7 +151,8 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
 
     A cell with fewer than MIN_GUEST_COUNTS distinct guest counts is noted and skipped; a fit that
     fails (ModelFitError) is noted too, and so is each fit's own Notes (analysis.models). ``draws``
-    seeded residual-bootstrap refits per fit (analysis.models' bootstrap) give the bands.
+    seeded residual-bootstrap refits per fit (analysis.models' bootstrap) give the bands. The loop
+    over cells and modes is analysis.models.groups.fit_groups.
     """
     result = CellFits()
     if not can_plot_scaling(runs):
@@ -174,37 +160,28 @@ def fit_cells(runs: pd.DataFrame, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
         return result
     cells = cell_columns(runs)
     modes = runs["mode"] if "mode" in runs.columns else pd.Series("all runs", index=runs.index)
-    for key, group in runs.assign(_mode=modes).groupby(cells + ["_mode"], sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        cell = {c: _plain(v) for c, v in zip(cells, key[:-1])}
-        mode = key[-1]
+    # Each (cell, mode) fit draws from its own seed (seed, seed + 1, ...): the two modes' bootstrap
+    # refits are independent, as the ratio band of ratio_map assumes.
+    seeds = itertools.count(seed)
+    groups = fit_groups(runs.assign(_mode=modes), cells + ["_mode"], "guests", "iops",
+                        lambda: USL(n_boot=draws, bootstrap="residual", seed=next(seeds)),
+                        min_x_values=MIN_GUEST_COUNTS, on_error="note")
+    for group in groups:
+        cell = {c: v for c, v in group.key.items() if c != "_mode"}
+        mode = group.key["_mode"]
         where = f"{mode}, {cell_label(cell)}"
-        n = group["guests"].to_numpy(float)
-        x = group["iops"].to_numpy(float)
-        if len(np.unique(n)) < MIN_GUEST_COUNTS:
-            result.notes.append(f"{where}: only {len(np.unique(n))} guest count(s); the USL needs "
+        if group.skipped:
+            counts = len(np.unique(group.x))
+            result.notes.append(f"{where}: only {counts} guest count(s); the USL needs "
                                 f"{MIN_GUEST_COUNTS} or more, so this mode is not fitted here.")
             continue
-        try:
-            model = _usl_fit(n, x, draws=draws, seed=seed)
-        except ModelFitError as err:
-            result.notes.append(f"{where}: the USL fit failed ({err}).")
+        if group.error is not None:
+            result.notes.append(f"{where}: the USL fit failed ({group.error}).")
             continue
-        result.cells.append(CellFit(cell=cell, mode=mode, guests=n, iops=x, model=model))
+        model = group.model
+        result.cells.append(CellFit(cell=cell, mode=mode, guests=group.x, iops=group.y, model=model))
         result.notes += [f"{where}: {note}" for note in model.notes_]
     return result
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value
-
-
-def _percentiles(draws: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    ok = draws[~np.isnan(draws).any(axis=1)] if draws.size else draws
-    if len(ok) == 0:
-        return np.full(size, np.nan), np.full(size, np.nan)
-    low, high = np.percentile(ok, BAND, axis=0)
-    return low, high
 
 
 # ---- the decision ----------------------------------------------------------------------------
@@ -220,7 +197,7 @@ def ratio_map(fits: CellFits, guests: np.ndarray) -> pd.DataFrame:
     """Persistent / non-persistent predicted total IOPS for each cell with both modes fitted.
 
     Columns: the cell's conditions, ``cell`` (label), ``guests``, ``ratio`` (point fits),
-    ``ratio_low``/``ratio_high`` (BAND percentiles of paired bootstrap refits), ``verdict``,
+    ``ratio_low``/``ratio_high`` (BAND_LEVEL band of paired bootstrap refits), ``verdict``,
     ``extrapolated`` (guests beyond the largest count measured in both modes).
     """
     rows = []
@@ -242,7 +219,7 @@ def _ratio_band(fit_p: CellFit, fit_np: CellFit, guests) -> tuple[np.ndarray, np
     """Percentiles of the ratio over paired bootstrap refits (the two fits' draws are independent)."""
     a, b = fit_p.draws(guests), fit_np.draws(guests)
     k = min(len(a), len(b))
-    return _percentiles(a[:k] / b[:k], len(guests))
+    return band(a[:k] / b[:k], level=BAND_LEVEL)
 
 
 def _verdict(low: float, high: float) -> str:
@@ -255,26 +232,27 @@ def _verdict(low: float, high: float) -> str:
     return "unclear"
 
 
-def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
-    """Per request, the unmap non-persistent mode pays against the copy persistent mode pays.
+def cost_balance(unmaps: pd.DataFrame, copies: pd.DataFrame, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
+    """Per request, the unmap flush non-persistent mode pays against the copy persistent mode pays.
 
-    From the mechanisms measured on this machine (data_dir/raw/measured-here, native Linux):
-    ``unmap_ns`` = one ``munmap`` of the request's pages with one flush for the batch
-    (gnttab_unmap_refs unmaps a request's grants in one call), as a line in the remote CPUs that
-    take the flush IPI (analysis.models.line.fit_line on the per-k medians), evaluated at
-    k = dom0_vcpus - 1; ``copy_ns`` = the median time to copy the block in blkfront's segment
-    layout from a cold cache (the data was just written by blkback on another CPU). Block sizes
-    are the measured batch sizes (pages per call x 4 KiB), so no size is interpolated; VCPU
-    counts beyond the measured remote CPUs + 1 are a linear extrapolation (``extrapolated``).
-    ``ratio`` = unmap_ns / copy_ns with ``ratio_low``/``ratio_high`` from the envelope of the
-    line's 95% intervals and a bootstrap 95% interval of the copy median; ``verdict`` as ratio_map.
+    ``unmap_ns`` (with ``unmap_low_ns``/``unmap_high_ns``) is the dom0 CPU time of the request's
+    unmap flushes (one per GNTTAB_UNMAP_BATCH_SIZE = 32 pages) from the flush-path model
+    (analysis.models.flush_path.flush_cost_band: the initiator's hold of the global flush lock
+    plus the IPI handler on every other dom0 CPU), over the published
+    2012-era x86 ranges: a sensitivity band, not a confidence interval (column ``unmap_band``).
+    ``copy_ns`` = the median time to copy the block in blkfront's segment layout from a cold
+    cache, measured on this machine (native Linux, not Xen; bootstrap 95% interval of the
+    median). ``ratio`` = unmap_ns / copy_ns, ``ratio_low``/``ratio_high`` = low unmap / high copy
+    and high unmap / low copy; ``verdict`` as ratio_map. For comparison only (labelled
+    ``munmap_here_ns``): one ``munmap`` of the request's pages with its TLB shootdown measured on
+    this 2-vCPU KVM guest, as a line in the remote CPUs evaluated at k = dom0_vcpus - 1;
+    ``extrapolated`` flags where that comparison line leaves the measured remote CPUs.
+    ``unmaps`` is analysis.ingest.mechanisms.load_unmap's table, ``copies`` load_memcpy's.
+    Block sizes are the measured batch sizes (pages per call x 4 KiB).
     """
-    from analysis.ingest import mechanisms
-    from analysis.models.line import fit_line
+    from analysis.models.flush_path import flush_cost_band
 
-    data_dir = Path(data_dir)
-    unmaps = mechanisms.load_unmap(data_dir / UNMAP_DATA)
-    copies = mechanisms.load_memcpy(data_dir / MEMCPY_DATA)
+    flush = flush_cost_band(list(dom0_vcpus)).set_index("dom0_vcpus")
     copies = copies[(copies["impl"] == "c") & (copies["layout"] == "segments") & (copies["cache"] == "cold")]
     rng = np.random.default_rng(0)
     rows = []
@@ -285,17 +263,18 @@ def cost_balance(data_dir: Path, dom0_vcpus=DOM0_VCPUS_GRID) -> pd.DataFrame:
             continue
         copy_mid = float(np.median(copy))
         copy_low, copy_high = np.percentile(np.median(rng.choice(copy, size=(400, len(copy))), axis=1), (2.5, 97.5))
-        line = fit_line(group, x="remote_threads", y="call_ns")
+        line = MedianLine(n_boot=400, seed=0).fit(group["remote_threads"], group["call_ns"])
         measured_k = group["remote_threads"].max()
         for v in dom0_vcpus:
             k = v - 1
-            unmap = float(line.predict(k))
-            low = line.intercept_ci[0] + line.slope_ci[0] * k
-            high = line.intercept_ci[1] + line.slope_ci[1] * k
+            munmap = float(line.predict(k))
+            flushes = math.ceil(int(pages) / constants.GNTTAB_UNMAP_BATCH_SIZE)
+            unmap, low, high = (flushes * float(flush.loc[v, c]) for c in ("cost_ns", "cost_low_ns", "cost_high_ns"))
             rows.append({"dom0_vcpus": v, "bs_bytes": bs, "bs": _bs_label(bs), "unmap_ns": unmap,
+                         "unmap_low_ns": low, "unmap_high_ns": high, "unmap_band": flush.loc[v, "band"],
                          "copy_ns": copy_mid, "ratio": unmap / copy_mid, "ratio_low": low / copy_high,
                          "ratio_high": high / copy_low, "verdict": _verdict(low / copy_high, high / copy_low),
-                         "extrapolated": bool(k > measured_k)})
+                         "munmap_here_ns": munmap, "extrapolated": bool(k > measured_k)})
     return pd.DataFrame(rows)
 
 
@@ -325,25 +304,3 @@ def memory_map(guests: np.ndarray, block_sizes: list[str], *, ring_order: int = 
                                         cap=constants.LINUX_MAX_PERSISTENT_GRANTS, queues=q)
                 rows.append({"guests": int(g), "bs": bs, "queues": q, "ring_order": ring_order, "mem_mib": mem.mib})
     return pd.DataFrame(rows)
-
-
-# ---- the USL, through analysis.models --------------------------------------------------------
-
-
-def _usl_fit(n, x, *, draws: int, seed: int):
-    from analysis.models import USL
-
-    return USL(n_boot=draws, bootstrap="residual", seed=seed).fit(n, x)
-
-
-def _draw_predictions(model, n: np.ndarray) -> np.ndarray:
-    """model.predict at n for each row of the model's bootstrap draws (free parameters, in order)."""
-    draws = getattr(model, "boot_draws_", None)
-    if draws is None or len(draws) == 0:
-        return np.empty((0, len(n)))
-    free = [p.name for p in model.parameters if p.name not in model.fixed_]
-    out = np.full((len(draws), len(n)), np.nan)
-    for i, row in enumerate(draws):
-        if not np.isnan(row).any():
-            out[i] = model.predict(n, **dict(zip(free, row)))
-    return out

@@ -23,7 +23,9 @@ Nothing in the folder is ever written.
 from __future__ import annotations
 
 import csv
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -69,6 +71,52 @@ def load(folder: Path, *, progress: bool | None = None) -> pd.DataFrame:
         raise ManifestError("\n".join(problems))
     table.attrs["conditions"] = conditions
     table.attrs["folder"] = str(folder)
+    return table
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an experiment came from: its folder and the ``title`` and ``what`` (how it was
+    measured) of its optional manifest.json (None when absent or unreadable)."""
+
+    folder: Path
+    title: str | None = None
+    what: str | None = None
+
+    @property
+    def label(self) -> str:
+        """A short line for figure titles: the folder's name and the manifest.json title if any."""
+        if self.title:
+            return f"{self.folder.name} ({self.title})"
+        return f"your experiment {self.folder.name}"
+
+
+def provenance(folder: Path) -> Provenance:
+    """The experiment's manifest.json ``title`` and ``what``; both None without a readable one."""
+    folder = Path(folder)
+    try:
+        facts = json.loads((folder / "manifest.json").read_text())
+        return Provenance(folder, facts.get("title"), facts.get("what"))
+    except (OSError, ValueError, AttributeError):
+        return Provenance(folder)
+
+
+def save_table(table: pd.DataFrame, path: Path) -> Path:
+    """Cache ``load``'s table (with its ``attrs``) as a pickle at ``path``, for ``read_table``.
+
+    ``pgrant-lab report --data`` parses the experiment once and hands this file to the notebooks;
+    ``path`` lies in the report's scratch folder, never in the experiment folder.
+    """
+    path = Path(path)
+    table.to_pickle(path)
+    return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The table ``save_table`` wrote (conditions and folder in ``attrs``, as ``load`` returns)."""
+    table = pd.read_pickle(Path(path))
+    if not isinstance(table, pd.DataFrame) or "conditions" not in table.attrs:
+        raise ManifestError(f"{path}: expected an experiment table written by save_table, found {type(table).__name__}")
     return table
 
 
@@ -348,6 +396,18 @@ def _guest_count_problems(folder: Path, table: pd.DataFrame, conditions: list[st
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+#: What the bundled example (data/raw/measured-here/fio-experiment, written by
+#: analysis.collect.loopback) can and cannot show; notebooks 09 and 10 print it beside its figures.
+EXAMPLE_CANNOT_SHOW_TRADEOFF = (
+    "The bundled example cannot show the persistent-grant trade-off. Its \"non-persistent\" runs use "
+    "fio's mmap engine, which maps the file once and reads through that mapping: there is no map and "
+    "no unmap per I/O, so no TLB shootdown per I/O, and the cost that non-persistent grants pay is "
+    "absent by construction; \"non-persistent pays\" is built into the stand-in. Its dom0_vcpus is "
+    "this VM's own CPU count, not a dom0's. The example shows how the analysis reads, fits and "
+    "compares an experiment; only runs from a Xen host (pgrant-lab kit) can say which mode pays."
+)
 
 
 def run_overview(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.DataFrame:

@@ -46,9 +46,37 @@ iodepth         Int64      ``iodepth`` (fio caps it at 1 for synchronous engines
 numjobs         Int64      ``numjobs`` (group_reporting rows stand for this many jobs)
 ioengine        string     ``ioengine``; these options are <NA> in terse (fio does not write them),
                            on "All clients" rows, and where clients' [global]s disagree
-fio_version     string     ``fio version``
+fio_version     string     ``fio version`` (filled for fio 2.x and 3.x JSON and terse)
 snapshot        int64      only with ``snapshots=True``: index of the JSON document in the file
 ==============  =========  ==================================================================
+
+fio 2.x JSON (fio 2.1.4 .. 2.99; tests/test_corpus.py reads files fio 2.1.4, 2.17 and 2.18 wrote)
+is read into the same columns, converted to the units above. What differs, from fio's own stat.c
+``add_ddir_status_json`` before 3.0 (axboe/fio stat.c, fio 2.x: ``"io_bytes", ts->io_bytes[ddir] >> 10``,
+latencies from ``calc_lat`` in usec) and fio's issue tracker:
+
+- latencies are in microseconds under ``slat`` / ``clat`` / ``lat`` (no ``*_ns`` keys; fio 3.0 moved
+  to ns and renamed them): ``lat_mean_ns``, ``clat_mean_ns`` and the ``clat_p*_ns`` percentiles are
+  the usec values x 1000. Which layout a file has is read from its keys; a file whose ``fio
+  version`` is 3.0 or later must have the ``*_ns`` keys.
+- ``io_bytes`` held KiB (``io_bytes >> 10``) up to fio 2.20; fio 2.21 made it bytes (axboe/fio
+  issue #378, "io_bytes reported in JSON output is off by factor of 1024", June 2017: fio-2.19-66
+  still wrote KiB). We multiply by 1024 when ``fio version`` is below 2.21. Without a version the
+  unit is taken from the file itself: ``io_bytes`` / (``bw`` [KiB/s] x ``runtime`` [ms] / 1000) is
+  near 1 for KiB and 1024 for bytes.
+- ``bw`` is KiB/s in every version (``bw_bytes`` only exists from fio 3.2, issue #422 / PR #487).
+- ``total_ios`` is missing in fio 2.1.4's output: ``ios`` is <NA> there, and a direction "did
+  I/O" when its ``io_bytes`` > 0.
+- ``job options`` is missing in fio 2.1.4's output: rw, bs, bs_bytes, iodepth, numjobs and
+  ioengine are <NA> for such a job unless ``global options`` sets them (fio's defaults would be
+  a guess).
+- ``fio_version`` is the document's ``fio version`` as written (e.g. ``fio-2.18-59-g618e``).
+
+Implausible values are errors (FioFormatError, one sentence naming the file, job, field, what
+was expected and what was found), never silently kept: a negative ``iops``, ``io_bytes``,
+``runtime``, ``total_ios`` or latency (mean or percentile), and a direction that did I/O
+(``io_bytes`` or ``total_ios`` > 0) with a ``runtime`` of 0 ms, for which fio's own IOPS and
+bandwidth (I/O divided by runtime) are undefined.
 
 Quirks handled (each tested on real fio output in tests/test_fio.py): text before the JSON (fio
 3.33 prints "note: both iodepth >= 1 and synchronous I/O engine..." to stdout) and after it
@@ -69,10 +97,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from analysis.errors import FioFormatError
+
+# numpy and pandas are imported inside the functions that build tables: `pgrant-lab ingest` writes
+# CSV straight from :func:`read_records` (analysis.ingest.tidycsv) and never imports them, which
+# saves about 0.5 s of start-up per process.
 
 #: Column -> dtype of the tidy summary table (see the module docstring).
 COLUMNS: dict[str, str] = {
@@ -144,6 +173,12 @@ _TERSE_CPU = _TERSE_HEADER + 2 * _TERSE_DIRECTION_FIELDS
 _US_TO_NS = 1000.0
 _KIB = 1024
 
+# fio 3.0 wrote latencies in ns under *_ns keys; earlier JSON had usec under slat/clat/lat.
+_NS_KEYS_SINCE = (3, 0)
+# fio 2.21 made JSON io_bytes bytes; before, stat.c wrote io_bytes >> 10 (fio issue #378).
+_IO_BYTES_IN_BYTES_SINCE = (2, 21)
+_VERSION = re.compile(r"^\s*fio-(\d+)\.(\d+)")
+
 _LOG_LINE = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
 _TERSE_LINE = re.compile(r"^\d+;")
 # ASCII digits only: str.isdigit() and \d also accept fullwidth and other Unicode digits.
@@ -201,30 +236,48 @@ def read(path, snapshots: bool = False) -> pd.DataFrame:
     numbered in the ``snapshot`` column (the last is the final report). Log files are not
     summaries: read them with :mod:`analysis.ingest.fiolog`. Raises FioFormatError on anything else.
     """
+    return frame(read_records(path, snapshots=snapshots), snapshots=snapshots)
+
+
+def read_records(path, snapshots: bool = False) -> list[dict]:
+    """The rows :func:`read` returns, as plain dicts (keys: :data:`COLUMNS`, plus ``snapshot``
+    with ``snapshots=True``), without numpy or pandas: for fast CSV output and worker processes."""
     path = Path(path)
     kind = detect_format(path)
     if kind == "json":
         docs = _json_documents(path)
         chosen = list(enumerate(docs)) if snapshots else [(len(docs) - 1, docs[-1])]
-        frames = [_frame(_json_rows(doc, path), snapshot if snapshots else None) for snapshot, doc in chosen]
-        table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        rows = []
+        for snapshot, doc in chosen:
+            part = _json_rows(doc, path)
+            if snapshots:
+                for row in part:
+                    row["snapshot"] = snapshot
+            rows.extend(part)
     elif kind == "terse":
-        table = _frame(_terse_rows(path), 0 if snapshots else None)
+        rows = _terse_rows(path)
+        if snapshots:
+            for row in rows:
+                row["snapshot"] = 0
     else:
         raise FioFormatError(
             f"{path}: expected a fio summary (json or terse), found a fio {kind.replace('_', ' ')} file; "
             f"read it with analysis.ingest.fiolog.{'read_hist_log' if kind == 'hist_log' else 'read_log'}"
         )
-    table["source"] = pd.Series(str(path), index=table.index, dtype="string")
-    return table
+    for row in rows:
+        row["source"] = str(path)
+    return rows
 
 
-def read_many(paths: Iterable, snapshots: bool = False) -> pd.DataFrame:
-    """Read several fio summary files with :func:`read` and stack them; ``source`` names each file."""
-    frames = [read(p, snapshots=snapshots) for p in paths]
-    if not frames:
-        return _frame([], 0 if snapshots else None)
-    return pd.concat(frames, ignore_index=True)
+def read_many(paths: Iterable, snapshots: bool = False, *, workers: int | None = 1) -> pd.DataFrame:
+    """Read several fio summary files with :func:`read` and stack them; ``source`` names each file.
+
+    ``workers`` > 1 parses the files in that many processes (None: one per CPU); the table is the
+    same, in the order of ``paths`` (:func:`analysis.ingest.parallel.read_records_many`).
+    """
+    from analysis.ingest.parallel import read_records_many
+
+    return frame(read_records_many(list(paths), snapshots=snapshots, workers=workers), snapshots=snapshots)
 
 
 def read_histogram(path) -> pd.DataFrame:
@@ -236,6 +289,9 @@ def read_histogram(path) -> pd.DataFrame:
     64 per power of two, 1856 in all per FIO_IO_U_PLAT_GROUP_NR x FIO_IO_U_PLAT_VAL in stat.h),
     ``count`` the number of I/Os in it. Raises FioFormatError when the file is not json+.
     """
+    import numpy as np
+    import pandas as pd
+
     path = Path(path)
     kind = detect_format(path)
     if kind != "json":
@@ -269,6 +325,13 @@ def read_histogram(path) -> pd.DataFrame:
     table["bin_ns"] = np.concatenate(bin_chunks) if bin_chunks else np.array([], dtype=np.int64)
     table["count"] = np.concatenate(count_chunks) if count_chunks else np.array([], dtype=np.int64)
     return table
+
+
+def version_tuple(version) -> tuple[int, int] | None:
+    """(major, minor) of a fio version string such as ``fio-2.18-59-g618e`` or ``fio-3.33``; None
+    when ``version`` is None or not of that form."""
+    match = _VERSION.match(version) if isinstance(version, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,6 +478,9 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
     for entry in _job_entries(doc, path):
         if entry.is_aggregate:  # a sum over clients with different job files: no single option set
             options = {name: None for name in OPTION_DEFAULTS}
+        elif "job options" not in entry.raw and not global_options:
+            # fio 2.1.4 wrote no options at all: fio's defaults would be a guess, not what ran
+            options = {name: None for name in OPTION_DEFAULTS}
         else:
             options = _options(global_options, entry.raw.get("job options") or {})
         common = {
@@ -435,7 +501,8 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
             stats = entry.raw.get(direction)
             if not isinstance(stats, dict) or not (stats.get("total_ios") or stats.get("io_bytes")):
                 continue
-            job_rows.append({**common, "direction": direction, **_direction_values(stats, path, entry),
+            job_rows.append({**common, "direction": direction,
+                             **_direction_values(stats, path, entry, direction, version),
                              "bs_bytes": _bs_bytes(options["bs"], direction)})
         if not job_rows:  # no direction did I/O: keep the job, with zeros and its error code
             job_rows.append({**common, "direction": "none", "iops": 0.0, "bw_bytes_s": 0.0, "io_bytes": 0,
@@ -444,7 +511,13 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
     return rows
 
 
-def _direction_values(stats: dict, path: Path, entry: _Entry) -> dict:
+def _direction_values(stats: dict, path: Path, entry: _Entry, direction: str, version) -> dict:
+    where = f"{path}: job {entry.job} ({entry.jobname}), field '{direction}."
+    release = version_tuple(version)
+    # fio >= 3.0: ns under lat_ns/clat_ns; fio 2.x: usec under lat/clat (see the module docstring)
+    ns_layout = "lat_ns" in stats or "clat_ns" in stats or (release is not None and release >= _NS_KEYS_SINCE)
+    lat_key, clat_key, to_ns = ("lat_ns", "clat_ns", 1.0) if ns_layout else ("lat", "clat", _US_TO_NS)
+
     def number(*keys: str):
         """stats[keys[0]][keys[1]]... as a JSON number; FioFormatError naming the dotted field otherwise."""
         value, field = stats, ".".join(keys)
@@ -452,7 +525,8 @@ def _direction_values(stats: dict, path: Path, entry: _Entry) -> dict:
             if not isinstance(value, dict) or key not in value:
                 raise FioFormatError(
                     f"{path}: job {entry.job} ({entry.jobname}), field '{field}': expected fio >= 3.0 JSON with "
-                    "'iops', 'bw_bytes', 'io_bytes', 'runtime', 'total_ios', 'lat_ns' and 'clat_ns', found it missing"
+                    "'iops', 'bw_bytes', 'io_bytes', 'runtime', 'total_ios', 'lat_ns' and 'clat_ns' (or fio 2.x "
+                    "JSON with 'iops', 'bw', 'io_bytes', 'runtime', 'lat' and 'clat' in usec), found it missing"
                 )
             value = value[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -460,21 +534,58 @@ def _direction_values(stats: dict, path: Path, entry: _Entry) -> dict:
                                  f"found {json.dumps(value)[:40]}")
         return value
 
+    io_bytes = number("io_bytes")
+    if not ns_layout and _io_bytes_in_kib(release, io_bytes, stats):
+        io_bytes *= _KIB
     values = {
         "iops": number("iops"),
         # bw_bytes: fio >= 3.2; older fio wrote only bw in KiB/s
         "bw_bytes_s": number("bw_bytes") if "bw_bytes" in stats else number("bw") * _KIB,
-        "io_bytes": number("io_bytes"),
+        "io_bytes": io_bytes,
         "runtime_ms": number("runtime"),
-        "lat_mean_ns": number("lat_ns", "mean"),
-        "clat_mean_ns": number("clat_ns", "mean"),
-        "ios": number("total_ios"),
+        "lat_mean_ns": number(lat_key, "mean") * to_ns,
+        "clat_mean_ns": number(clat_key, "mean") * to_ns,
+        # total_ios: missing in fio 2.1.4's JSON
+        "ios": number("total_ios") if ns_layout or "total_ios" in stats else None,
     }
-    percentiles = stats["clat_ns"].get("percentile") or {}
+    percentiles = stats[clat_key].get("percentile") or {}
     by_level = {float(level): value for level, value in percentiles.items()}
     for column, level in _PERCENTILES.items():
-        values[column] = by_level.get(level, math.nan)
+        found = by_level.get(level, math.nan)
+        values[column] = found * to_ns if isinstance(found, (int, float)) else math.nan
+    _check_plausible(values, where, {"lat_mean_ns": f"{lat_key}.mean", "clat_mean_ns": f"{clat_key}.mean"})
     return values
+
+
+def _io_bytes_in_kib(release, io_bytes, stats: dict) -> bool:
+    """Whether a fio 2.x direction's ``io_bytes`` is in KiB (see the module docstring)."""
+    if release is not None:
+        return release < _IO_BYTES_IN_BYTES_SINCE
+    bw_kib_s, runtime_ms = stats.get("bw"), stats.get("runtime")
+    if not io_bytes or not isinstance(bw_kib_s, (int, float)) or not isinstance(runtime_ms, (int, float)):
+        return True  # nothing to tell them apart: the older fio's unit
+    kib = bw_kib_s * runtime_ms / 1000
+    return kib > 0 and abs(math.log2(io_bytes / kib)) < 5  # KiB: ratio near 1; bytes: near 1024 = 2**10
+
+
+# Fields that can never be negative, with the name fio gives them (for messages).
+_NON_NEGATIVE = {"iops": "iops", "io_bytes": "io_bytes", "runtime_ms": "runtime", "ios": "total_ios"}
+
+
+def _check_plausible(values: dict, where: str, latency_fields: dict) -> None:
+    """FioFormatError for a negative count or latency, or I/O done in a runtime of 0 ms."""
+    names = {**_NON_NEGATIVE, **latency_fields,
+             **{c: f"{latency_fields['clat_mean_ns'].split('.')[0]}.percentile[{level:g}]"
+                for c, level in _PERCENTILES.items()}}
+    for column, field in names.items():
+        value = values.get(column)
+        if value is not None and not math.isnan(value) and value < 0:
+            raise FioFormatError(f"{where}{field}': expected a value of 0 or more, found {value:g}")
+    if values["runtime_ms"] == 0 and (values["io_bytes"] > 0 or (values["ios"] or 0) > 0):
+        raise FioFormatError(
+            f"{where}runtime': expected a runtime above 0 ms for a direction that did I/O "
+            f"(io_bytes={values['io_bytes']}), found 0"
+        )
 
 
 def _options(global_options: dict, job_options: dict) -> dict:
@@ -625,11 +736,12 @@ def _terse_percentiles(fields, path, number, direction) -> dict[float, float]:
 # rows -> table
 
 
-def _frame(rows: list[dict], snapshot: int | None) -> pd.DataFrame:
-    columns = [c for c in COLUMNS if c != "source"]
-    table = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    table = table.astype({c: COLUMNS[c] for c in columns})
-    table.insert(0, "source", pd.Series([None] * len(table), dtype="string"))
-    if snapshot is not None:
-        table["snapshot"] = pd.Series(snapshot, index=table.index, dtype="int64")
-    return table
+def frame(records: list[dict], *, snapshots: bool = False) -> pd.DataFrame:
+    """The tidy table (:data:`COLUMNS`, their dtypes, in order; plus ``snapshot`` when asked) of
+    rows from :func:`read_records`."""
+    import pandas as pd
+
+    columns = list(COLUMNS) + (["snapshot"] if snapshots else [])
+    dtypes = {**COLUMNS, "snapshot": "int64"}
+    table = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    return table.astype({c: dtypes[c] for c in columns})

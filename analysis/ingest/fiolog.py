@@ -19,6 +19,20 @@ Layouts fio 3.33 writes (seen by running it; tests/test_fiolog.py runs each):
 - ``log_avg_msec=N``: as above, one line per direction and window, with bs and offset 0;
 - slat with a synchronous engine (psync): an empty file.
 
+Older fio wrote 4 fields, ``time_ms, value, ddir, bs`` (no priority): fio 2.x and fio 3.0-3.16
+(tests/test_corpus.py reads such logs written by fio 2.2.10, 2.18, 3.1, 3.7 and 3.16). Their value
+unit follows the writing version: latency logs were in microseconds before fio 3.0 and are in
+nanoseconds since (axboe/fio issue #566: a fio 2.2.10 lat log in usec against the HOWTO's "Value is
+latency in nsecs"); bandwidth (KiB/s) and IOPS logs kept their units. See :func:`read_log` for how
+the version is found and what is assumed without it.
+
+Implausible values are errors, never silently kept: a negative value in a log (a latency,
+bandwidth or IOPS below 0), and in a histogram log a bin count of 2^31 - 1 (2147483647) or more in
+one interval (fio's per-interval counts are deltas of 32-bit counters, and no interval fio logs
+holds two billion I/Os: such a count is corruption, e.g. pbench's fio 3.7 clat_hist sample with
+counts of 2147483647, 2.9e17 and 8.5e18), or more I/Os in the log than the run completed (the
+``run_ios=`` argument of :func:`read_hist_log`, from the run's summary).
+
 Seen too: windowed bw/iops logs of a job shorter than about 150 ms are empty, window times
 are irregular under load and may repeat at the end (fio issues #739, #1058), and a histogram
 log leaves out the last partial interval (its counts sum to less than the JSON total).
@@ -31,7 +45,10 @@ path fails do they rescan the file line by line to find and describe the first b
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +60,8 @@ from analysis.constants import (
     FIO_PLAT_NR,
     FIO_PLAT_VAL,
 )
-from analysis.errors import FioFormatError, UsageError
+from analysis.errors import FioFormatError, FioUnitWarning, UsageError
+from analysis.ingest.fio import version_tuple
 
 # fio io_ddir.h enum fio_ddir: DDIR_READ = 0, DDIR_WRITE = 1, DDIR_TRIM = 2.
 DIRECTIONS = ("read", "write", "trim")
@@ -57,6 +75,19 @@ VALUE_COLUMNS = {
     "clat": "clat_ns",
     "slat": "slat_ns",
 }
+
+# The unit each log kind's value is written in (before conversion): latency logs were in us
+# before fio 3.0 and ns since (fio issue #566); bw (KiB/s) and iops never changed.
+_LATENCY_METRICS = ("lat", "clat", "slat")
+_LOG_NS_SINCE = (3, 0)
+_FILE_UNITS = {"bw": "KiB/s", "iops": "1/s"}
+_US_TO_NS = 1000
+# A histogram bin count of 2**31 - 1 or more in one interval is corrupt (module docstring).
+HIST_MAX_COUNT = 2**31 - 1
+# Sibling files read for a "fio version" (at most this many, first 64 KiB of each).
+_SIBLING_LIMIT = 200
+_SIBLING_BYTES = 1 << 16
+_FIO_VERSION_KEY = re.compile(r'"fio version"\s*:\s*"([^"]+)"')
 
 # `<prefix>_<metric>.<job>.log`, or `<prefix>_<metric>.log` with per_job_logs=0.
 _METRIC_IN_NAME = re.compile(r"_(bw|iops|lat|clat|slat)\.(?:\d+\.)?log")
@@ -75,15 +106,27 @@ _FOUND_CHARS = 40  # longer bad fields are cut in messages (e.g. a compressed .f
 # Per-I/O and windowed logs
 
 
-def read_log(path, *, metric: str | None = None) -> pd.DataFrame:
+def read_log(path, *, metric: str | None = None, fio_version: str | None = None) -> pd.DataFrame:
     """Read one fio bw / iops / lat / clat / slat log into a table, one row per log line.
 
     The metric comes from the file name: ``_bw.``, ``_iops.``, ``_lat.``, ``_clat.`` or
-    ``_slat.`` followed by ``<job>.log`` or ``log`` (fio's names); pass ``metric=`` (one of
-    ``bw``, ``iops``, ``lat``, ``clat``, ``slat``) for a file renamed so that its name does not
-    tell. The layout (fio 3.33, iolog.c ``flush_samples``) is
-    ``time_ms, value, ddir, bs[, offset], prio`` with the offset only under ``log_offset=1``
-    and the priority written as a 0/1 real-time flag, or with ``log_prio=1`` as ``0x%04x``.
+    ``_slat.`` followed by ``<job>.log`` or ``log`` (fio's names; ``run_clat.log`` without a job
+    index is what fio 2.x and ``per_job_logs=0`` write); pass ``metric=`` (one of ``bw``,
+    ``iops``, ``lat``, ``clat``, ``slat``) for a file renamed so that its name does not tell.
+    Layouts (iolog.c ``flush_samples``): fio >= 3.17 writes ``time_ms, value, ddir, bs[, offset],
+    prio`` with the offset only under ``log_offset=1`` and the priority written as a 0/1
+    real-time flag, or with ``log_prio=1`` as ``0x%04x``; fio 2.x and 3.0-3.16 wrote
+    ``time_ms, value, ddir, bs`` (4 fields).
+
+    Latency units and the writing version. A latency log's value is converted to ns; the file
+    holds usec when fio < 3.0 wrote it and ns otherwise. The version is ``fio_version=`` (e.g.
+    ``"fio-2.2.10"`` or ``"3.16"``) when given; else a log of 5 or 6 fields is fio 3.x's (ns);
+    else, for a 4-field log, the ``"fio version"`` of the JSON output beside it (the files of
+    its folder holding one, when they all agree). A 4-field latency log with none of these is
+    ambiguous (fio 2.x: usec, fio 3.0-3.16: ns): it is read as ns, the layout of fio 3.0-3.16
+    that most distributions shipped since 2018, and a :class:`analysis.errors.FioUnitWarning`
+    says so. ``table.attrs`` records it: ``fio_version`` (str or None), ``value_unit_in_file``
+    (``us``, ``ns``, ``KiB/s`` or ``1/s``) and ``unit_basis`` (where that came from, in words).
 
     Columns, in order:
 
@@ -96,45 +139,129 @@ def read_log(path, *, metric: str | None = None) -> pd.DataFrame:
     - ``offset_bytes`` (int64), only with ``log_offset=1``; 0 on windowed rows.
     - ``prio_rt`` (bool, whether the I/O ran in the real-time ioprio class), or with
       ``log_prio=1`` ``prio`` (int64, the Linux ioprio value ``class << 13 | level``,
-      IOPRIO_CLASS_SHIFT in include/uapi/linux/ioprio.h; fio os/os-linux.h ioprio_value).
+      IOPRIO_CLASS_SHIFT in include/uapi/linux/ioprio.h; fio os/os-linux.h ioprio_value);
+      neither for a 4-field log (fio < 3.17 wrote no priority).
     - ``source`` (category, the file's path as given) and ``metric`` (category, e.g. ``clat``).
 
     An empty file (fio writes one for ``slat`` with synchronous engines, and for logs that got
     no sample) gives zero rows with the columns that do not depend on options:
-    time_ms, the value, direction, bs_bytes, source, metric.
+    time_ms, the value, direction, bs_bytes, source, metric. A negative value is a
+    FioFormatError naming its line.
     """
     path = Path(path)
     metric = _metric_of(path, metric)
     value_column = VALUE_COLUMNS[metric]
     first = _first_line(path)
     if first is None:
-        return _empty_log_table(path, metric, value_column)
+        table = _empty_log_table(path, metric, value_column)
+        table.attrs.update(_unit_attrs(path, metric, fio_version, n_fields=None))
+        return table
     fields = [f.strip() for f in first.split(",")]
-    if len(fields) not in (5, 6):
+    if len(fields) not in (4, 5, 6):
         raise FioFormatError(
-            f"fio log {path} line 1: expected 5 or 6 comma-separated fields "
-            f"(time, value, ddir, bs, [offset,] prio as fio 3.x writes), found {len(fields)}"
+            f"fio log {path} line 1: expected 4, 5 or 6 comma-separated fields "
+            f"(time, value, ddir, bs[, offset][, prio] as fio writes), found {len(fields)}"
         )
-    layout = _LogLayout(has_offset=len(fields) == 6, hex_prio=fields[-1].lower().startswith("0x"))
+    has_prio = len(fields) >= 5
+    layout = _LogLayout(has_offset=len(fields) == 6, has_prio=has_prio,
+                        hex_prio=has_prio and fields[-1].lower().startswith("0x"))
+    attrs = _unit_attrs(path, metric, fio_version, n_fields=len(fields))
     try:
         raw = _read_fast(path, layout.dtypes())
         table = _log_table(raw, layout, value_column)
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError) as err:
         raise _describe_bad_log(path, layout) from err
+    if attrs["value_unit_in_file"] == "us":
+        table[value_column] = table[value_column] * _US_TO_NS
     table["source"] = _constant_category(str(path), len(table))
     table["metric"] = _constant_category(metric, len(table))
+    table.attrs.update(attrs)
     return table
 
 
-class _LogLayout:
-    """Which optional fields a log's first line shows (log_offset, log_prio)."""
+def sibling_fio_version(path) -> tuple[str | None, str]:
+    """The ``"fio version"`` of the fio JSON output in ``path``'s folder, and how it was found.
 
-    def __init__(self, *, has_offset: bool, hex_prio: bool):
+    Reads the first 64 KiB of up to 200 files of the folder (not ``*.log`` files) for a
+    ``"fio version" : "..."`` key. Returns ``(version, basis)``: the version when every file
+    holding one agrees, else None with the reason in ``basis`` (none found, or which disagree).
+    """
+    folder = Path(path).parent
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return None, f"no readable folder {folder}"
+    found = _folder_versions(str(folder), stamp)
+    versions = sorted({version for _, version in found})
+    if len(versions) == 1:
+        return versions[0], f"fio version of {found[0][0]} in the same folder"
+    if not versions:
+        return None, "no fio JSON output with a fio version is in the same folder"
+    return None, f"the fio JSON outputs in the same folder disagree ({', '.join(versions[:4])})"
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_versions(folder: str, stamp: int) -> tuple[tuple[str, str], ...]:
+    """(file name, fio version) of the files in ``folder`` that hold one (``stamp``: the
+    folder's mtime, so that the cache forgets a folder that changed)."""
+    found = []
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder)
+                       if not entry.name.endswith(".log") and entry.is_file())
+    except OSError:
+        return ()
+    for name in names[:_SIBLING_LIMIT]:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
+                head = f.read(_SIBLING_BYTES)
+        except OSError:
+            continue
+        match = _FIO_VERSION_KEY.search(head)
+        if match:
+            found.append((name, match.group(1)))
+    return tuple(found)
+
+
+def _unit_attrs(path: Path, metric: str, fio_version: str | None, n_fields: int | None) -> dict:
+    """``fio_version``, ``value_unit_in_file`` and ``unit_basis`` of a log (see read_log)."""
+    if fio_version is not None:
+        release = version_tuple(fio_version if str(fio_version).startswith("fio-") else f"fio-{fio_version}")
+        if release is None:
+            raise UsageError(f"fio_version={fio_version!r}: expected a fio version such as 'fio-3.16' or '2.2.10'")
+        version, basis = str(fio_version), "fio_version given by the user"
+    elif metric in _LATENCY_METRICS and n_fields == 4:  # only here does the version decide the unit
+        version, basis = sibling_fio_version(path)
+        release = version_tuple(version)
+    else:
+        version, release, basis = None, None, "no version given"
+    if metric not in _LATENCY_METRICS:
+        return {"fio_version": version, "value_unit_in_file": _FILE_UNITS[metric],
+                "unit_basis": f"{metric} logs have this unit in every fio version"}
+    if release is not None:
+        unit = "us" if release < _LOG_NS_SINCE else "ns"
+        return {"fio_version": version, "value_unit_in_file": unit,
+                "unit_basis": f"{basis} ({version}: {'usec before' if unit == 'us' else 'ns since'} fio 3.0)"}
+    if n_fields is None or n_fields >= 5:
+        return {"fio_version": None, "value_unit_in_file": "ns",
+                "unit_basis": "no version known; a layout only fio 3.x writes (5 or 6 fields: ns)"
+                if n_fields else "no version known; empty log"}
+    assumed = (f"fio log {path}: assumed its values are in ns (fio 3.0-3.16) because its 4 fields are "
+               f"what fio 2.x (usec) and 3.0-3.16 (ns) both wrote, and {basis}; pass fio_version= to say which")
+    warnings.warn(assumed, FioUnitWarning, stacklevel=3)
+    return {"fio_version": None, "value_unit_in_file": "ns", "unit_basis": assumed}
+
+
+class _LogLayout:
+    """Which optional fields a log's first line shows (log_offset, log_prio; none before fio 3.17)."""
+
+    def __init__(self, *, has_offset: bool, hex_prio: bool, has_prio: bool = True):
         self.has_offset = has_offset
+        self.has_prio = has_prio
         self.hex_prio = hex_prio
 
     def names(self) -> list[str]:
-        return ["time_ms", "value", "ddir", "bs_bytes"] + (["offset_bytes"] if self.has_offset else []) + ["prio"]
+        return (["time_ms", "value", "ddir", "bs_bytes"] + (["offset_bytes"] if self.has_offset else [])
+                + (["prio"] if self.has_prio else []))
 
     def dtypes(self) -> dict[int, object]:
         names = self.names()
@@ -144,6 +271,16 @@ class _LogLayout:
             # one string object per row (measured 1.35x -> ~1x bare read_csv on 2M lines)
             types[len(names) - 1] = "category"
         return types
+
+
+def metric_from_name(path) -> str | None:
+    """The log kind fio's file name tells: ``bw``, ``iops``, ``lat``, ``clat``, ``slat`` or
+    ``clat_hist`` (``<prefix>_<kind>.<job>.log`` or ``<prefix>_<kind>.log``), else None."""
+    name = Path(path).name
+    if _HIST_IN_NAME.search(name):
+        return "clat_hist"
+    found = _METRIC_IN_NAME.findall(name)
+    return found[-1] if found else None
 
 
 def _metric_of(path: Path, metric: str | None) -> str:
@@ -197,6 +334,8 @@ def _log_table(raw: pd.DataFrame, layout: _LogLayout, value_column: str) -> pd.D
     ddir = raw["ddir"].to_numpy()
     if ddir.size and (ddir.min() < 0 or ddir.max() >= len(DIRECTIONS)):
         raise ValueError("ddir outside 0..2")
+    if len(raw) and raw["value"].to_numpy().min() < 0:
+        raise ValueError("a negative value")
     columns = {
         "time_ms": raw["time_ms"],
         value_column: raw["value"],
@@ -205,7 +344,9 @@ def _log_table(raw: pd.DataFrame, layout: _LogLayout, value_column: str) -> pd.D
     }
     if layout.has_offset:
         columns["offset_bytes"] = raw["offset_bytes"]
-    if layout.hex_prio:
+    if not layout.has_prio:
+        pass
+    elif layout.hex_prio:
         columns["prio"] = _hex_to_int(raw["prio"])
     else:
         prio = raw["prio"].to_numpy()
@@ -258,6 +399,8 @@ def _describe_bad_log(path: Path, layout: _LogLayout) -> FioFormatError:
                     return _field_error(path, lineno, i, name, "a hex ioprio such as 0x0000 (log_prio=1)", text)
             elif not _is_int(text):
                 return _field_error(path, lineno, i, name, "an integer of at most 19 digits", text)
+            elif name == "value" and int(text) < 0:
+                return _field_error(path, lineno, i, name, "a value of 0 or more (a latency, bandwidth or IOPS)", text)
             elif name == "ddir" and int(text) not in range(len(DIRECTIONS)):
                 return _field_error(path, lineno, i, name, "0 (read), 1 (write) or 2 (trim)", text)
             elif name == "prio" and int(text) not in (0, 1):
@@ -345,7 +488,7 @@ def _fine_bin_edges(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def read_hist_log(path) -> pd.DataFrame:
+def read_hist_log(path, *, run_ios: int | None = None) -> pd.DataFrame:
     """Read one fio completion-latency histogram log (``write_hist_log`` + ``log_hist_msec``).
 
     fio writes one line per direction and interval (iolog.c ``flush_hist_samples``):
@@ -365,6 +508,11 @@ def read_hist_log(path) -> pd.DataFrame:
     representative value of the bin), ``count`` (int64, I/Os), ``source`` (category). The
     table's ``attrs["coarseness"]`` holds the coarseness; :func:`hist_bin_edges_ns` gives every
     bin's edges. An empty file gives zero rows.
+
+    Corrupt counts are a FioFormatError naming the file, line, bin and count: a count of
+    2^31 - 1 (:data:`HIST_MAX_COUNT`) or more in one interval, or, with ``run_ios`` (the run's
+    completed I/Os of this job, e.g. the summary's ``ios`` summed over its directions), a log
+    whose counts add up to more I/Os than that by some line.
     """
     path = Path(path)
     first = _first_line(path, _HIST_KIND)
@@ -381,7 +529,34 @@ def read_hist_log(path) -> pd.DataFrame:
             raise ValueError("ddir outside 0..2 or a negative count")
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError) as err:
         raise _describe_bad_hist(path, n_fields) from err
+    if counts.size and counts.max() >= HIST_MAX_COUNT:
+        raise _describe_corrupt_hist(path, lambda row, fields: next(
+            (i for i, text in enumerate(fields) if i >= len(_HIST_LEAD_FIELDS) and int(text) >= HIST_MAX_COUNT), None),
+            f"a count below {HIST_MAX_COUNT} (2^31 - 1) I/Os in one interval")
+    if run_ios is not None and counts.size:
+        # python ints: the running total cannot overflow
+        totals = np.cumsum([int(total) for total in counts.sum(axis=1, dtype=np.float64)])
+        if totals[-1] > run_ios:
+            over = int(np.argmax(totals > run_ios))
+            raise _describe_corrupt_hist(path, lambda row, fields: -1 if row == over else None,
+                                         f"at most run_ios={run_ios} I/Os in all (the run's completed I/Os)",
+                                         found=f"{int(totals[over])} by this line")
     return _hist_table(path, lead, counts, coarseness)
+
+
+def _describe_corrupt_hist(path: Path, pick, expected: str, found: str | None = None) -> FioFormatError:
+    """The FioFormatError for the first line where ``pick(row, fields)`` gives a field index
+    (-1: the line as a whole); rows count non-blank lines from 0 as pandas does."""
+    for row, (lineno, fields) in enumerate(_lines(path)):
+        index = pick(row, fields)
+        if index is None:
+            continue
+        if index < 0:
+            return FioFormatError(f"{_HIST_KIND} {path} line {lineno}: expected {expected}, found {found}")
+        bin_index = index - len(_HIST_LEAD_FIELDS)
+        return FioFormatError(f"{_HIST_KIND} {path} line {lineno} field {index + 1} (bin {bin_index}): "
+                              f"expected {expected}, found {fields[index]} (a corrupt histogram)")
+    return FioFormatError(f"{_HIST_KIND} {path}: expected {expected}, found more")
 
 
 def _hist_coarseness(path: Path, n_bins: int) -> int:

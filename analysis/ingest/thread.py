@@ -52,10 +52,20 @@ def load_thread_claims(data_dir: str | Path) -> pd.DataFrame:
     return claims
 
 
+def load_scaling_points(data_dir: str | Path) -> pd.DataFrame:
+    """The thread's scaling points as digitized (iops-vs-guests.csv): guests, total_iops, mode,
+    dom0_vcpus, peak (bool) and the columns naming their source message."""
+    path = Path(data_dir) / paths.SCALING_FILE
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise PgrantLabError(f"{path}: expected the digitized scaling points, found no such file") from None
+
+
 def seed_points(data_dir: str | Path) -> dict:
     """The thread's peak and later point (guests, total IOPS) and dom0 VCPUs, from iops-vs-guests.csv."""
     path = Path(data_dir) / paths.SCALING_FILE
-    table = pd.read_csv(path)
+    table = load_scaling_points(data_dir)
     peak, later = table[table["peak"]], table[~table["peak"]]
     if len(peak) != 1 or len(later) != 1:
         raise PgrantLabError(f"{path}: field peak: expected one true and one false row, "

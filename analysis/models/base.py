@@ -472,20 +472,25 @@ class CurveModel:
         """Model values at ``x`` from the fitted parameters (any overridden by name)."""
         return self._evaluate(self._prepare_x(x), self._values(overrides))
 
-    def predict_band(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """95% band of the fitted curve at ``x``: percentiles of the bootstrap refits' predictions
-        (NaN without a bootstrap)."""
+    def predict_draws(self, x) -> np.ndarray:
+        """The fitted curve at ``x`` of every bootstrap refit: one row per refit (``n_boot`` rows,
+        a row of NaN for a refit that failed; no rows without a bootstrap), one column per x."""
         self._check_fitted()
         x = self._prepare_x(x)
         draws = getattr(self, "boot_draws_", None)
-        if draws is None or self.n_boot == 0 or np.isnan(draws).all():
-            nan = np.full(x.shape[-1], math.nan)
-            return nan, nan
+        if draws is None or self.n_boot == 0:
+            return np.empty((0, x.shape[-1]))
         names = [p.name for p in self.parameters if p.name not in self.fixed_]
-        curves = np.array([self._evaluate(x, {**self.fixed_, **dict(zip(names, row))})
-                           for row in draws if np.all(np.isfinite(row))])
-        lo, hi = np.percentile(curves, [50 * (1 - CI_LEVEL), 50 * (1 + CI_LEVEL)], axis=0)
-        return lo, hi
+        out = np.full((len(draws), x.shape[-1]), math.nan)
+        for i, row in enumerate(draws):
+            if np.all(np.isfinite(row)):
+                out[i] = self._evaluate(x, {**self.fixed_, **dict(zip(names, row))})
+        return out
+
+    def predict_band(self, x, level: float = CI_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+        """Band of the fitted curve at ``x`` holding ``level`` of the bootstrap refits' predictions
+        (percentiles; NaN without a bootstrap). See :func:`band`."""
+        return band(self.predict_draws(x), level)
 
     def summary(self) -> FitSummary:
         """The fit as a table: parameter, unit, value +/- stderr, both 95% intervals, Notes."""
@@ -533,6 +538,26 @@ class CurveModel:
                 "rse": num(self.rse_), "aic": num(self.aic_), "bic": num(self.bic_),
                 "bootstrap": {"resamples": self.n_boot, "kind": self.bootstrap, "seed": self.seed},
                 "notes": list(self.notes_)}
+
+
+def band(draws: np.ndarray, level: float = CI_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``level`` percentile band (e.g. 0.95: 2.5th to 97.5th) of ``draws`` (rows: bootstrap
+    refits, columns: points), over the rows without NaN; NaN where no row is complete.
+
+    The one bootstrap band of the suite: ``CurveModel.predict_band`` and any derived quantity
+    (e.g. a ratio of two fits' ``predict_draws``) go through it.
+    """
+    if not 0 < level < 1:
+        raise UsageError(f"level={level!r}: expected a share between 0 and 1")
+    draws = np.asarray(draws, dtype=float)
+    size = draws.shape[-1] if draws.ndim == 2 else 0
+    ok = draws[~np.isnan(draws).any(axis=1)] if draws.size else draws
+    if len(ok) == 0:
+        nan = np.full(size, math.nan)
+        return nan, nan.copy()
+    tail = round(50 * (1 - level), 10)  # 2.5 for 0.95, 5.0 for 0.90 (no float residue)
+    lo, hi = np.percentile(ok, [tail, 100 - tail], axis=0)
+    return lo, hi
 
 
 def _bound_transforms(free: list[Parameter]):

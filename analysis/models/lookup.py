@@ -3,7 +3,8 @@
 The thread's claim (Oliver Chick, 2012-09-19 10:51 UTC): "we have to perform a linear search
 through this array to find the page, for every gref we receive. The overhead of this is low,
 however future work might want to use a more efficient data structure to reduce this O(n)
-operation." (Linux 3.8 merged an rb-tree instead; see ../shared/reference/xen-facts.md.)
+operation." (Linux 3.8 merged an rb-tree keyed by gref instead: drivers/block/xen-blkback/blkback.c,
+get_persistent_gnt(), line 228 at torvalds/linux bb642e8, walks ``persistent_gnts.rb_node``.)
 
     kind="linear": lookup_ns(n) = base_ns + step_ns * n          (step = one array entry)
     kind="log":    lookup_ns(n) = base_ns + step_ns * log2(n)    (step = one tree level)
@@ -20,7 +21,7 @@ import math
 
 import numpy as np
 
-from analysis.constants import SEGMENTS_PER_REQUEST
+from analysis.constants import PAGE_BYTES, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
 from analysis.models.base import CurveModel, Parameter, domain_message
 
@@ -106,3 +107,21 @@ def lookup_crossover(linear: LookupModel, tree: LookupModel, *, iops, cpu_share=
         n, iops=iops, lookups_per_io=lookups_per_io)
     hits = np.flatnonzero(extra >= cpu_share)
     return float(n[hits[0]]) if hits.size else math.inf
+
+
+def lookup_cpu_share(pages_per_s, lookup_ns):
+    """CPUs spent on gref lookups: pages_per_s x lookup_ns / 1e9 (1.0 = one CPU busy).
+
+    blkback looks up one gref per segment, and a segment is one 4 KiB page, so lookups per second
+    equal pages per second however the pages group into requests (130,000 4 KiB IOPS = 130,000
+    lookups/s, whatever the segments per request). ``lookup_ns``: one lookup at the array size the
+    frontend can reach (at most slots x segments = 352 grants for the 2012 blkfront,
+    ``analysis.xen.grants.frontend.reachable_grants_2012``), e.g. a measured median or
+    ``LookupModel.predict(n)``.
+    """
+    return np.asarray(pages_per_s, dtype=float) * np.asarray(lookup_ns, dtype=float) / NS_PER_S
+
+
+def pages_per_s(iops, bytes_per_io: int = PAGE_BYTES):
+    """4 KiB pages (= grefs looked up) per second at ``iops`` I/Os of ``bytes_per_io`` bytes each."""
+    return np.asarray(iops, dtype=float) * math.ceil(bytes_per_io / PAGE_BYTES)

@@ -3,9 +3,16 @@
 The thread's claim (Oliver Chick, 2012-09-19 10:51 UTC): "The cost of unmapping scales badly with
 the number of CPUs in Dom0 ... the IPIs from performing unmap's is a bottleneck at 5 guests".
 
-Per-unmap cost (``ShootdownModel``; x = dom0 VCPUs V, optionally concurrent unmappers m):
+Per-unmap cost (``ShootdownModel``; x = receiving VCPUs k, optionally concurrent unmappers m):
 
-    unmap_ns(V, m) = base_ns + per_vcpu_ns * V * (1 + contention * (m - 1))
+    unmap_ns(k, m) = base_ns + per_vcpu_ns * k * (1 + contention * (m - 1))
+
+k counts the CPUs that take the flush IPI. Xen's flush_area_mask (xen/arch/x86/smp.c) flushes the
+local CPU itself and sends INVALIDATE_TLB_VECTOR to the mask minus the local CPU
+(``cpumask_clear_cpu(cpu, &flush_cpumask)`` before ``send_IPI_mask``), so with every one of dom0's V
+VCPUs in the dirty mask k = V - 1. The same k = V - 1 is used by ``scaling_params``/``throughput``
+(which take ``dom0_vcpus`` = V), by ``analysis.xen.grants.costs.Costs.shootdown_ns`` and by
+``analysis.decide.decision.cost_balance``; a measurement on native Linux fits k = remote CPUs.
 
 ``kind="linear"`` fixes contention = 0 (one IPI per VCPU, no interference); ``kind="contention"``
 lets each additional concurrent unmapper inflate the IPI part (targets busy acknowledging other
@@ -48,13 +55,25 @@ NS_PER_S = 1e9
 def unmap_ns(x, *, base_ns, per_vcpu_ns, contention):
     """Cost of one grant unmap with its TLB shootdown, in ns.
 
-    x: array of shape (2, n): dom0 VCPUs V (count) and concurrent unmappers m (count, >= 1).
-    base_ns: cost of an unmap that needs no IPI (hypercall, page-table update), ns.
-    per_vcpu_ns: cost added by each dom0 VCPU that must be interrupted and acknowledge, ns.
+    x: array of shape (2, n): receiving VCPUs k = V - 1 (count, >= 0) and concurrent unmappers m
+    (count, >= 1).
+    base_ns: cost of an unmap that needs no IPI (hypercall, page-table update, local flush), ns.
+    per_vcpu_ns: cost added by each receiving VCPU that must be interrupted and acknowledge, ns.
     contention: relative growth of the IPI part per additional concurrent unmapper (1).
     """
     vcpus, unmappers = x
     return base_ns + per_vcpu_ns * vcpus * (1 + contention * (unmappers - 1))
+
+
+def receiving_vcpus(dom0_vcpus):
+    """VCPUs that take the flush IPI when one of ``dom0_vcpus`` unmaps: V - 1 (never below 0).
+
+    Xen xen/arch/x86/smp.c flush_area_mask (line 259 at commit e9aca947): the local CPU flushes
+    itself (flush_area_local) and is removed from the mask (cpumask_clear_cpu(cpu, &flush_cpumask))
+    before send_IPI_mask(&flush_cpumask, INVALIDATE_TLB_VECTOR); the sender then spins until every
+    receiver's invalidate_interrupt has cleared its bit.
+    """
+    return np.maximum(np.asarray(dom0_vcpus, dtype=float) - 1, 0)
 
 
 def shootdown_iops(n, *, service_ns, flush_ns, contention_ns):
@@ -80,7 +99,7 @@ class ShootdownModel(CurveModel):
     """
 
     label = "Shootdown"
-    x_name, y_name = "dom0 VCPUs", "unmap cost"
+    x_name, y_name = "receiving VCPUs (V - 1)", "unmap cost"
     default_units = ("VCPUs", "ns")
     parameters = (
         Parameter("base_ns", "ns", "cost of an unmap without IPIs (hypercall, PTE update)"),
@@ -130,11 +149,12 @@ class ShootdownModel(CurveModel):
         return self._evaluate(np.stack([vcpus, m]), self._values(overrides))
 
     def scaling_params(self, *, dom0_vcpus, service_ns, unmaps_per_io=1, **overrides) -> dict:
-        """``ShootdownScaling`` parameters implied at ``dom0_vcpus``: flush_ns = unmaps_per_io x
-        (base_ns + per_vcpu_ns V) and contention_ns = unmaps_per_io x per_vcpu_ns V contention,
-        so that T(N) = service_ns + N unmaps_per_io unmap_ns(V, m=N) (module docstring)."""
+        """``ShootdownScaling`` parameters implied at ``dom0_vcpus`` = V: flush_ns = unmaps_per_io x
+        (base_ns + per_vcpu_ns (V - 1)) and contention_ns = unmaps_per_io x per_vcpu_ns (V - 1)
+        contention, so that T(N) = service_ns + N unmaps_per_io unmap_ns(V - 1, m=N): the V - 1
+        receiving VCPUs of Xen's flush_area_mask (module docstring)."""
         v = self._values(overrides)
-        ipi_ns = v["per_vcpu_ns"] * dom0_vcpus
+        ipi_ns = v["per_vcpu_ns"] * receiving_vcpus(dom0_vcpus)
         return {"service_ns": service_ns, "flush_ns": unmaps_per_io * (v["base_ns"] + ipi_ns),
                 "contention_ns": unmaps_per_io * ipi_ns * v["contention"]}
 

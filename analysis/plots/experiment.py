@@ -14,8 +14,10 @@ import seaborn as sns
 
 from analysis.decide.decision import CellFits, cell_columns
 from analysis.ingest.experiment import MODES
+from analysis.plots import palette as P
 
-_PALETTE = {MODES[0]: "tab:blue", MODES[1]: "tab:orange"}
+_PALETTE = P.colours(P.MODE, MODES)
+_MARKERS = P.markers(P.MODE, MODES)
 IOPS_LABEL = "total IOPS of all guests (I/O per s)"
 
 
@@ -40,13 +42,13 @@ def plot_scaling(runs: pd.DataFrame) -> sns.FacetGrid:
     """Total IOPS against guests: one point per run, a line through the mean per mode."""
     hue = "mode" if "mode" in runs.columns else None
     facets = _facets(runs)
-    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line", markers=True,
-                       hue_order=_order(runs), style_order=_order(runs),
+    grid = sns.relplot(data=runs, x="guests", y="iops", hue=hue, style=hue, kind="line",
+                       markers=_MARKERS if hue else True, hue_order=_order(runs), style_order=_order(runs),
                        errorbar=None, palette=_PALETTE if hue else None, height=3.2, aspect=1.3,
                        facet_kws={"sharey": False}, **facets)
     for ax, sub in _facet_data(runs, grid, facets):
         ax.scatter(sub["guests"], sub["iops"], s=12, color="black", alpha=0.5, zorder=3)
-    grid.set_axis_labels("guests (fio clients driven at once)", IOPS_LABEL)
+    grid.set_axis_labels("guests (count of fio clients driven at once)", IOPS_LABEL)
     return grid
 
 
@@ -56,7 +58,7 @@ def plot_per_guest(per_guest: pd.DataFrame) -> sns.FacetGrid:
     grid = sns.catplot(data=per_guest, x="guests", y="iops", hue=hue, kind="strip", dodge=True, hue_order=_order(per_guest),
                        palette=_PALETTE if hue else None, height=3.2, aspect=1.3, sharey=False,
                        **_facets(per_guest))
-    grid.set_axis_labels("guests in the run", "IOPS of one guest (I/O per s)")
+    grid.set_axis_labels("guests in the run (count)", "IOPS of one guest (I/O per s)")
     return grid
 
 
@@ -70,11 +72,11 @@ def plot_fits(runs: pd.DataFrame, fits: CellFits) -> sns.FacetGrid:
     n = np.linspace(1, max(runs["guests"].max() * 1.5, 2), 100)
     for fit in fits.cells:
         ax = _axis_for(grid, facets, fit.cell)
-        colour = _PALETTE.get(fit.mode, "tab:gray")  # gray: no mode column
+        colour = _PALETTE.get(fit.mode, P.REFERENCE)  # no mode column
         ax.plot(n, fit.predict(n), color=colour, label=f"USL {fit.mode}")
         low, high = fit.band(n)
         ax.fill_between(n, low, high, color=colour, alpha=0.2, linewidth=0)
-    grid.set_axis_labels("guests", IOPS_LABEL)
+    grid.set_axis_labels("guests (count)", IOPS_LABEL)
     return grid
 
 
@@ -88,7 +90,7 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
     limit = float(np.nanmax(np.abs(logs.to_numpy()))) if np.isfinite(logs.to_numpy()).any() else 1.0
     sns.heatmap(logs, ax=ax_map, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=marks, fmt="",
                 cbar_kws={"label": "log2(persistent / non-persistent IOPS)"})
-    ax_map.set_xlabel("guests")
+    ax_map.set_xlabel("guests (count)")
     ax_map.set_ylabel("condition (manifest columns\nother than mode, guests, run)")
     for cell, sub in ratios.groupby("cell"):
         line, = ax_line.plot(sub["guests"], sub["ratio"], label=cell)
@@ -97,7 +99,7 @@ def plot_ratio_map(ratios: pd.DataFrame) -> plt.Figure:
         ax_line.axvline(edge, color=line.get_color(), linestyle=":", linewidth=1)
     ax_line.axhline(1, color="black", linewidth=0.8)
     ax_line.set_xlabel("guests (dotted: largest count measured; beyond it the fits extrapolate)")
-    ax_line.set_ylabel("persistent / non-persistent\n(band: bootstrap 5-95%)")
+    ax_line.set_ylabel("persistent / non-persistent\n(band: 95% bootstrap)")
     ax_line.legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -128,7 +130,7 @@ def plot_memory(memory: pd.DataFrame) -> sns.FacetGrid:
     """Worst-case dom0 memory held by persistent grants per host against guests."""
     grid = sns.relplot(data=memory, x="guests", y="mem_mib", hue="bs", style="queues", kind="line",
                        markers=True, height=3.2, aspect=1.6)
-    grid.set_axis_labels("guests (one disk each)", "persistently mapped grants per host (MiB)")
+    grid.set_axis_labels("guests (count, one disk each)", "persistently mapped grants per host (MiB)")
     return grid
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.compute import map_ordered
 from analysis.xen.blkif import ring_slots
 from analysis.constants import (
     LINUX_MAX_PERSISTENT_GRANTS,
@@ -32,6 +33,7 @@ from analysis.xen.grants.policies import (
     simulate,
 )
 from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, fresh, phase, working_set
+from analysis.simulated import sidecar as sidecar_file
 
 MODEL = "pgrant-lab grant-store simulator (analysis.xen.grants.policies.simulate), trace-driven, exact counts"
 COMMAND = "make data-simulated  (python -m analysis.simulated.grants --out data/simulated)"
@@ -39,7 +41,8 @@ ONE_PAGE_CAP = ONE_PAGE_SLOTS * SEGMENTS_PER_REQUEST  # 352 pages: Ian's "same a
 
 TOTAL_COLUMNS = {
     "requests": "requests", "segments": "pages", "maps": "grant maps", "unmaps": "grant unmaps",
-    "unmap_batches": "unmap hypercall batches (one TLB flush each)", "lookup_comparisons": "gref comparisons",
+    "unmap_batches": "unmap hypercalls", "tlb_flushes": "TLB flushes (ceil(pages / 32) per unmap hypercall, "
+    "GNTTAB_UNMAP_BATCH_SIZE)", "lookup_comparisons": "gref comparisons",
     "max_mapped_pages": "pages (persistent + transient in flight, high-water)",
     "max_resident_pages": "pages (persistent, high-water)", "resident_pages_at_end": "pages",
     "memcpy_bytes": "bytes copied by the guest", "hits": "segments served without a map",
@@ -50,7 +53,7 @@ PER_REQUEST_COLUMNS = {
     "request": "index (first of the window when rows are windows)", "requests": "requests in the window",
     "time_us": "microseconds since the first request", "segments": "pages",
     "maps": "grant maps", "transient_maps": "grant maps unmapped at completion", "unmaps": "grant unmaps",
-    "unmap_batches": "unmap batches", "lookup_comparisons": "gref comparisons",
+    "unmap_batches": "unmap batches", "tlb_flushes": "TLB flushes", "lookup_comparisons": "gref comparisons",
     "resident_pages": "pages (persistent, after the request)", "mapped_pages": "pages (persistent + transient in flight)",
     "memcpy_bytes": "bytes copied by the guest", "status": "persistent | fallback | failed | non_persistent",
 }
@@ -82,36 +85,52 @@ def label(policy) -> str:
 
 
 def cliff(*, cap: int = ONE_PAGE_CAP, working_sets=(88, 176, 264, 352, 396, 440, 528, 704, 1056, 1408, 2112, 2816),
-          orders=("random", "cyclic"), requests: int = 20000, slots: int = 16, seed: int = 1) -> tuple[pd.DataFrame, dict]:
-    """Totals per policy and working set (pages) at a fixed cap: the fallback cliff."""
-    rows = []
-    for order in orders:
-        for w in working_sets:
-            trace = working_set(requests, working_set_pages=w, slots=slots, order=order, seed=seed)
-            for policy in policy_set(cap):
-                rows.append({"label": label(policy), **describe(policy), "order": order, "working_set_pages": w,
-                             **simulate(trace, policy).totals()})
+          orders=("random", "cyclic"), requests: int = 20000, slots: int = 16, seed: int = 1,
+          workers: int | None = 1, dask: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Totals per policy and working set (pages) at a fixed cap: the fallback cliff.
+
+    Each (order, working set) cell is one task for :func:`analysis.compute.map_ordered`
+    (``workers`` local processes or a ``dask`` scheduler); the table is the same either way.
+    """
+    cells = [(order, w, cap, requests, slots, seed) for order in orders for w in working_sets]
+    rows = [row for part in map_ordered(_cliff_cell, cells, workers=workers, dask=dask) for row in part]
     params = {"cap_pages": cap, "working_set_pages": list(working_sets), "order": list(orders), "requests": requests,
               "slots_in_flight": slots, "segments": SEGMENTS_PER_REQUEST, "seed": seed, "write_fraction": 0.5,
               "gap_us": 10.0}
     return pd.DataFrame(rows), _sidecar("working_set", policy_set(cap), params, TOTAL_COLUMNS)
 
 
+def _cliff_cell(cell: tuple) -> list[dict]:
+    order, w, cap, requests, slots, seed = cell
+    trace = working_set(requests, working_set_pages=w, slots=slots, order=order, seed=seed)
+    return [{"label": label(policy), **describe(policy), "order": order, "working_set_pages": w,
+             **simulate(trace, policy).totals()} for policy in policy_set(cap)]
+
+
 def lru_tradeoff(*, caps=(ONE_PAGE_CAP, 2 * ONE_PAGE_CAP, LINUX_MAX_PERSISTENT_GRANTS), ms=(1, 2, 3, 4, 8, 16),
-                 ratios=(1.25, 1.5, 2.0), requests: int = 20000, slots: int = 16, seed: int = 1) -> tuple[pd.DataFrame, dict]:
-    """Ian's LRU: hit rate and unmap batches for N (cap, pages), M and working set = ratio x N."""
-    rows = []
-    for cap in caps:
-        for ratio in ratios:
-            w = int(round(cap * ratio))
-            trace = working_set(requests, working_set_pages=w, slots=slots, order="random", seed=seed)
-            for m in ms:
-                policy = Lru(cap=cap, m=m)
-                rows.append({"label": label(policy), **describe(policy), "ratio": ratio, "working_set_pages": w,
-                             **simulate(trace, policy).totals()})
+                 ratios=(1.25, 1.5, 2.0), requests: int = 20000, slots: int = 16, seed: int = 1,
+                 workers: int | None = 1, dask: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Ian's LRU: hit rate and unmap batches for N (cap, pages), M and working set = ratio x N.
+
+    Each (cap, ratio) cell is one task for :func:`analysis.compute.map_ordered`, as in :func:`cliff`.
+    """
+    cells = [(cap, ratio, tuple(ms), requests, slots, seed) for cap in caps for ratio in ratios]
+    rows = [row for part in map_ordered(_lru_cell, cells, workers=workers, dask=dask) for row in part]
     params = {"cap_pages": list(caps), "m": list(ms), "working_set_ratio": list(ratios), "requests": requests,
               "slots_in_flight": slots, "segments": SEGMENTS_PER_REQUEST, "order": "random", "seed": seed}
     return pd.DataFrame(rows), _sidecar("working_set", [Lru(cap=c, m=m) for c in caps for m in ms], params, TOTAL_COLUMNS)
+
+
+def _lru_cell(cell: tuple) -> list[dict]:
+    cap, ratio, ms, requests, slots, seed = cell
+    w = int(round(cap * ratio))
+    trace = working_set(requests, working_set_pages=w, slots=slots, order="random", seed=seed)
+    rows = []
+    for m in ms:
+        policy = Lru(cap=cap, m=m)
+        rows.append({"label": label(policy), **describe(policy), "ratio": ratio, "working_set_pages": w,
+                     **simulate(trace, policy).totals()})
+    return rows
 
 
 def _per_request(trace, policies, every: int = 1) -> pd.DataFrame:
@@ -124,7 +143,7 @@ def _per_request(trace, policies, every: int = 1) -> pd.DataFrame:
         if every > 1:
             table = table.groupby(table["request"] // every).agg(
                 {"request": "first", "time_us": "first", "segments": "sum", "maps": "sum", "transient_maps": "sum",
-                 "unmaps": "sum", "unmap_batches": "sum", "lookup_comparisons": "sum", "resident_pages": "max",
+                 "unmaps": "sum", "unmap_batches": "sum", "tlb_flushes": "sum", "lookup_comparisons": "sum", "resident_pages": "max",
                  "mapped_pages": "max", "memcpy_bytes": "sum", "status": "last"})
             table.insert(1, "requests", every)
         table.insert(0, "label", label(policy))
@@ -199,17 +218,25 @@ def write(out_dir: Path, name: str, table: pd.DataFrame, sidecar: dict) -> Path:
 
 
 def read(data_dir: Path, name: str) -> tuple[pd.DataFrame, dict]:
-    """Read a simulated data set and its sidecar from ``<data_dir>/simulated/``."""
-    folder = Path(data_dir) / "simulated"
-    return pd.read_csv(folder / f"{name}.csv"), json.loads((folder / f"{name}.json").read_text())
+    """Read a simulated data set and its sidecar from ``<data_dir>/simulated/`` (analysis.simulated.sidecar)."""
+    return sidecar_file.read(data_dir, name)
+
+
+def read_all(data_dir: Path, names=tuple(DATASETS)) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """``{name: (table, sidecar)}`` for each of ``names``, each data set read once."""
+    return {name: read(data_dir, name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the grant-store simulator's data sets.")
     parser.add_argument("--out", type=Path, default=Path("data/simulated"))
+    parser.add_argument("--workers", type=int, default=1, help="local processes for the sweeps (default 1)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="run the sweeps on a Dask scheduler ('local' or tcp://...)")
     args = parser.parse_args(argv)
+    sweeps = {"grants-cliff-simulated", "grants-lru-tradeoff-simulated"}
     for name, build in DATASETS.items():
-        print(f"wrote {write(args.out, name, *build())}")
+        kwargs = {"workers": args.workers, "dask": args.dask} if name in sweeps else {}
+        print(f"wrote {write(args.out, name, *build(**kwargs))}")
     return 0
 
 

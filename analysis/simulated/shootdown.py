@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import SimulatedDataError
 from analysis.models.shootdown import ShootdownModel, unmap_ns
+from analysis.simulated import sidecar as sidecar_file
 
 NAME = "shootdown-unmap-simulated"
 MODEL = "ShootdownModel (kind='contention')"
@@ -126,8 +126,7 @@ def write(out_dir: Path, table: pd.DataFrame, side: dict) -> Path:
     return path
 
 
-def _fail(path: Path, field: str, expected: str, found) -> None:
-    raise SimulatedDataError(f"{path}: field '{field}': expected {expected}, found {found}")
+_fail = sidecar_file.fail
 
 
 def _number(path: Path, field: str, value) -> float:
@@ -136,18 +135,8 @@ def _number(path: Path, field: str, value) -> float:
     return float(value)
 
 
-def _load_sidecar(path: Path) -> dict:
-    if not path.is_file():
-        raise SimulatedDataError(f"{path}: expected the sidecar JSON of {NAME}.csv, found no such file")
-    try:
-        side = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise SimulatedDataError(f"{path}: expected JSON, found a syntax error at line {error.lineno} "
-                                 f"column {error.colno} ({error.msg})") from None
-    if not isinstance(side, dict):
-        _fail(path, "(top level)", "a JSON object", type(side).__name__)
-    if side.get("simulated") is not True:
-        _fail(path, "simulated", "true", repr(side.get("simulated")))
+def _check_sidecar(path: Path, side: dict) -> None:
+    """The shootdown data set's sidecar: model, function, parameters, noise, seed, designs."""
     for key in ("model", "function", "regenerate"):
         if not isinstance(side.get(key), str) or not side[key]:
             _fail(path, key, "a non-empty string", repr(side.get(key)))
@@ -174,7 +163,6 @@ def _load_sidecar(path: Path) -> dict:
         if not (isinstance(vcpus, list) and isinstance(unmappers, list) and len(vcpus) == len(unmappers) > 0):
             _fail(path, f"designs.{name}", "lists 'dom0_vcpus' and 'unmappers' of equal, non-zero length",
                   repr(design)[:80])
-    return side
 
 
 def _check_table(path: Path, table: pd.DataFrame, side: dict) -> None:
@@ -203,19 +191,8 @@ def read(data_dir) -> tuple[pd.DataFrame, dict]:
     Raises :class:`analysis.errors.SimulatedDataError` (one sentence: file, field, expected, found)
     when either file is missing or malformed, or the CSV's designs or grids disagree with the sidecar.
     """
-    folder = Path(data_dir) / "simulated"
-    csv_path = folder / f"{NAME}.csv"
-    side = _load_sidecar(folder / f"{NAME}.json")
-    if not csv_path.is_file():
-        raise SimulatedDataError(f"{csv_path}: expected the simulated unmap costs (make data-simulated), "
-                                 f"found no such file")
-    try:
-        table = pd.read_csv(csv_path, na_filter=False)  # "n/a" stays text, reported as found
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SimulatedDataError(f"{csv_path}: expected a CSV table, found unreadable content "
-                                 f"({str(error).strip().rstrip('.')})") from None
-    _check_table(csv_path, table, side)
-    return table, side
+    return sidecar_file.read(data_dir, NAME, what="the simulated unmap costs", check_sidecar=_check_sidecar,
+                             check_table=_check_table, na_filter=False)  # "n/a" stays text, reported as found
 
 
 def main(argv: list[str] | None = None) -> int:

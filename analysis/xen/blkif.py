@@ -672,3 +672,34 @@ def memory_scenarios(claims: pd.DataFrame, abi: str = "x86_64", *, vms: int = 15
             f"host_gib_{vms}x{disks}": host.gib,
         })
     return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------------------------
+# 2012 against today's defaults
+# --------------------------------------------------------------------------------------------
+
+#: Each persistent grant in the 2012 patch is a page dom0 allocates (xen_blkbk_map:
+#: ``pers_gnt->page = alloc_page(GFP_KERNEL)``) and keeps mapped to the guest's frame, so the
+#: memory is pages of dom0 (David Vrabel's concern), not only the 8-byte pointers that index them
+#: (Jan Beulich's "22k of pointers"). Linux since 3.8 still takes one dom0 page per persistent grant.
+DOM0_PAGE_PER_PERSISTENT_GRANT = True
+
+
+def memory_2012_and_today(vms: int = 150, disks: int = 2, abi: str = "x86_64") -> dict:
+    """Worst-case persistent-grant memory of ``vms`` x ``disks`` devices, 2012 against today.
+
+    2012: one queue, one-page ring (32 slots) x 11 direct segments, no cap reached (352 pages per
+    device; the patch's cap 2816 is never reached). Today (Linux blkfront/blkback defaults): 4
+    queues (max_queues), one-page rings, 32 indirect segments (+ 1 indirect page per request) and
+    max_persistent_grants = 1056 per ring, i.e. ``pgrant-lab ring --order 0 --indirect-segments 32
+    --queues 4 --cap 1056 --vms 150 --disks 2``. Returns bytes and MiB/GiB for both and pages per
+    device; every page is a dom0 page (:data:`DOM0_PAGE_PER_PERSISTENT_GRANT`).
+    """
+    slots = ring_slots(C.LINUX_FRONTEND_RING_PAGE_ORDER, abi)
+    then = host_memory(vms, disks, slots=slots)
+    now = host_memory(vms, disks, slots=slots, segments=C.LINUX_FRONTEND_MAX_INDIRECT_SEGMENTS,
+                      cap=C.LINUX_MAX_PERSISTENT_GRANTS, queues=C.LINUX_FRONTEND_MAX_QUEUES)
+    return {"vms": vms, "disks": disks,
+            "pages_per_device_2012": then.pages_per_device, "bytes_2012": then.bytes, "gib_2012": then.gib,
+            "pages_per_device_today": now.pages_per_device, "bytes_today": now.bytes, "mib_today": now.mib,
+            "gib_today": now.gib, "page_pointer_bytes_2012": then.page_pointer_bytes}

@@ -1,6 +1,6 @@
 /*
- * The blkif ring layouts, declared by hand after the public headers, for tests/test_blkif.py to
- * compare with analysis.blkif's layout engine. Compiled with `cc` (x86_64) and `cc -m32` (x86_32).
+ * The blkif ring layouts, declared by hand after the public headers, for tests/test_xen_blkif.py to
+ * compare with analysis.xen.blkif's layout engine. Compiled with `cc` (x86_64) and `cc -m32` (x86_32).
  *
  * "xen" view: Xen xen/include/public/io/blkif.h (natural alignment, as a guest compiles it) with
  *   the ring of Linux include/xen/interface/io/ring.h DEFINE_RING_TYPES.

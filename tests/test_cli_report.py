@@ -54,6 +54,11 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
         assert not stderr, f"{name} wrote to stderr: {stderr}"
         assert folder.name in page and str(folder) not in page, f"{name} does not say which data it shows"
         assert f"<dt>Data</dt><dd><code>{folder.name}/</code></dd>" in page
+    for name in pages:  # each notebook read the table the report parsed once, from its scratch folder
+        executed = nbformat.read(out / name.replace(".html", ".ipynb"), as_version=4)
+        injected = next(c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+        assert "experiment_table = " in injected and "experiment-table.pkl" in injected, name
+    assert not list(out.glob("*.pkl")), "the cached table stays in the scratch folder"
     fitted = pages["09-your-experiment.html"]
     assert "USL" in fitted
     for column in ("lambda", "sigma", "kappa", "peak guests"):
@@ -108,7 +113,7 @@ def test_missing_modes_are_said_first(loopback_experiment):
     table = experiment.load(loopback_experiment.folder)
     only_persistent = table[table["mode"] == "persistent"]
     only_persistent.attrs = table.attrs
-    text = decision.describe(loopback_experiment.folder, only_persistent)
+    text = decision.describe(experiment.provenance(loopback_experiment.folder), only_persistent)
     assert "**Missing**: no non-persistent runs in this experiment; comparisons between the modes are left out." in text
 
 

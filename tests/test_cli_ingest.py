@@ -127,3 +127,70 @@ def test_out_never_overwrites_an_input_nor_writes_into_raw_data(run_fio, tmp_pat
         assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"pgrant-lab ingest: {message}\n")
     assert out.read_bytes() == original
     assert not raw_csv.exists() and not (tmp_path / "no-folder").exists()
+
+
+LOG_JOB = """
+[logged]
+ioengine=psync
+rw=randrw
+size=256k
+filename={shm}/ingest-logged
+time_based=1
+runtime=150ms
+rate_iops=1000
+write_lat_log=logged
+write_hist_log=logged
+log_hist_msec=10
+"""
+
+
+@pytest.fixture(scope="module")
+def fio_logs(run_fio):
+    """A clat log and a clat_hist log written by fio in this session."""
+    out = run_fio("ingest-logs", LOG_JOB, "--output-format=json")
+    return out.parent / "logged_clat.1.log", out.parent / "logged_clat_hist.1.log"
+
+
+def test_metric_names_the_kind_of_a_renamed_log(fio_logs, tmp_path):
+    clat, hist = fio_logs
+    renamed = tmp_path / "somefile.log"
+    renamed.write_bytes(clat.read_bytes())
+    proc = _ingest(str(renamed))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"pgrant-lab ingest: {renamed}: expected _bw., _iops., _lat., _clat., _slat. or _clat_hist. "
+                           "in the file name to tell the log's kind, found none; pass --metric "
+                           "bw|iops|lat|clat|slat|clat_hist to say which\n")
+    proc = _ingest("--metric", "clat", str(renamed))
+    assert proc.returncode == 0, proc.stderr
+    printed = pd.read_csv(io.StringIO(proc.stdout))
+    original = pd.read_csv(io.StringIO(_ingest(str(clat)).stdout))
+    assert printed["clat_ns"].tolist() == original["clat_ns"].tolist() and set(printed["metric"]) == {"clat"}
+    hist_renamed = tmp_path / "histogram.txt"
+    hist_renamed.write_bytes(hist.read_bytes())
+    proc = _ingest("--metric", "clat_hist", str(hist_renamed))
+    assert proc.returncode == 0, proc.stderr
+    assert pd.read_csv(io.StringIO(proc.stdout))["count"].sum() > 0
+    proc = _ingest("--metric", "clat", str(hist_renamed))
+    assert (proc.returncode, proc.stderr) == (
+        2, f"pgrant-lab ingest: --metric clat: expected a clat log, found a histogram log ({hist_renamed})\n")
+
+
+def test_fio_version_sets_the_unit_of_a_four_field_log(fio_logs, tmp_path):
+    clat, _ = fio_logs
+    old = tmp_path / "old_clat.1.log"  # fio 3.33's log without its priority field: fio 2.x / 3.0-3.16's layout
+    old.write_text("".join(", ".join(line.split(", ")[:4]) + "\n" for line in clat.read_text().splitlines()))
+    assumed = _ingest(str(old))
+    assert assumed.returncode == 0
+    assert assumed.stderr.startswith(f"pgrant-lab ingest: note: fio log {old}: assumed its values are in ns")
+    assert assumed.stderr.endswith("pass --fio-version to say which\n") and assumed.stderr.count("\n") == 1
+    usec = _ingest("--fio-version", "fio-2.2.10", str(old))
+    assert (usec.returncode, usec.stderr) == (0, "")
+    assert (pd.read_csv(io.StringIO(usec.stdout))["clat_ns"]
+            == pd.read_csv(io.StringIO(assumed.stdout))["clat_ns"] * 1000).all()
+
+
+def test_log_options_are_refused_for_summaries(run_fio):
+    out = run_fio("ingest-json-metric", JOB, "--output-format=json")
+    proc = _ingest("--metric", "clat", str(out))
+    assert (proc.returncode, proc.stderr) == (
+        2, f"pgrant-lab ingest: --metric clat: expected log FILEs (it says what a log holds), found a fio summary ({out})\n")

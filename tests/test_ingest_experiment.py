@@ -185,3 +185,25 @@ def test_the_example_builder_never_deletes_a_folder_it_did_not_write(tmp_path):
                                          r"nothing was deleted$"):
         loopback.build_demo(folder)
     assert (folder / "notes.txt").read_text() == "keep me"
+
+
+def test_a_saved_table_reads_back_equal_with_its_conditions(loopback_experiment, tmp_path):
+    table = experiment.load(loopback_experiment.folder)
+    path = experiment.save_table(table, tmp_path / "t.pkl")
+    back = experiment.read_table(path)
+    pd.testing.assert_frame_equal(back, table)
+    assert back.attrs == table.attrs and back.attrs["conditions"]
+
+
+def test_a_pickle_that_is_not_an_experiment_table_is_one_line(tmp_path):
+    path = tmp_path / "t.pkl"
+    pd.DataFrame({"a": [1]}).to_pickle(path)
+    with pytest.raises(ManifestError, match=f"^{path}: expected an experiment table written by save_table"):
+        experiment.read_table(path)
+
+
+def test_provenance_reads_title_and_what_and_tolerates_no_manifest_json(tmp_path):
+    assert experiment.provenance(tmp_path).label == f"your experiment {tmp_path.name}"
+    (tmp_path / "manifest.json").write_text('{"title": "T", "what": "fio over loopback"}')
+    source = experiment.provenance(tmp_path)
+    assert (source.label, source.what) == (f"{tmp_path.name} (T)", "fio over loopback")

@@ -501,3 +501,38 @@ def test_a_field_of_the_wrong_type_names_job_field_and_value(jobs_raw, tmp_path,
     number = doc["jobs"].index(job)
     with pytest.raises(FioFormatError, match=rf"typed\.json: job {number} \({job['jobname']}\), " + message):
         fio.read(bad)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    (("clat_ns", "mean"), -12.5, r"field 'read\.clat_ns\.mean': expected a value of 0 or more, found -12\.5$"),
+    (("lat_ns", "mean"), -1, r"field 'read\.lat_ns\.mean': expected a value of 0 or more, found -1$"),
+    (("clat_ns", "percentile", "99.000000"), -3, r"field 'read\.clat_ns\.percentile\[99\]': expected a value of 0 or "
+                                                 r"more, found -3$"),
+    (("iops",), -5.0, r"field 'read\.iops': expected a value of 0 or more, found -5$"),
+    (("runtime",), 0, r"field 'read\.runtime': expected a runtime above 0 ms for a direction that did I/O "
+                      r"\(io_bytes=\d+\), found 0$"),
+])
+def test_implausible_values_name_job_field_and_value(jobs_raw, tmp_path, field, value, message):
+    doc = json.loads(json.dumps(jobs_raw))  # real fio output, one value made implausible
+    job = next(j for j in doc["jobs"] if j["read"]["total_ios"] > 0)
+    parent = job["read"]
+    for key in field[:-1]:
+        parent = parent[key]
+    parent[field[-1]] = value
+    bad = tmp_path / "implausible.json"
+    bad.write_text(json.dumps(doc, indent=1))
+    number = doc["jobs"].index(job)
+    with pytest.raises(FioFormatError, match=rf"implausible\.json: job {number} \({job['jobname']}\), " + message):
+        fio.read(bad)
+
+
+def test_version_3_json_without_ns_keys_is_refused(jobs_raw, tmp_path):
+    doc = json.loads(json.dumps(jobs_raw))  # real fio 3.x output with the fio 2.x key names
+    for job in doc["jobs"]:
+        for direction in ("read", "write", "trim"):
+            job[direction]["clat"] = job[direction].pop("clat_ns")
+            job[direction]["lat"] = job[direction].pop("lat_ns")
+    bad = tmp_path / "renamed.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(FioFormatError, match=r"field 'lat_ns\.mean': expected fio >= 3\.0 JSON .* found it missing$"):
+        fio.read(bad)

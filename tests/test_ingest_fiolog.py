@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from analysis.constants import FIO_PLAT_NR
-from analysis.errors import FioFormatError, UsageError
+from analysis.errors import FioFormatError, FioUnitWarning, UsageError
 from analysis.ingest.fiolog import hist_bin_edges_ns, read_hist_log, read_log
 
 pytestmark = pytest.mark.slow
@@ -275,10 +276,14 @@ BAD_LOGS = {
         "offset", "clat", 8, lambda f: [*f[:-1], "2"],
         " line 8 field 6 (prio): expected 0 or 1 (the real-time class flag), found '2'",
     ),
-    "first line of a layout fio 3 does not write": (
-        "plain", "clat", 1, lambda f: f[:4],
-        " line 1: expected 5 or 6 comma-separated fields (time, value, ddir, bs, [offset,] prio as fio 3.x "
-        "writes), found 4",
+    "first line of a layout no fio writes": (
+        "plain", "clat", 1, lambda f: f[:3],
+        " line 1: expected 4, 5 or 6 comma-separated fields (time, value, ddir, bs[, offset][, prio] as fio "
+        "writes), found 3",
+    ),
+    "negative latency": (
+        "plain", "clat", 3, lambda f: [f[0], "-" + f[1], *f[2:]],
+        " line 3 field 2 (value): expected a value of 0 or more (a latency, bandwidth or IOPS), found '-",
     ),
 }
 
@@ -290,7 +295,8 @@ def test_bad_log_gives_one_sentence_naming_line_field_expected_and_found(fio_run
     _rewrite_line(path, lineno, edit)
     with pytest.raises(FioFormatError) as err:
         read_log(path)
-    assert str(err.value) == f"fio log {path}{message}"
+    assert str(err.value).startswith(f"fio log {path}{message}")
+    assert "\n" not in str(err.value)
 
 
 def test_binary_file_message_is_short(fio_run, tmp_path):
@@ -473,4 +479,106 @@ def test_ingest_of_a_bad_log_exits_2_with_one_line(fio_run, tmp_path):
     assert proc.stderr == (
         f"pgrant-lab ingest: fio log {path} line 3 field 2 (value): expected an integer of at most 19 digits, "
         "found '12x4'\n"
+    )
+
+
+# --- 4-field logs (fio 2.x, 3.0-3.16), their writing version, corrupt histograms -----------------
+
+def _four_field_copy(fio_run, tmp_path: Path, metric: str = "clat") -> Path:
+    """fio 3.33's plain log without its priority field: the layout fio 2.x and 3.0-3.16 wrote
+    (fio 3.33 cannot write it; the values, times, directions and sizes are fio's own)."""
+    dst = tmp_path / f"old_{metric}.1.log"
+    lines = fio_run.log("plain", metric).read_text().splitlines()
+    dst.write_text("".join(", ".join(line.split(", ")[:4]) + "\n" for line in lines))
+    return dst
+
+
+@pytest.mark.parametrize(("version", "factor", "unit"), [("fio-2.2.10", 1000, "us"), ("3.16", 1, "ns")])
+def test_four_field_latency_log_unit_follows_the_given_version(fio_run, tmp_path, version, factor, unit):
+    original = read_log(fio_run.log("plain", "clat"))
+    table = read_log(_four_field_copy(fio_run, tmp_path), fio_version=version)
+    assert list(table.columns) == ["time_ms", "clat_ns", "direction", "bs_bytes", "source", "metric"]
+    assert (table["clat_ns"].to_numpy() == original["clat_ns"].to_numpy() * factor).all()
+    assert (table["direction"] == original["direction"]).all() and (table["bs_bytes"] == BS_BYTES).all()
+    assert table.attrs["value_unit_in_file"] == unit and table.attrs["fio_version"] == version
+    assert table.attrs["unit_basis"].startswith("fio_version given by the user")
+
+
+def test_four_field_log_takes_the_version_of_the_json_beside_it(fio_run, tmp_path):
+    log = _four_field_copy(fio_run, tmp_path)
+    summary = tmp_path / "summary.json"
+    shutil.copyfile(fio_run.folder / "summary.json", summary)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a known version: no warning
+        table = read_log(log)
+    assert table.attrs["fio_version"] == json.loads(summary.read_text())["fio version"]
+    assert table.attrs["value_unit_in_file"] == "ns"
+    assert table.attrs["unit_basis"].startswith("fio version of summary.json in the same folder")
+    # the same run as if fio 2.18 had written it: the log's values were usec
+    older = tmp_path / "older"
+    older.mkdir()
+    text = summary.read_text().replace(f'"{table.attrs["fio_version"]}"', '"fio-2.18-59-g618e"')
+    (older / "summary.json").write_text(text)
+    log_older = older / log.name
+    shutil.copyfile(log, log_older)
+    usec = read_log(log_older)
+    assert usec.attrs["fio_version"] == "fio-2.18-59-g618e" and usec.attrs["value_unit_in_file"] == "us"
+    assert (usec["clat_ns"].to_numpy() == table["clat_ns"].to_numpy() * 1000).all()
+
+
+def test_four_field_latency_log_of_unknown_version_says_ns_was_assumed(fio_run, tmp_path):
+    log = _four_field_copy(fio_run, tmp_path)
+    with pytest.warns(FioUnitWarning, match=r"assumed its values are in ns \(fio 3\.0-3\.16\) .* no fio JSON output "
+                                            r"with a fio version is in the same folder; pass fio_version= to say which"):
+        table = read_log(log)
+    assert table.attrs["fio_version"] is None and table.attrs["value_unit_in_file"] == "ns"
+    assert (table["clat_ns"].to_numpy() == read_log(fio_run.log("plain", "clat"))["clat_ns"].to_numpy()).all()
+    # two runs of different versions beside it: no single version, so still assumed
+    for name, version in (("a.json", "fio-2.2.10"), ("b.json", "fio-3.1")):
+        (tmp_path / name).write_text((fio_run.folder / "summary.json").read_text().replace(
+            json.loads((fio_run.folder / "summary.json").read_text())["fio version"], version))
+    with pytest.warns(FioUnitWarning, match=r"disagree \(fio-2\.2\.10, fio-3\.1\)"):
+        read_log(log)
+
+
+def test_four_field_bw_log_needs_no_version(fio_run, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = read_log(_four_field_copy(fio_run, tmp_path, "bw"))
+    assert (table["bw_kib_s"].to_numpy() == read_log(fio_run.log("plain", "bw"))["bw_kib_s"].to_numpy()).all()
+    assert table.attrs["value_unit_in_file"] == "KiB/s"
+
+
+def test_a_version_that_is_not_one_is_a_usage_error(fio_run, tmp_path):
+    with pytest.raises(UsageError, match=r"^fio_version='latest': expected a fio version such as 'fio-3\.16' or '2\.2\.10'$"):
+        read_log(_four_field_copy(fio_run, tmp_path), fio_version="latest")
+
+
+def test_histogram_count_of_2_31_minus_1_is_corrupt(fio_run, tmp_path):
+    path = _copy(fio_run.log("hist0", "clat_hist"), tmp_path)
+    _rewrite_line(path, 2, lambda f: [*f[:40], "2147483647", *f[41:]])
+    with pytest.raises(FioFormatError) as err:
+        read_hist_log(path)
+    assert str(err.value) == (
+        f"fio histogram log {path} line 2 field 41 (bin 37): expected a count below 2147483647 (2^31 - 1) "
+        "I/Os in one interval, found 2147483647 (a corrupt histogram)"
+    )
+    _rewrite_line(path, 2, lambda f: [*f[:40], "2147483646", *f[41:]])
+    assert read_hist_log(path)["count"].max() == 2147483646  # below the limit: fio's 32-bit range
+
+
+def test_histogram_with_more_ios_than_the_run_did_is_corrupt(fio_run, tmp_path):
+    path = fio_run.log("hist0", "clat_hist")
+    table = read_hist_log(path)
+    logged = int(table["count"].sum())
+    job = fio_run.jobs["hist0"]
+    run_ios = job["read"]["total_ios"] + job["write"]["total_ios"]
+    assert logged <= run_ios  # fio leaves out the last partial interval
+    assert len(read_hist_log(path, run_ios=run_ios)) == len(table)
+    last_line = len([line for line in path.read_text().splitlines() if line.strip()])
+    with pytest.raises(FioFormatError) as err:
+        read_hist_log(path, run_ios=logged - 1)
+    assert str(err.value) == (
+        f"fio histogram log {path} line {last_line}: expected at most run_ios={logged - 1} I/Os in all "
+        f"(the run's completed I/Os), found {logged} by this line"
     )

@@ -1,57 +1,21 @@
-"""analysis.collect.sweep and analysis.ingest.sweep: a miniature sweep measured with the real fio, and the bundled sweep in data/."""
+"""analysis.ingest.sweep: the readers on a miniature sweep measured with the real fio (fixtures
+``mini_data`` and ``mini_manifest`` in conftest.py) and on the bundled sweep in data/."""
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from analysis.ingest import fio
 from analysis import paths
 from analysis.collect import sweep as collect_sweep
-from analysis.ingest import sweep
-from analysis.errors import ManifestError, UsageError
+from analysis.errors import ManifestError
+from analysis.ingest import fio, sweep
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-JOB_COUNTS = (1, 3)
-
-
-@pytest.fixture(scope="session")
-def mini_data(tmp_path_factory):
-    """A data folder holding a 1-repetition sweep over 1 and 3 jobs with tiny runtimes."""
-    data_dir = tmp_path_factory.mktemp("data")
-    collect_sweep.measure(data_dir / paths.SWEEP_DIR, reps=1, job_counts=JOB_COUNTS, runtime="150ms",
-                  ramp_time="50ms", file_size="2M", log=lambda msg: None)
-    return data_dir
-
-
-@pytest.fixture(scope="session")
-def mini_manifest(mini_data):
-    return json.loads((mini_data / paths.SWEEP_DIR / sweep.MANIFEST).read_text())
-
-
-def test_manifest_records_every_planned_run_and_the_machine(mini_data, mini_manifest):
-    runs = mini_manifest["runs"]
-    planned = {(e, rw, n, 0) for e in collect_sweep.ENGINES for rw in collect_sweep.RW_MODES for n in JOB_COUNTS}
-    assert {(r["ioengine"], r["rw"], r["jobs"], r["rep"]) for r in runs} == planned
-    assert sorted(r["order"] for r in runs) == list(range(len(planned)))
-    for run in runs:
-        assert f"--numjobs={run['jobs']}" in run["command"] and f"--ioengine={run['ioengine']}" in run["command"]
-        assert len(run["loadavg_before"]) == 3 and len(run["loadavg_after"]) == 3
-    machine = mini_manifest["machine"]
-    assert machine["logical_cores"] == os.cpu_count() and machine["kernel"] == platform.release()
-    assert machine["cpu_model"] != "unknown" and machine["mem_mib"] > 0
-    assert mini_manifest["fio_version"] == subprocess.run(["fio", "--version"], capture_output=True,
-                                                          text=True).stdout.strip()
-    readme = (mini_data / paths.SWEEP_DIR / "README.md").read_text()
-    assert "not a Xen host" in readme and machine["cpu_model"] in readme
 
 
 def test_load_joins_each_job_with_its_run(mini_data, mini_manifest):
@@ -80,14 +44,6 @@ def test_totals_sum_each_runs_jobs(mini_data, mini_manifest):
     assert totals["iops"].to_numpy() == pytest.approx((totals["iops_job_mean"] * totals["jobs"]).to_numpy())
 
 
-def test_logs_are_real_fio_logs(mini_data):
-    logs = mini_data / paths.SWEEP_DIR / "logs"
-    kinds = {p.name: fio.detect_format(p) for p in logs.glob("*.log")}
-    assert kinds["avg_clat_hist.1.log"] == "hist_log"
-    assert kinds["avg_bw.1.log"] == kinds["perio_lat.1.log"] == "log"
-    assert len(fio.read(logs / "avg.json")) == 2  # numjobs=2
-
-
 def test_missing_manifest(tmp_path):
     with pytest.raises(ManifestError, match=r"fio-sweep/manifest\.json: expected the sweep's manifest "
                                             r"\(run `make data-fio`\), found no such file$"):
@@ -113,13 +69,3 @@ def test_bundled_sweep_covers_the_design():
     assert (totals["iops"] > 0).all()
     assert manifest["measured_here"] is True
     assert "not a Xen host" in (folder / "README.md").read_text()
-
-
-def test_measure_never_replaces_a_folder_it_did_not_write(tmp_path):
-    folder = tmp_path / "mine"
-    folder.mkdir()
-    (folder / "notes.txt").write_text("keep me")
-    with pytest.raises(UsageError, match=r"mine: expected an empty folder or an earlier fio sweep \(manifest\.json with "
-                                         r"measured_here\) to replace, found other files; nothing was deleted$"):
-        collect_sweep.measure(folder)
-    assert [p.name for p in tmp_path.iterdir()] == ["mine"] and (folder / "notes.txt").read_text() == "keep me"
