@@ -82,9 +82,11 @@ def data_label(data_dir: Path, *, experiment: bool = False) -> str:
 def _tally(pages: list[Summary]) -> str:
     for page in pages:
         if page.tally:
+            order = list(VERDICT_CLASS)  # holds first, cannot-be-judged last (analysis.decide.verdicts.VERDICTS)
+            tally = sorted(page.tally.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
             badges = " ".join(
                 f'<a href="{VERDICT_PAGE}"><span class="pgrant-badge pgrant-v-{VERDICT_CLASS.get(k, "unjudged")}">'
-                f"{html.escape(str(k))}: {int(v)}</span></a>" for k, v in page.tally.items())
+                f"{html.escape(str(k))}: {int(v)}</span></a>" for k, v in tally)
             total = sum(int(v) for v in page.tally.values())
             return (f'<section class="pgrant-tally"><h2>Verdicts on the thread\'s {total} claims</h2>'
                     f'<p>{badges}</p><p><a href="{VERDICT_PAGE}">Start here: every claim, its number and '
