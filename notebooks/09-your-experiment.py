@@ -57,7 +57,9 @@ display(Markdown(decision.describe(source, table)))
 if not experiment_dir:  # the bundled example: fio's mmap engine stands in for non-persistent
     display(Markdown(f"**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"))
 if experiment_dir:
-    capture.summary(evidence=["experiment"], data=[folder.name + "/"])
+    capture.summary(evidence=["experiment"], data=[folder.name + "/"],
+                    answer=f"Total IOPS against guests, each guest's share and a USL fit per mode with 95% "
+                           f"intervals, from the runs in {folder.name}/.")
 
 # %% [markdown]
 # ## fio's view of each run
