@@ -68,8 +68,10 @@ data-fio: $(STAMP)
 	$(BIN)/python -m analysis.collect.sweep measure data/raw/measured-here/fio-sweep
 
 ## lab: open the notebooks in JupyterLab (the .py files open as notebooks through jupytext)
+# Jupyter refuses to start as root unless told (containers and CI machines run as root).
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
 ## sync: re-pair every notebooks/*.py with its output-free .ipynb
 sync: $(STAMP)

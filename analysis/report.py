@@ -39,6 +39,7 @@ class Page:
     source: Path
     html: Path
     error: str | None = None
+    summary: object = None  # analysis.site.summary.Summary once rendered
 
     @property
     def ok(self) -> bool:
@@ -66,11 +67,13 @@ def notebook_sources(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(Path(notebooks_dir).glob("[0-9][0-9]-*.py"))
 
 
-def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> None:
+def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path, page_data: Path | None = None) -> None:
     """Execute one jupytext script with papermill, writing the executed notebook to out_ipynb.
 
-    Raises papermill's PapermillExecutionError when a cell fails; the partial notebook (with the
-    error output) is still written, so it can be rendered.
+    With ``page_data``, a hidden first cell routes tables and figures through analysis.tables and
+    writes their CSVs there (analysis.site.capture). Raises papermill's PapermillExecutionError
+    when a cell fails; the partial notebook (with the error output) is still written, so it can be
+    rendered.
     """
     import threading
 
@@ -78,7 +81,11 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> No
     import papermill
     from jupyter_client.manager import KernelManager
 
+    from analysis.site import capture
+
     nb = jupytext.read(source)
+    if page_data is not None:
+        nb.cells.insert(0, capture.install_cell(page_data))
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
     # papermill runs in a worker thread with a kernel manager we own, so that an interrupt (Ctrl-C,
     # or SIGTERM made KeyboardInterrupt by the CLI) reaches this thread: nbclient otherwise replaces
@@ -90,7 +97,11 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> No
     def run() -> None:
         try:
             papermill.execute_notebook(nb, str(out_ipynb), parameters=parameters, kernel_name=KERNEL_NAME,
-                                       cwd=str(cwd), progress_bar=False, log_output=False, km=km)
+                                       cwd=str(cwd), progress_bar=False, log_output=False, km=km,
+                                       # The kernels' own log (ipykernel's "running over TCP without
+                                       # encryption", a "KeyboardInterrupt caught" at shutdown) is not
+                                       # the reader's business: cell errors still reach the page.
+                                       extra_arguments=["--log-level=CRITICAL"])
         except BaseException as err:  # noqa: BLE001 - handed to the calling thread
             failure.append(err)
 
@@ -107,36 +118,32 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path) -> No
         raise failure[0]
 
 
-def to_html(ipynb: Path, html_path: Path) -> None:
-    """Render an executed notebook to a standalone HTML page with its code cells hidden."""
-    import nbformat
-    from nbconvert import HTMLExporter
+def to_html(ipynb: Path, html_path: Path, *, source: Path | None = None, nav=None, error: str | None = None):
+    """Render an executed notebook to an HTML page with its code cells hidden (analysis.site.page:
+    title, navigation, summary box, equations as MathML); return the page's summary."""
+    from analysis.site import page
 
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    source = Path(source or ipynb)
+    nav = nav or page.navigation([(source.stem, source.stem)], 0)
+    return page.render(ipynb, source, html_path, nav=nav, error=error)
 
 
-def write_index(report: Report, title: str, folder: Path | None = None) -> Path:
-    """Write ``index.html`` (into ``folder``, default the report's) linking every page, marking failures."""
-    rows = []
+def write_index(report: Report, title: str, *, data_label: str = "", experiment: bool = False,
+                folder: Path | None = None) -> Path:
+    """Write the landing page ``index.html`` (analysis.site.landing): what the suite is, the verdict
+    tally, one line per page (question, answer, evidence), data folder, date, version, commit; into
+    ``folder`` (default the report's)."""
+    from analysis.site import landing
+    from analysis.site.summary import from_source
+
+    summaries = []
     for page in report.pages:
-        status = "ok" if page.ok else f"FAILED: {html.escape(page.error or '')}"
-        rows.append(
-            f'<li><a href="{html.escape(page.html.name)}">{html.escape(page.source.stem)}</a>'
-            f" <small>({status})</small></li>"
-        )
+        summary = page.summary or from_source(page.source)
+        summary.error = page.error
+        summaries.append(summary)
     index = report.index if folder is None else Path(folder) / report.index.name
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title></head><body>"
-        f"<h1>{html.escape(title)}</h1><ol>{''.join(rows)}</ol></body></html>\n",
-        encoding="utf-8",
-    )
-    return index
+    return landing.write(index, summaries, landing.provenance(data_label), title=title,
+                         experiment=experiment)
 
 
 def build(
@@ -148,6 +155,7 @@ def build(
     title: str = "pgrant-lab report",
     progress: bool | None = None,
     inputs: list[Path] = (),
+    data_label: str = "",
     experiment_table: "pandas.DataFrame | None" = None,  # noqa: F821 - pandas imported lazily
 ) -> Report:
     """Execute every notebook (or those whose stem starts with one of ``only``) into out_dir.
@@ -174,28 +182,34 @@ def build(
     parameters = dict(parameters or {})
     with outdir.lock(real, command="pgrant-lab report"), outdir.staging(real) as partial, \
             tempfile.TemporaryDirectory(prefix="pgrant-lab-nb-") as scratch:
+        from analysis import site
+        from analysis.site import page as site_page
+
+        titles = [(s.stem, site_page.short_title(s)) for s in sources]
         if experiment_table is not None:
             from analysis.ingest import experiment
 
             cached = experiment.save_table(experiment_table, Path(scratch) / "experiment-table.pkl")
             parameters[EXPERIMENT_TABLE_PARAMETER] = str(cached)
-        for source in tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress)):
+        for i, source in enumerate(tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress))):
             page = Page(source=source, html=real / f"{source.stem}.html")
             executed = partial / f"{source.stem}.ipynb"
             try:
-                execute(source, executed, _accepted(source, parameters), cwd=Path(scratch))
+                execute(source, executed, _accepted(source, parameters), cwd=Path(scratch),
+                        page_data=partial / site.data_dir_name(source.stem))
             except Exception as err:  # noqa: BLE001 - any failure is reported on the page and index
                 page.error = _one_line(err)
-            if executed.exists():
-                to_html(executed, partial / page.html.name)
+            page.summary = to_html(executed, partial / page.html.name, source=source,
+                                   nav=site_page.navigation(titles, i), error=page.error)
             report.pages.append(page)
-        write_index(report, title, partial)
+        write_index(report, title, data_label=data_label or _data_label(parameters),
+                    experiment=bool(parameters.get(EXPERIMENT_PARAMETER)), folder=partial)
         outdir.write_marker(partial, command="pgrant-lab report")
         outdir.publish(partial, real)
     return report
 
 
-_REPORT_FILE = re.compile(r"index\.html|[0-9][0-9]-[^/]*\.(html|ipynb)")
+_REPORT_FILE = re.compile(r"index\.html|[0-9][0-9]-[^/]*\.(html|ipynb)|[0-9][0-9]-[^/]*-data")
 
 
 def _earlier_report(folder: Path) -> bool:
@@ -234,6 +248,15 @@ def _accepted(source: Path, parameters: dict) -> dict:
     """The subset of parameters that the notebook's parameters cell assigns."""
     names = parameter_names(source)
     return {k: v for k, v in parameters.items() if k in names}
+
+
+def _data_label(parameters: dict) -> str:
+    """The data folder as the landing page names it: relative to the repository, or its name."""
+    from analysis.site import landing
+
+    if parameters.get(EXPERIMENT_PARAMETER):
+        return landing.data_label(Path(parameters[EXPERIMENT_PARAMETER]), experiment=True)
+    return landing.data_label(Path(parameters.get("data_dir", DATA_DIR)))
 
 
 def _quiet(progress: bool | None) -> bool:

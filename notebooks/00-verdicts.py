@@ -1,3 +1,28 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: Each claim gets a number and a verdict; the tally is on the landing page.
+#     data:
+#     - raw/seed-thread/thread-claims.csv
+#     - raw/seed-thread/memory-claims.csv
+#     - raw/seed-thread/iops-vs-guests.csv
+#     - raw/measured-here/
+#     - simulated/
+#     evidence:
+#     - computed
+#     - digitized
+#     - measured
+#     - simulated
+#     question: Which of the 2012 thread's claims hold, and on what evidence?
+# ---
+
 # %% [markdown]
 # # 00 The 2012 thread's claims, judged
 #
@@ -26,12 +51,15 @@ from IPython.display import HTML, Markdown, display
 from analysis.decide import verdicts
 from analysis.ingest import bundle
 from analysis.simulated import grants as datasets
+from analysis import tables
+from analysis.site import capture
 
 data_dir = Path(data_dir)
 inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanisms measured here, read once
 simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
 table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
+tables.data_link(table, "verdicts")
 
 # %% [markdown]
 # ## How the verdicts are decided
@@ -69,6 +97,7 @@ display(Markdown("\n".join([
 # %%
 glance = table.groupby("verdict", sort=False)["claim_id"].agg(list)
 display(Markdown("\n".join(f"- **{verdict}** ({len(ids)}): {', '.join(ids)}" for verdict, ids in glance.items())))
+capture.summary(tally={verdict: len(ids) for verdict, ids in glance.items()})
 
 # %% [markdown]
 # Read the memory rows with notebook 02 (why a one-page ring holds fewer requests than the thread

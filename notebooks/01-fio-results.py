@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: pgrant
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -11,6 +12,15 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   pgrant:
+#     answer: Total IOPS per run with latency percentiles; the curve shows CPU share
+#       on a 2-vCPU VM, not Xen's scalability.
+#     data:
+#     - raw/measured-here/fio-sweep/
+#     evidence:
+#     - measured
+#     question: What did fio measure in the bundled sweep (IOPS, latency, CPU share
+#       per run)?
 # ---
 
 # %% [markdown]
@@ -37,12 +47,13 @@ import seaborn as sns
 from analysis.ingest import fio
 from analysis import machine, plots
 from analysis.ingest import sweep
+from analysis.tables import sentence
 
 sns.set_theme(style="whitegrid", context="notebook")
 folder, manifest = sweep.read_manifest(data_dir)
 label = f"{machine.label(manifest)}; {manifest['fio_version']}"
-print(label)
-print(f"{len(manifest['runs'])} runs, {manifest['started_utc']} to {manifest['finished_utc']}")
+sentence(label)
+sentence(f"{len(manifest['runs'])} runs, {manifest['started_utc']} to {manifest['finished_utc']}")
 
 # %% [markdown]
 # ## The tidy table

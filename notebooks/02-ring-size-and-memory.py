@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: pgrant
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -10,6 +11,16 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   pgrant:
+#     answer: 'The arithmetic is right but the slot counts are not a one-page ring''s
+#       (32 requests): 2.75 MB is a 2-page ring, 11 MB an 8-page one.'
+#     data:
+#     - raw/seed-thread/memory-claims.csv
+#     evidence:
+#     - computed
+#     - digitized
+#     question: How much memory do persistent grants pin per device and per host, and
+#       were the thread's 11 MB and 2.75 MB right?
 # ---
 
 # %% [markdown]
@@ -48,6 +59,7 @@ from analysis.ingest import thread
 from analysis.xen import blkif
 from analysis import constants as C
 from analysis import plots
+from analysis.tables import sentence
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 3)
@@ -86,7 +98,7 @@ geometry[["abi", "order", "grant_refs", "ring_bytes", "entry_bytes", "whole_entr
 
 # %%
 one_page = blkif.ring_geometry(0, abi)
-print(
+sentence(
     f"{abi}: one page = ({one_page.ring_bytes} - {one_page.header_bytes}) // {one_page.entry_bytes} "
     f"= {one_page.whole_entries} whole entries -> {one_page.slots} slots (largest power of two)"
 )
@@ -117,12 +129,12 @@ scenarios
 # %%
 real = scenarios[scenarios["one_page_ring"]].iloc[0]
 for _, row in scenarios[~scenarios["one_page_ring"]].iterrows():
-    print(
+    sentence(
         f"{row['scenario']}: {row['slots']} slots x {C.SEGMENTS_PER_REQUEST} segments x {C.PAGE_BYTES} B "
         f"= {row['mib_per_device']:.3f} MiB (claimed {row['claimed_mib_per_device']}) -> needs a ring of order "
         f"{row['order_needed']} ({row['ring_grant_refs']} pages), not one page"
     )
-print(
+sentence(
     f"one-page ring on {abi}: {real['slots']} slots x {C.SEGMENTS_PER_REQUEST} x {C.PAGE_BYTES} B = "
     f"{real['mib_per_device']:.3f} MiB per device, {real[f'host_gib_{vms}x{disks}']:.2f} GiB for {vms} VMs x {disks} disks"
 )

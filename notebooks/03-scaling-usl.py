@@ -1,3 +1,26 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: 'No: every USL with that peak stays above 509k at 10 guests; two points
+#       cannot fit three parameters.'
+#     data:
+#     - raw/seed-thread/iops-vs-guests.csv
+#     - raw/measured-here/fio-sweep/
+#     evidence:
+#     - digitized
+#     - computed
+#     - measured
+#     question: Can a Universal Scalability Law peak at 5 guests (650k IOPS) and fall
+#       to 400k at 10?
+# ---
+
 # %% [markdown]
 # # 03 · Scaling: what the Universal Scalability Law can and cannot say
 #
@@ -38,8 +61,9 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from analysis import paths, plots
+from analysis import paths, plots, tables
 from analysis.errors import ModelFitError
+from analysis.tables import sentence
 from analysis.models import (USL, ShootdownScaling, integer_peak_ratio_range, peak_calibrated,
                              peak_ratio_bounds, usl)
 
@@ -54,7 +78,7 @@ x_peak = float(seed_table.loc[seed_table["peak"], "total_iops"].iloc[0])
 n_late = int(seed_table.loc[~seed_table["peak"], "guests"].iloc[0])
 x_late = float(seed_table.loc[~seed_table["peak"], "total_iops"].iloc[0])
 claimed_ratio = x_late / x_peak
-print(f"claimed X({n_late}) / X({n_peak}) = {x_late:,.0f} / {x_peak:,.0f} = {claimed_ratio:.3f}")
+sentence(f"claimed X({n_late}) / X({n_peak}) = {x_late:,.0f} / {x_peak:,.0f} = {claimed_ratio:.3f}")
 
 # %% [markdown]
 # ## 1. Can any USL peak at 5 and fall to 400k at 10?
@@ -99,7 +123,7 @@ plt.show()
 try:
     USL(n_boot=n_boot, seed=seed).fit(guests, iops)
 except ModelFitError as err:
-    print(f"ModelFitError: {err}")
+    tables.refusal(err, "a USL fit to the two points")
 
 # %% [markdown]
 # Holding one parameter fixed leaves two unknowns for two points: an exact fit with **no residual
@@ -169,7 +193,7 @@ for flush_ns in (0.0, 200.0, 400.0, 600.0):
                  "contention_ns": fit.params_["contention_ns"], "peak N*": n_star,
                  "X(N*) (IOPS)": x_star})
 display(pd.DataFrame(rows).style.format(precision=3, thousands=","))
-print("Notes of each fit:", "; ".join(fit.notes_))
+sentence("Notes of each fit:", "; ".join(fit.notes_))
 
 # %% [markdown]
 # And pinning the peak at 5 with 650k IOPS instead (the two statements the author stresses)
@@ -222,8 +246,9 @@ from analysis.models.groups import fit_groups
 _, manifest = sweep.read_manifest(data_dir)
 sweep_label = f"measured on {machine.describe(manifest)}, not Xen"
 runs = sweep.totals(sweep.load(data_dir))
-print(sweep_label)
-print(f"{len(runs)} runs:", runs.groupby(["ioengine", "rw"]).size().to_dict())
+sentence(sweep_label)
+sentence(f"{len(runs)} runs, per engine and pattern:")
+tables.show(runs.groupby(["ioengine", "rw"]).size().rename("runs"), "runs-per-engine")
 
 fits, rows = {}, []
 for group in fit_groups(runs, ["ioengine", "rw"], "jobs", "iops",
@@ -239,13 +264,16 @@ for group in fit_groups(runs, ["ioengine", "rw"], "jobs", "iops",
     rows.append({"ioengine": engine, "rw": rw, "n": usl_fit.n_,
                  "lambda (IOPS/job)": usl_fit.params_["lambda"],
                  "sigma": usl_fit.params_["sigma"], "kappa": usl_fit.params_["kappa"],
-                 "kappa 95% CI (cov)": f"[{usl_fit.ci_['kappa'][0]:.3g}, {usl_fit.ci_['kappa'][1]:.3g}]",
-                 "kappa 95% CI (boot)": f"[{usl_fit.ci_boot_['kappa'][0]:.3g}, {usl_fit.ci_boot_['kappa'][1]:.3g}]",
+                 "kappa 95% CI (cov)": tuple(usl_fit.ci_["kappa"]),
+                 "kappa 95% CI (boot)": tuple(usl_fit.ci_boot_["kappa"]),
                  # A peak is only claimed when the data exclude kappa = 0.
                  "peak N* (if kappa > 0 at 95%)": n_star if kappa_lo > 0 else np.nan,
                  "AIC-best": ranked.index[0],
                  "Akaike weight of USL": ranked.loc["USL", "akaike_weight"]})
-display(pd.DataFrame(rows).style.format(precision=3, thousands=",", na_rep="none"))
+tables.show(pd.DataFrame(rows), "usl-fits-fio-sweep", why={
+    "peak N* (if kappa > 0 at 95%)": "no peak claimed: the 95% interval of kappa includes 0",
+    "kappa 95% CI (cov)": "no interval: the fit's covariance is undefined",
+    "kappa 95% CI (boot)": "no interval: too few bootstrap resamples converged"})
 
 # %% [markdown]
 # One full summary, with its Notes (which intervals were clipped at a bound, where covariance and

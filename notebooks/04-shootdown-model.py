@@ -1,3 +1,25 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: The thread's peak allows at most one flush per ~3.8 I/Os at 24 VCPUs;
+#       fewer dom0 VCPUs move the peak to more guests.
+#     data:
+#     - simulated/shootdown-unmap-simulated.csv
+#     - raw/seed-thread/iops-vs-guests.csv
+#     evidence:
+#     - simulated
+#     - digitized
+#     question: How does the cost of one unmap's TLB shootdown turn into total IOPS
+#       for N guests, and what can be fitted?
+# ---
+
 # %% [markdown]
 # # 04 · The TLB-shootdown model: from the cost of one unmap to IOPS for N guests
 #
@@ -55,6 +77,7 @@ from IPython.display import display
 
 from analysis import paths, plots
 from analysis.models import ShootdownModel, ShootdownScaling, compare, peak_calibrated
+from analysis.tables import sentence
 from analysis.simulated import shootdown as simulate
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -74,8 +97,8 @@ data_dir = Path(data_dir)
 unmap_table, sim_sidecar = simulate.read(data_dir)
 sim_label = simulate.caption(sim_sidecar)
 truth = simulate.truth(sim_sidecar)
-print(f"data/simulated/{sim_sidecar['file']}: {sim_label}")
-print(f"regenerate: {sim_sidecar['regenerate']}")
+sentence(f"data/simulated/{sim_sidecar['file']}: {sim_label}")
+sentence(f"regenerate: {sim_sidecar['regenerate']}")
 design_a = unmap_table[unmap_table["design"] == "a"]
 design_b = unmap_table[unmap_table["design"] == "b"]
 display(pd.DataFrame({k: {"description": d["description"], "points": len(d["dom0_vcpus"]),
@@ -89,7 +112,7 @@ display(fit_a.summary())
 
 # %% [markdown]
 # With one unmapper, `contention` multiplies $(m - 1) = 0$: the data cannot see it, and the fit
-# says so (NaN, no interval, a Note) instead of printing the starting value as an estimate. The
+# says so (no value: a dash with a note saying why) instead of printing the starting value as an estimate. The
 # linear model is the honest one for design A:
 
 # %%
@@ -141,7 +164,7 @@ rule = ShootdownModel(kind="contention")
 unmap_rule_ns = float(rule.predict(dom0_vcpus_seed - 1, 1, base_ns=rule_base_ns,
                                    per_vcpu_ns=rule_per_vcpu_ns, contention=0.0))
 flush_budget_ns = 1e9 / x_peak
-print(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} ns; "
+sentence(f"rule-of-thumb flush at {dom0_vcpus_seed} VCPUs: {unmap_rule_ns:,.0f} ns; "
       f"flush budget per I/O at the thread's peak: {flush_budget_ns:,.0f} ns "
       f"-> at most {flush_budget_ns / unmap_rule_ns:.2f} flushes per I/O")
 

@@ -1,11 +1,21 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: pgrant
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: A shootdown multiplies a one-page unmap's cost several times even with
+#       one remote CPU; batching divides it.
+#     data:
+#     - raw/measured-here/unmap-shootdown/
+#     evidence:
+#     - measured
+#     question: What does an unmap with its TLB shootdown cost here, and how does it
+#       grow with remote CPUs?
 # ---
 
 # %% [markdown]

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: pgrant
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -11,6 +12,19 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   pgrant:
+#     answer: Fallback costs more than either mode past the cap (a cliff the guest cannot
+#       predict); an LRU batches unmaps.
+#     data:
+#     - simulated/grants-cliff-simulated.csv
+#     - simulated/grants-lru-tradeoff-simulated.csv
+#     - simulated/grants-predictability-simulated.csv
+#     - simulated/grants-malicious-simulated.csv
+#     - simulated/grants-phase-simulated.csv
+#     evidence:
+#     - simulated
+#     question: 'What should blkback do past its grant cap: fall back, fail, or keep
+#       an LRU?'
 # ---
 
 # %% [markdown]

@@ -1,3 +1,23 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: USL fits per mode with 95% intervals (the bundled example uses stand-in
+#       modes on loopback, not Xen).
+#     data:
+#     - raw/measured-here/fio-experiment/
+#     evidence:
+#     - measured
+#     question: How does the total IOPS of all guests grow with guests, per mode, on
+#       your experiment?
+# ---
+
 # %% [markdown]
 # # 09 Your experiment: aggregate IOPS against guests, per mode
 #
@@ -26,6 +46,8 @@ from analysis import paths, text
 from analysis.decide import decision
 from analysis.ingest import experiment
 from analysis.plots import experiment as plots
+from analysis import tables
+from analysis.site import capture
 
 folder = Path(experiment_dir) if experiment_dir else Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 table = experiment.read_table(experiment_table) if experiment_table else experiment.load(folder)
@@ -34,6 +56,21 @@ source = experiment.provenance(folder)
 display(Markdown(decision.describe(source, table)))
 if not experiment_dir:  # the bundled example: fio's mmap engine stands in for non-persistent
     display(Markdown(f"**Read this first.** {experiment.EXAMPLE_CANNOT_SHOW_TRADEOFF}"))
+if experiment_dir:
+    capture.summary(evidence=["experiment"], data=[folder.name + "/"],
+                    answer=f"Total IOPS against guests, each guest's share and a USL fit per mode with 95% "
+                           f"intervals, from the runs in {folder.name}/.")
+
+# %% [markdown]
+# ## fio's view of each run
+#
+# As notebook 01 shows the bundled sweep: per run, the total IOPS and bandwidth of its guests,
+# the completion-latency percentiles over their jobs (p50: median; p99 and p99.9: the worst
+# guest), and the slowest and fastest guest's share of the run's IOPS (a fair host gives each of
+# N guests 100/N %).
+
+# %%
+tables.show(experiment.run_overview(table), "runs")
 
 # %% [markdown]
 # ## Aggregate IOPS against guests

@@ -1,3 +1,25 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: A map of predicted persistent / non-persistent IOPS per cell of your experiment
+#       (report --data); the bundled example's stand-in modes cannot show the trade-off.
+#     data:
+#     - raw/measured-here/fio-experiment/
+#     - raw/measured-here/unmap-shootdown/
+#     - raw/measured-here/memcpy/
+#     evidence:
+#     - measured
+#     - computed
+#     question: 'Where do persistent grants pay: guests x dom0 VCPUs x block size?'
+# ---
+
 # %% [markdown]
 # # 10 Decision: where persistent grants pay
 #
@@ -30,6 +52,7 @@ from analysis import paths, text
 from analysis.decide import decision
 from analysis.ingest import experiment, mechanisms
 from analysis.plots import experiment as plots
+from analysis.site import capture
 
 example = Path(data_dir) / paths.EXAMPLE_EXPERIMENT
 folder = Path(experiment_dir) if experiment_dir else example
@@ -90,6 +113,12 @@ else:
     plt.show()
     summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()
     display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))
+    counts = ratios["verdict"].value_counts()
+    if folder != example:  # the bundled example's stand-in modes decide nothing (see above)
+        capture.summary(answer=f"On {source}: " + ", ".join(f"{v} at {n} of {len(ratios)} (cell, guests) points"
+                                                            for v, n in counts.items()) + ".")
+if experiment_dir:
+    capture.summary(evidence=["experiment", "measured", "computed"], data=[Path(experiment_dir).name + "/"])
 
 # %% [markdown]
 # ## Where no experiment reached: the flush-path model against the copy measured here

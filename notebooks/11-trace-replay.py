@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: pgrant
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -11,6 +12,17 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   pgrant:
+#     answer: Above the trace's working set every persistent policy hits alike; below
+#       it the 2012 fallback loses every hit and the LRUs lose hits at the smallest
+#       caps.
+#     data:
+#     - raw/measured-here/trace-fio-randrw/
+#     evidence:
+#     - measured
+#     - simulated
+#     question: What would persistent grants, an LRU or plain map/unmap cost on a recorded
+#       block trace?
 # ---
 
 # %% [markdown]
@@ -49,6 +61,8 @@ import pandas as pd
 import seaborn as sns
 
 from analysis import machine
+from analysis import tables
+from analysis.tables import sentence
 from analysis.xen.grants import Costs, dom0_ns, make_policy, simulate, POLICIES
 from analysis.xen.grants.blkfront import in_flight, trace_from_requests
 from analysis.ingest import mechanisms
@@ -60,10 +74,11 @@ manifest = mechanisms.load_manifest(folder)  # the manifest.json of a measured-h
 table = read_trace(folder / "trace_lat.1.log", "fio-lat-log")
 SOURCE = (f"trace: {trace_folder}, {machine.label(manifest)}; grants: blkfront model "
           f"({max_segments} segments/request, {slots} slots, LIFO pool), cap {cap} pages")
-print(SOURCE)
-print(f"{len(table)} requests over {table['time_us'].max() / 1e6:.2f} s, "
-      f"{table['is_write'].mean():.0%} writes, sizes (KiB):",
-      (table["bytes"] // 1024).value_counts().sort_index().to_dict())
+sentence(SOURCE)
+sentence(f"{len(table)} requests over {table['time_us'].max() / 1e6:.2f} s, "
+         f"{table['is_write'].mean():.0%} writes; requests per size:")
+tables.show((table["bytes"] // 1024).value_counts().sort_index().rename_axis("size_kib").rename("requests"),
+            "requests-per-size")
 
 # %% [markdown]
 # ## 1 From requests to ring requests and grants
@@ -77,7 +92,7 @@ print(f"{len(table)} requests over {table['time_us'].max() / 1e6:.2f} s, "
 trace = trace_from_requests(table, max_segments=max_segments, slots=slots)
 flight = in_flight(trace)
 duration_s = (trace.time_us[-1] - trace.time_us[0]) / 1e6
-print(f"{trace.requests} ring requests, {int(trace.segments.sum())} segments, "
+sentence(f"{trace.requests} ring requests, {int(trace.segments.sum())} segments, "
       f"{len(np.unique(trace.grefs))} distinct grant references; in flight: median {np.median(flight):.0f}, "
       f"max {flight.max()} of {slots} slots")
 
@@ -183,10 +198,10 @@ fig.tight_layout(rect=(0, 0, 0.88, 1))
 
 # %%
 below = sweep[sweep["cap"] < working_set]
-print(f"working set: {working_set} distinct pages; cap in this run: {cap} pages "
+sentence(f"working set: {working_set} distinct pages; cap in this run: {cap} pages "
       f"({'every persistent policy hits alike' if cap >= working_set else 'below the working set'})")
-print("lowest hit rate below the working set, per policy:",
-      below.groupby("policy")["hit_rate"].min().round(3).to_dict())
+sentence("lowest hit rate below the working set, per policy:")
+tables.show(below.groupby("policy")["hit_rate"].min().rename("lowest hit rate"), "lowest-hit-rate")
 
 # %% [markdown]
 # ## What this says, and what it does not

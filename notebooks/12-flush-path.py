@@ -1,3 +1,28 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: pgrant
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   pgrant:
+#     answer: A non-scalable flush lock reproduces it with a handoff cost in the published
+#       range; the USL and MVA saturate instead; persistent grants predict no collapse.
+#     data:
+#     - raw/seed-thread/iops-vs-guests.csv
+#     - simulated/flush-lock-simulated.csv
+#     - raw/measured-here/memcpy/
+#     - raw/measured-here/gref-lookup/
+#     evidence:
+#     - digitized
+#     - simulated
+#     - measured
+#     question: Which model of Xen's unmap flush path reproduces the 2012 collapse (650k
+#       at 5 guests, 400k at 10)?
+# ---
+
 # %% [markdown]
 # # 12 · The 2012 collapse, explained: a model of Xen's unmap flush path
 #
@@ -48,6 +73,7 @@ import seaborn as sns
 from IPython.display import display
 
 from analysis import paths, plots
+from analysis.tables import sentence
 from analysis.ingest import mechanisms, thread
 from analysis.models import flush_path as fp
 from analysis.models.lock_collapse import LockCollapse
@@ -71,8 +97,8 @@ display(points[["guests", "total_iops", "mode", "dom0_vcpus", "peak"]])
 budget_us = fp.hold_budget_us(650_000)
 published_hold_24 = [fp.PUBLISHED_RANGES["hold_base_us"][i] + 23 * fp.PUBLISHED_RANGES["hold_per_cpu_us"][i]
                      for i in (0, 1, 2)]
-print(f"hold budget at the peak: {budget_us:.2f} us per flush (1e6 / 650,000)")
-print("published-range hold at 24 dom0 CPUs (23 remote targets), low / mid / high: "
+sentence(f"hold budget at the peak: {budget_us:.2f} us per flush (1e6 / 650,000)")
+sentence("published-range hold at 24 dom0 CPUs (23 remote targets), low / mid / high: "
       + " / ".join(f"{h:.2f} us" for h in published_hold_24))
 
 # %% [markdown]
@@ -90,7 +116,7 @@ print("published-range hold at 24 dom0 CPUs (23 remote targets), low / mid / hig
 # %%
 table = fp.collapse_table(points)
 display(table)
-print(f"MVA: smallest X(10)/X(5) over random parameter sets: {fp.mva_min_ratio(5, 10, draws=500):.4f} "
+sentence(f"MVA: smallest X(10)/X(5) over random parameter sets: {fp.mva_min_ratio(5, 10, draws=500):.4f} "
       f"(>= 1: the closed network cannot fall)")
 
 # %% [markdown]
@@ -111,7 +137,7 @@ display(ok[["handoff_us", "hold_us", "think_us", "peak_guests", "x_at_5", "x_at_
 mid = ok.iloc[len(ok) // 2]
 chain = {"think_us": mid["think_us"], "hold_base_us": mid["hold_us"], "hold_per_cpu_us": 0.0,
          "handoff_us": mid["handoff_us"]}
-print("middle member: " + ", ".join(f"{k} = {v:.3f}" for k, v in chain.items()) + " (us; hold at 24 CPUs)")
+sentence("middle member: " + ", ".join(f"{k} = {v:.3f}" for k, v in chain.items()) + " (us; hold at 24 CPUs)")
 
 # %%
 n = np.arange(1, 17, dtype=float)
@@ -146,7 +172,7 @@ plaus = pd.DataFrame({
 }, index=["handoff per waiter [us]", "hold at 24 CPUs [us]", "think [us]"])
 display(plaus)
 max_per_target = (ok["hold_us"].max() - lo_base) / 23
-print(f"with the lowest published base hold ({lo_base} us), the fitted hold leaves at most "
+sentence(f"with the lowest published base hold ({lo_base} us), the fitted hold leaves at most "
       f"{max_per_target * 1e3:.0f} ns per remote target CPU")
 
 # %% [markdown]
@@ -196,7 +222,7 @@ plt.show()
 memcpy_samples = mechanisms.load_memcpy(data_dir / paths.MEMCPY_DIR)
 lookup_samples = mechanisms.load_lookup(data_dir / paths.LOOKUP_DIR)
 costs = fp.measured_persistent_costs(memcpy_samples, lookup_samples)
-print(", ".join(f"{k} = {v:.3f}" for k, v in costs.items()) + " (medians, measured here)")
+sentence(", ".join(f"{k} = {v:.3f}" for k, v in costs.items()) + " (medians, measured here)")
 persistent = fp.persistent_iops(n, think_us=chain["think_us"], **costs)
 curves = pd.concat([
     pd.DataFrame({"guests": n, "iops": chain_model.predict(n, **chain),
@@ -208,7 +234,7 @@ fig = plots.flush.throughput_curves(
     caption="model: LockCollapse middle member; memcpy and lookup: data/raw/measured-here/memcpy and gref-lookup "
             "(measured on this machine: native Linux, not Xen)")
 plt.show()
-print(f"at 10 guests: persistent {persistent[9]:,.0f} vs non-persistent "
+sentence(f"at 10 guests: persistent {persistent[9]:,.0f} vs non-persistent "
       f"{chain_model.predict(np.array([10.0]), **chain)[0]:,.0f} IOPS (model)")
 
 # %% [markdown]

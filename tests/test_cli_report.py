@@ -1,6 +1,7 @@
 """pgrant-lab report --data: the whole report on a user's experiment folder of real fio output."""
 
 import hashlib
+import re
 import shutil
 
 import nbformat
@@ -9,6 +10,7 @@ import pytest
 
 from analysis import report
 from analysis.cli import main
+from analysis.ingest import experiment
 
 
 def _hashes(folder):
@@ -36,7 +38,12 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
     assert captured.err == ""
     assert _hashes(folder) == before, "the experiment folder must not be written"
     index = (out / "index.html").read_text()
-    assert str(folder) in index and "FAILED" not in index
+    assert "FAILED" not in index and "failed" not in index
+    # The landing page names the user's folder (by name: never the build machine's absolute path),
+    # says the pages run on the user's experiment, and badges both pages as such.
+    assert f"<title>pgrant-lab report on {folder.name}</title>" in index
+    assert f"Data: <code>{folder.name}/</code>" in index and "your experiment</strong>" in index
+    assert index.count('class="pgrant-badge pgrant-ev-experiment"') == 2
     pages = {p.name: p.read_text() for p in out.glob("*.html") if p.name != "index.html"}
     assert sorted(pages) == ["09-your-experiment.html", "10-decision.html"]
     for name, page in pages.items():
@@ -45,7 +52,8 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
         assert not [o for o in outputs if o.output_type == "error"], f"{name} has an error cell"
         stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
         assert not stderr, f"{name} wrote to stderr: {stderr}"
-        assert str(folder) in page, f"{name} does not say which data it shows"
+        assert folder.name in page and str(folder) not in page, f"{name} does not say which data it shows"
+        assert f"<dt>Data</dt><dd><code>{folder.name}/</code></dd>" in page
     for name in pages:  # each notebook read the table the report parsed once, from its scratch folder
         executed = nbformat.read(out / name.replace(".html", ".ipynb"), as_version=4)
         injected = next(c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
@@ -53,8 +61,13 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
     assert not list(out.glob("*.pkl")), "the cached table stays in the scratch folder"
     fitted = pages["09-your-experiment.html"]
     assert "USL" in fitted
-    for column in ("lambda", "sigma", "kappa", "peak_guests"):
-        assert f"<th>{column}" in fitted, f"the fitted parameter table lacks {column}"
+    for column in ("lambda", "sigma", "kappa", "peak guests"):
+        assert re.search(f"<th[^>]*>{column}", fitted), f"the fitted parameter table lacks {column}"
+    # fio's per-run view (notebook 01's tables) on the user's runs, with its CSV beside it.
+    for column in ("IOPS", "bandwidth", "clat p99", "share min"):
+        assert re.search(f"<th[^>]*>{column}", fitted), f"the per-run table lacks {column}"
+    runs = pd.read_csv(out / "09-your-experiment-data" / "runs.csv")
+    assert len(runs) == len(experiment.aggregate(experiment.load(folder)))
     assert "persistent / non-persistent" in pages["10-decision.html"].lower() or "Persistent / non-persistent" in pages["10-decision.html"]
 
 

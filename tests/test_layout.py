@@ -24,7 +24,7 @@ RANK = {
     "models": 2, "xen": 2,
     "simulated": 3,
     "decide": 4,
-    "plots": 5,
+    "plots": 5, "tables": 5, "site": 5,  # presentation: figures, the one table formatter, the report's pages
     "report": 6,
     "cli": 7, "collect": 7,
 }

@@ -13,7 +13,11 @@ def test_notebook_01_executes_on_the_bundled_sweep(tmp_path):
     assert [p.source.name for p in result.pages] == ["01-fio-results.py"]
     assert not result.failed, result.failed[0].error
     executed = json.loads(next(tmp_path.glob("01-*.ipynb")).read_text())
-    printed = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
-    assert "- not Xen" in printed
-    images = sum("image/png" in o.get("data", {}) for c in executed["cells"] for o in c.get("outputs", []))
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    shown = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert "- not Xen" in shown
+    images = sum("image/png" in o.get("data", {}) for o in outputs)
     assert images == 4
+    # Each figure is shown with its data as a CSV beside the page (analysis.site.capture).
+    assert shown.count('<figure class="pgrant-figure">') == 4
+    assert len(list((tmp_path / "01-fio-results-data").glob("figure-*.csv"))) == 4

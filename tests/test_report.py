@@ -44,7 +44,8 @@ def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
     assert not failed.ok and "deliberate failure" in failed.error
     assert "deliberate failure" in failed.html.read_text()
     index = result.index.read_text()
-    assert '<a href="01-ok.html">' in index and "FAILED" in index
+    assert '<a href="01-ok.html">' in index and "failed: ValueError: deliberate failure" in index
+    assert "1 of 2 pages failed" in index and "This page failed" in failed.html.read_text()
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -47,7 +47,7 @@ def run(args) -> int:
         if not applies:
             raise UsageError(f"--only {inline(','.join(args.only))}: expected notebooks that take "
                              f"{report.EXPERIMENT_PARAMETER} (with --data), found none")
-        only, title = applies, f"pgrant-lab report on {data}"
+        only, title = applies, f"pgrant-lab report on {data.name}"
         parameters[report.EXPERIMENT_PARAMETER] = str(data)
     elif args.only and not any(s.stem.startswith(o) for s in report.notebook_sources() for o in args.only):
         names = ", ".join(s.stem for s in report.notebook_sources())

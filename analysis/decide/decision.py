@@ -55,7 +55,8 @@ def describe(source: Provenance, table: pd.DataFrame) -> str:
     md = text.markdown
     conditions = table.attrs.get("conditions", [])
     files = table["file"].nunique()
-    lines = [f"**Data**: {md(source.label)}, {files} fio files in {md(source.folder)}."]
+    # The folder's name, not its path: a report never shows the build machine's absolute paths.
+    lines = [f"**Data**: {md(source.label)}, {files} fio files in {md(source.folder.name)}/."]
     what = source.what
     if what:
         lines.append(f"**How it was measured** (manifest.json): {md(what)}.")

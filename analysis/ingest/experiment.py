@@ -454,3 +454,23 @@ EXAMPLE_CANNOT_SHOW_TRADEOFF = (
     "this VM's own CPU count, not a dom0's. The example shows how the analysis reads, fits and "
     "compares an experiment; only runs from a Xen host (pgrant-lab kit) can say which mode pays."
 )
+
+
+def run_overview(table: pd.DataFrame, conditions: list[str] | None = None) -> pd.DataFrame:
+    """Notebook 01's per-run view of an experiment: one row per run with its conditions, total
+    ``iops`` and ``bw_bytes_s``, the completion-latency percentiles over its guests' jobs
+    (``clat_p50_ns`` median, ``clat_p99_ns`` and ``clat_p99_9_ns`` worst), and each run's guest
+    shares: ``share_min_pct``/``share_max_pct``, the slowest and fastest guest's IOPS in % of the
+    run's total (100 / guests each when the host is fair)."""
+    conditions = list(conditions if conditions is not None else table.attrs.get("conditions", []))
+    key = run_key(conditions)
+    runs = aggregate(table, conditions)
+    rows = table.loc[~table["is_aggregate"].astype(bool)]
+    latency = rows.groupby(key, dropna=False, sort=True).agg(
+        clat_p50_ns=("clat_p50_ns", "median"), clat_p99_ns=("clat_p99_ns", "max"),
+        clat_p99_9_ns=("clat_p99_9_ns", "max")).reset_index()
+    out = runs.merge(latency, on=key, how="left")
+    out["share_min_pct"] = 100 * out["iops_per_guest_min"] / out["iops"]
+    out["share_max_pct"] = 100 * out["iops_per_guest_max"] / out["iops"]
+    return out[key + ["guests_measured", "iops", "bw_bytes_s", "clat_p50_ns", "clat_p99_ns", "clat_p99_9_ns",
+                      "share_min_pct", "share_max_pct"]]

@@ -159,6 +159,13 @@ def _fmt(v: float, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
+def _bounds(lower: float, upper: float) -> str:
+    """A parameter's bounds as a reader writes them: [0, \u221e) for an unbounded upper end."""
+    low = "(-\u221e" if np.isinf(lower) else f"[{_fmt(lower)}"
+    high = "\u221e)" if np.isinf(upper) else f"{_fmt(upper)}]"
+    return f"{low}, {high}"
+
+
 def _fmt_ci(ci) -> str:
     if ci is None:
         return "-"
@@ -380,7 +387,7 @@ class CurveModel:
             lo, hi = v - t * se, v + t * se
             if np.isfinite(lo) and (lo < p.lower or hi > p.upper):
                 notes.append(f"the covariance interval of {p.name} was clipped to its bounds "
-                             f"[{_fmt(p.lower)}, {_fmt(p.upper)}]")
+                             f"{_bounds(p.lower, p.upper)}")
             self.ci_[p.name] = (float(max(lo, p.lower)) if np.isfinite(lo) else math.nan,
                                 float(min(hi, p.upper)) if np.isfinite(hi) else math.nan)
             if unid:

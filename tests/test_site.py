@@ -1,0 +1,189 @@
+"""The rendered report as a reader gets it: landing page, titles, navigation, offline pages, clean
+tables, a CSV beside every figure, and (in a real headless browser, network unreachable)
+typeset equations and nothing wider than a 1400 px window.
+
+One report is rendered for the whole module (``pgrant-lab report --out TMP``, a few minutes)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from analysis import report
+from analysis.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+VIEWPORT_PX = 1400
+# A cell that shows an undefined or unrounded value: nan, inf, -0, -0.000, anywhere in the cell.
+BAD_CELL = re.compile(r"(?<![A-Za-z])(nan|inf)(?![A-Za-z])|(?:^|[\s(\[,])-0(\.0+)?(?![\d.eE])", re.IGNORECASE)
+NETWORK = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site") / "report"
+    done = subprocess.run([sys.executable, "-m", "analysis.cli", "report", "--out", str(out)],
+                          capture_output=True, text=True, timeout=1800, env={**_env(), "CI": "true"})
+    return out, done
+
+
+def _env():
+    import os
+
+    return dict(os.environ)
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.glob("[0-9][0-9]-*.html"))
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_report_console_is_quiet_and_names_the_index(site):
+    out, done = site
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == f"wrote {out / 'index.html'} ({len(_pages(out))} notebooks)"
+    assert "without encryption" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    assert done.stderr.strip() == ""
+
+
+def test_every_page_and_the_index_have_a_specific_title(site):
+    out, _ = site
+    titles = {}
+    for page in [out / "index.html", *_pages(out)]:
+        title = _soup(page).title.get_text(strip=True)
+        assert title and title.lower() not in {"notebook", "untitled"}, page.name
+        titles[page.name] = title
+    assert len(set(titles.values())) == len(titles)
+    for page in _pages(out):
+        assert titles[page.name].startswith(page.stem[:2]), titles[page.name]
+
+
+def test_every_link_resolves_and_every_page_links_index_previous_next_and_its_sections(site):
+    out, _ = site
+    pages = _pages(out)
+    assert len(pages) == len(report.notebook_sources())
+    for i, page in enumerate([out / "index.html", *pages]):
+        soup = _soup(page)
+        ids = {tag["id"] for tag in soup.find_all(id=True)}
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            if href.startswith("#"):
+                assert href[1:] in ids, (page.name, href)
+            elif not href.startswith(("http://", "https://", "mailto:")):
+                assert (out / href.split("#")[0]).is_file(), (page.name, href)
+        if page.name == "index.html":
+            linked = {a["href"] for a in soup.find_all("a", href=True)}
+            assert {p.name for p in pages} <= linked
+            continue
+        nav = soup.find("nav", class_="pgrant-nav")
+        hrefs = [a["href"] for a in nav.find_all("a")]
+        assert "index.html" in hrefs
+        assert (pages[i - 2].name in hrefs) == (i > 1) and (i < len(pages)) == (pages[min(i, len(pages) - 1)].name in hrefs)
+        box = soup.find("section", class_="pgrant-summary")
+        assert box is not None and "Question" in box.get_text() and "Evidence" in box.get_text()
+        if len(soup.find_all("h2")) > 1:
+            assert soup.find("nav", class_="pgrant-toc").find_all("a")
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    out, _ = site
+    for page in [out / "index.html", *_pages(out)]:
+        soup = _soup(page)
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+            for element in soup.find_all(tag):
+                assert not NETWORK.match(element.get(attr, "")), (page.name, str(element)[:200])
+        assert not soup.find_all("link", rel="stylesheet", href=True), page.name
+        assert "cdn." not in page.read_text(encoding="utf-8").lower(), page.name
+
+
+def test_no_table_cell_shows_nan_inf_or_minus_zero(site):
+    out, _ = site
+    for page in _pages(out):
+        for cell in _soup(page).find_all(["td", "th"]):
+            text = cell.get_text(" ", strip=True)
+            assert not BAD_CELL.search(text), (page.name, text)
+
+
+def test_every_figure_has_its_data_as_a_csv_beside_it(site):
+    out, _ = site
+    figures = 0
+    for page in _pages(out):
+        for img in _soup(page).find_all("img"):
+            figure = img.find_parent("figure", class_="pgrant-figure")
+            assert figure is not None, (page.name, img.get("alt"))
+            link = figure.find("a", href=re.compile(r"\.csv$"))
+            assert link is not None and (out / link["href"]).is_file(), page.name
+            assert link["href"].startswith(page.stem + "-data/")
+            figures += 1
+        for table in _soup(page).find_all("div", class_="pgrant-table"):
+            link = table.find("a", href=re.compile(r"\.csv$"))
+            assert link is not None and (out / link["href"]).is_file(), page.name
+    assert figures >= len(_pages(out))
+
+
+def test_the_landing_page_says_what_it_is_what_it_ran_on_and_tallies_the_verdicts(site):
+    out, _ = site
+    soup = _soup(out / "index.html")
+    text = soup.get_text(" ", strip=True)
+    assert "No Xen host was used" in text
+    assert "Data: data/ (bundled with pgrant-lab)" in text and "pgrant-lab 0." in text and "commit" in text
+    badges = soup.select(".pgrant-tally a[href='00-verdicts.html'] .pgrant-badge")
+    assert badges and sum(int(b.get_text().rsplit(":", 1)[1]) for b in badges) >= 10
+    rows = soup.select("table.pgrant-pages tbody tr")
+    assert len(rows) == len(_pages(out))
+    for row in rows:
+        question, answer = row.find_all("td")[1:3]
+        assert question.get_text(strip=True).endswith("?") and len(answer.get_text(strip=True)) > 10
+        assert row.select(".pgrant-badge")
+
+
+def test_no_page_shows_an_absolute_path_of_the_build_machine(site):
+    out, _ = site
+    for page in [out / "index.html", *_pages(out)]:
+        text = page.read_text(encoding="utf-8")
+        assert str(REPO_ROOT) not in text and str(out) not in text, page.name
+
+
+def _browser_dom(page: Path, tmp_path: Path) -> BeautifulSoup:
+    """The page's DOM after Chromium rendered it at 1400 px with no network; an injected script
+    records the document's width and each block equation's height in attributes."""
+    probe = ("<script>window.addEventListener('load', () => {"
+             "const b = document.body; b.setAttribute('data-scroll-width', document.documentElement.scrollWidth);"
+             "b.setAttribute('data-inner-width', window.innerWidth);"
+             "document.querySelectorAll('math').forEach(m => m.setAttribute('data-height', m.getBoundingClientRect().height));"
+             "b.setAttribute('data-font-px', parseFloat(getComputedStyle(b).fontSize));"
+             "});</script>")
+    copy = tmp_path / page.name
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", probe + "</body>", 1), encoding="utf-8")
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--window-size={VIEWPORT_PX},1000", "--virtual-time-budget=5000", "--dump-dom", copy.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1000:]
+    return BeautifulSoup(done.stdout, "html.parser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_in_a_browser_offline_equations_are_typeset_and_nothing_overflows_1400_px(site, tmp_path):
+    out, _ = site
+    typeset = 0
+    for page in [out / "index.html", *_pages(out)]:
+        dom = _browser_dom(page, tmp_path)
+        body = dom.body
+        assert int(body["data-scroll-width"]) <= int(body["data-inner-width"]) == VIEWPORT_PX, page.name
+        assert "$$" not in body.get_text(), page.name
+        for math in dom.find_all("math", attrs={"display": "block"}):
+            if math.find("mfrac"):  # a typeset fraction is taller than a line of text
+                assert float(math["data-height"]) > 1.6 * float(body["data-font-px"]), page.name
+                typeset += 1
+    assert typeset >= 1
