@@ -555,7 +555,8 @@ def to_html(table: pd.DataFrame) -> str:
             f"<td><b>{escape(r['verdict'])}</b>: {escape(r['reason'])}</td>"
             f"<td><a href=\"{escape(r['page'])}.html\">{escape(r['page'])}</a></td>"
             "</tr>")
-    style = ("<style>table.verdicts td, table.verdicts th {text-align: left; vertical-align: top; "
+    # !important: the report's page style right-aligns table cells (numbers); these cells are prose.
+    style = ("<style>table.verdicts td, table.verdicts th {text-align: left !important; vertical-align: top; "
              "padding: 4px 8px; border-bottom: 1px solid #ddd} table.verdicts {font-size: 90%}</style>")
     return (f"{style}\n<table class=\"verdicts\">\n<thead>{head}</thead>\n<tbody>\n" + "\n".join(body)
             + "\n</tbody>\n</table>")
