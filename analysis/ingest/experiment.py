@@ -466,10 +466,14 @@ def run_overview(table: pd.DataFrame, conditions: list[str] | None = None) -> pd
     key = run_key(conditions)
     runs = aggregate(table, conditions)
     rows = table.loc[~table["is_aggregate"].astype(bool)]
-    latency = rows.groupby(key, dropna=False, sort=True).agg(
+    # A manifest with no condition (only a file column) is one run, as in aggregate.
+    latency = rows.groupby(key or (lambda _: 0), dropna=False, sort=True).agg(
         clat_p50_ns=("clat_p50_ns", "median"), clat_p99_ns=("clat_p99_ns", "max"),
         clat_p99_9_ns=("clat_p99_9_ns", "max")).reset_index()
-    out = runs.merge(latency, on=key, how="left")
+    if key:
+        out = runs.merge(latency, on=key, how="left")
+    else:
+        out = pd.concat([runs.reset_index(drop=True), latency.drop(columns="index", errors="ignore")], axis=1)
     out["share_min_pct"] = 100 * out["iops_per_guest_min"] / out["iops"]
     out["share_max_pct"] = 100 * out["iops_per_guest_max"] / out["iops"]
     return out[key + ["guests_measured", "iops", "bw_bytes_s", "clat_p50_ns", "clat_p99_ns", "clat_p99_9_ns",
