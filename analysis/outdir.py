@@ -22,23 +22,22 @@ is never written).
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
-import hashlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from analysis import safeio
 from analysis.paths import NOTEBOOKS_DIR, RAW_DATA_DIR, REPO_ROOT
 from analysis.errors import UsageError
 from analysis.text import shown
+
+if TYPE_CHECKING:  # annotations only: `pgrant-lab ingest` imports this module on every run
+    from collections.abc import Callable, Iterable, Iterator
 
 MARKER = ".pgrant-lab-output.json"
 _MARKER_MAX_BYTES = 4 * 1024 * 1024
@@ -83,6 +82,8 @@ def _forbidden(real: Path, option: str, shown_path: Path, *, allow_raw: bool, in
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -191,6 +192,9 @@ def _listing(names: list[str], most: int = 3) -> str:
 def staging(real_out: Path, *, option: str = "--out") -> Iterator[Path]:
     """A scratch folder beside ``real_out`` (same file system, so publish can rename it); removed
     when the block raises or is interrupted, and after publish."""
+    import shutil
+    import tempfile
+
     parent = real_out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -209,6 +213,8 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when not supported."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -226,6 +232,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def publish(scratch: Path, real_out: Path) -> None:
     """Put the finished scratch folder at real_out, replacing what an earlier run left there whole."""
+    import shutil
+    import tempfile
+
     os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp made it private; a report is an ordinary folder
     if real_out.is_dir() and any(real_out.iterdir()):
         if _exchange(scratch, real_out):
@@ -327,6 +336,8 @@ def check_file(out: Path, *, option: str = "--out", inputs: Iterable[Path] = (),
 
 def write_file(out: Path, write: Callable[[Path], None], *, option: str = "--out") -> None:
     """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out`` (whole or not at all)."""
+    import tempfile
+
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
     try:
