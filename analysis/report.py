@@ -30,6 +30,9 @@ EXPERIMENT_PARAMETER = "experiment_dir"
 # With --data the report parses the experiment's fio files once and passes the tidy table to those
 # notebooks as a file in its scratch folder (analysis.ingest.experiment.save_table / read_table).
 EXPERIMENT_TABLE_PARAMETER = "experiment_table"
+# A notebook that assigns this name gets the report's (staging) folder, for files that belong to the
+# report beside its pages (notebook 00 writes verdicts.csv there).
+REPORT_DIR_PARAMETER = "report_dir"
 
 
 @dataclass
@@ -191,6 +194,7 @@ def build(
 
             cached = experiment.save_table(experiment_table, Path(scratch) / "experiment-table.pkl")
             parameters[EXPERIMENT_TABLE_PARAMETER] = str(cached)
+        parameters[REPORT_DIR_PARAMETER] = str(partial)
         for i, source in enumerate(tqdm(sources, desc="notebooks", unit="nb", disable=_quiet(progress))):
             page = Page(source=source, html=real / f"{source.stem}.html")
             executed = partial / f"{source.stem}.ipynb"

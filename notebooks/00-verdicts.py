@@ -42,13 +42,14 @@
 
 # %% tags=["parameters"]
 data_dir = "../data"
+report_dir = None  # set by `pgrant-lab report`: the report folder, where verdicts.csv is written
 
 # %%
 from pathlib import Path
 
 from IPython.display import HTML, Markdown, display
 
-from analysis.decide import verdicts
+from analysis.decide import export, verdicts
 from analysis.ingest import bundle
 from analysis.simulated import grants as datasets
 from analysis import tables
@@ -59,6 +60,8 @@ inputs = bundle.load_bundled(data_dir)  # the thread's figures and the mechanism
 simulated = datasets.read_all(data_dir, verdicts.SIMULATED_SETS)
 table = verdicts.verdict_table(inputs, simulated)
 display(HTML(verdicts.to_html(table)))
+if report_dir:  # every verdict's number, unit and evidence beside the report: reports/verdicts.csv
+    export.write_csv(export.verdict_records(table), Path(report_dir) / "verdicts.csv")
 tables.data_link(table, "verdicts")
 
 # %% [markdown]

@@ -69,6 +69,9 @@ def test_report_on_a_real_experiment_writes_pages_with_the_fit_and_leaves_the_fo
     runs = pd.read_csv(out / "09-your-experiment-data" / "runs.csv")
     assert len(runs) == len(experiment.aggregate(experiment.load(folder)))
     assert "persistent / non-persistent" in pages["10-decision.html"].lower() or "Persistent / non-persistent" in pages["10-decision.html"]
+    # Issue 12 item 5: the three contention models compared on the user's data, and the model named.
+    assert "leave-one-out error" in fitted and "Model used for the decision" in pages["10-decision.html"]
+    assert "Read this first" not in fitted  # only the bundled example carries the stand-in warning
 
 
 @pytest.mark.slow

@@ -232,3 +232,7 @@ def test_notebook_00_executes_and_shows_the_table(tmp_path):
     assert 'class="verdicts"' in html
     assert html.count('href="02-ring-size-and-memory.html"') >= 1
     assert "reproduced by Lock collapse" in html
+    # Issue 13 item 9: the report writes every verdict's number and unit beside the pages.
+    records = pd.read_csv(tmp_path / "verdicts.csv")
+    assert list(records["claim_id"]) == list(pd.read_csv(DATA / paths.THREAD_CLAIMS_FILE)["claim_id"])
+    assert {"number", "unit", "evidence_kind", "verdict", "notebook"} <= set(records.columns)

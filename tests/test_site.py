@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
@@ -187,3 +188,17 @@ def test_in_a_browser_offline_equations_are_typeset_and_nothing_overflows_1400_p
                 assert float(math["data-height"]) > 1.6 * float(body["data-font-px"]), page.name
                 typeset += 1
     assert typeset >= 1
+
+
+def test_the_bundled_example_says_it_cannot_show_the_trade_off_and_verdicts_csv_is_beside_it(site):
+    """Issue 13 items 8 and 9 on the bundled report: pages 09 and 10 say the stand-in modes decide
+    nothing, and reports/verdicts.csv holds every claim's number, unit and verdict."""
+    from analysis.ingest.experiment import EXAMPLE_CANNOT_SHOW_TRADEOFF
+
+    out, _ = site
+    first = EXAMPLE_CANNOT_SHOW_TRADEOFF.split(".")[0]
+    for page in ("09-your-experiment.html", "10-decision.html"):
+        assert first in _soup(out / page).get_text(" ", strip=True), page
+    records = pd.read_csv(out / "verdicts.csv")
+    assert len(records) == len(pd.read_csv(REPO_ROOT / "data" / "raw" / "seed-thread" / "thread-claims.csv"))
+    assert records["verdict"].notna().all() and "unit" in records.columns
