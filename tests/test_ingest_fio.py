@@ -390,7 +390,7 @@ def test_terse_field_that_is_not_a_number(terse_v3, tmp_path):
     bad = tmp_path / "word.terse"
     bad.write_text("\n".join(lines) + "\n")
     with pytest.raises(FioFormatError, match=rf"word\.terse: line {number + 1}, field 8 \(read IOPS\): "
-                                             r"expected a number, found 'fast'$"):
+                                             r"expected a finite number of 0 or more, found 'fast'$"):
         fio.read(bad)
 
 

@@ -188,6 +188,8 @@ _SIZE = re.compile(r"^\s*([0-9]+)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
 _SIZE_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
 _SNIFF_BYTES = 1 << 16
 _WHOLE_TEXT = re.compile(r"^\s*[0-9]{1,20}\s*$")
+_TERSE_INT = re.compile(r"^[0-9]{1,20}$")
+_TERSE_FLOAT = re.compile(r"^[0-9]{1,20}(\.[0-9]{0,20})?([eE][-+]?[0-9]{1,3})?%?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -869,12 +871,17 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
         iops = _terse_number(fields, at + 2, f"{direction} IOPS", path, number, float)
         if io_kib == 0 and iops == 0:
             continue
+        runtime_ms = _terse_number(fields, at + 3, f"{direction} runtime (ms)", path, number, int)
+        if io_kib > _INT64_MAX // _KIB or runtime_ms == 0:
+            found = f"{io_kib} KiB" if runtime_ms else f"a runtime of 0 ms for {io_kib} KiB and {iops:g} IOPS"
+            raise FioFormatError(f"{path}: line {number}, field {at + 1} ({direction} total IO (KiB)): expected at "
+                                 f"most 2^53 KiB done in a runtime above 0 ms, found {found}")
         values = {
             "direction": direction,
             "io_bytes": io_kib * _KIB,
             "bw_bytes_s": _terse_number(fields, at + 1, f"{direction} bandwidth (KiB/s)", path, number, float) * _KIB,
             "iops": iops,
-            "runtime_ms": _terse_number(fields, at + 3, f"{direction} runtime (ms)", path, number, int),
+            "runtime_ms": runtime_ms,
             "clat_mean_ns": _terse_number(fields, at + 10, f"{direction} clat mean (usec)", path, number, float) * _US_TO_NS,
             "lat_mean_ns": _terse_number(fields, at + 34, f"{direction} lat mean (usec)", path, number, float) * _US_TO_NS,
             "ios": None,
@@ -889,12 +896,17 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
 
 
 def _terse_number(fields, index, name, path, number, kind):
-    try:
-        return kind(fields[index])
-    except ValueError:
-        raise FioFormatError(
-            f"{path}: line {number}, field {index + 1} ({name}): expected a number, found {fields[index][:20]!r}"
-        ) from None
+    """Field ``index`` converted by ``kind``: a finite number of 0 or more (fio writes terse fields
+    from unsigned counters and non-negative rates), an int within int64; FioFormatError otherwise."""
+    text = fields[index]
+    # ASCII only: int() and float() also take "1_000", " 5" and fullwidth digits, which fio never writes
+    value = kind(text) if (_TERSE_INT if kind is int else _TERSE_FLOAT).match(text) else None
+    if value is None or (kind is int and not 0 <= value <= _INT64_MAX) or (
+            kind is not int and not (math.isfinite(value) and value >= 0)):
+        expected = "a whole number from 0 to 2^63 - 1" if kind is int else "a finite number of 0 or more"
+        raise FioFormatError(f"{path}: line {number}, field {index + 1} ({name}): expected {expected}, "
+                             f"found {text[:20]!r}")
+    return value
 
 
 def _percent(text: str) -> float:
@@ -913,6 +925,9 @@ def _terse_percentiles(fields, path, number, direction) -> dict[float, float]:
                 f"{path}: line {number}, {direction} clat percentile: expected 'P%=usec', found {field[:20]!r}"
             ) from None
         if sep and level_f > 0:
+            if not (level_f <= 100 and math.isfinite(value_f) and value_f >= 0):
+                raise FioFormatError(f"{path}: line {number}, {direction} clat percentile: expected a level from 0 "
+                                     f"to 100 and a latency of 0 or more usec, found {field[:20]!r}")
             out[level_f] = value_f * _US_TO_NS
     return out
 

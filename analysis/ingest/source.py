@@ -39,6 +39,19 @@ _STREAM = re.compile(r"^(?:-|/dev/stdin|/dev/fd/\d+|/proc/(?:self|\d+)/fd/\d+)$"
 _streams: dict[str, bytes] = {}
 
 
+class InputError(FioFormatError):
+    """An input that cannot be read as fio output; ``found`` is what it is instead (for readers
+    that word their messages their own way, e.g. :mod:`analysis.ingest.fiolog`)."""
+
+    def __init__(self, message: str, found: str):
+        super().__init__(message)
+        self.found = found
+
+
+def _refuse(where: str, expected: str, found: str) -> InputError:
+    return InputError(f"{where}: expected {expected}, found {found}", found)
+
+
 def is_stream(path) -> bool:
     """Whether ``path`` names a stream read once (``-``, ``/dev/stdin``, ``/dev/fd/N``)."""
     return bool(_STREAM.match(str(path)))
@@ -56,8 +69,8 @@ def read_bytes(path, *, limit: int = FIO_MAX_BYTES) -> bytes:
     try:
         size = os.fstat(fd).st_size
         if size > limit:
-            raise FioFormatError(f"{safeio.describe(Path(path))}: expected fio output of at most {limit} bytes, "
-                                 f"found a file of {size} bytes")
+            raise _refuse(safeio.describe(Path(path)), f"fio output of at most {limit} bytes",
+                          f"a file of {size} bytes")
         return _read_fd(fd, key, limit)
     finally:
         os.close(fd)
@@ -92,18 +105,16 @@ def _open_regular(path: Path) -> int:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         found = safeio.path_kind(path)
-        raise FioFormatError(f"{where}: expected a fio output file, found "
-                             f"{'no such file' if found == 'nothing' else found}") from None
+        raise _refuse(where, "a fio output file", "no such file" if found == "nothing" else found) from None
     except IsADirectoryError:
-        raise FioFormatError(f"{where}: expected a fio output file, found a folder") from None
+        raise _refuse(where, "a fio output file", "a folder") from None
     except (OSError, ValueError) as err:
         found = f"a path that cannot be opened ({err.strerror})" if isinstance(err, OSError) else "a path with a NUL byte"
-        raise FioFormatError(f"{where}: expected a readable fio output file, found {found}") from None
+        raise _refuse(where, "a readable fio output file", found) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise FioFormatError(f"{where}: expected a fio output file (a regular file, or - for standard input), "
-                             f"found {safeio.kind(mode)}")
+        raise _refuse(where, "a fio output file (a regular file, or - for standard input)", safeio.kind(mode))
     os.set_blocking(fd, True)
     return fd
 
@@ -114,7 +125,7 @@ def _read_stream(key: str, limit: int) -> bytes:
     try:
         fd = os.open(key, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
-        raise FioFormatError(f"{key}: expected a readable stream of fio output, found {err.strerror}") from None
+        raise _refuse(key, "a readable stream of fio output", err.strerror) from None
     try:
         return _read_fd(fd, key, limit)
     finally:
@@ -128,17 +139,17 @@ def _read_fd(fd: int, where: str, limit: int, stop_at_limit: bool = False) -> by
         try:
             chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
         except OSError as err:
-            raise FioFormatError(f"{where}: expected readable fio output, found a read error ({err.strerror})") from None
+            raise _refuse(where, "readable fio output", f"a read error ({err.strerror})") from None
         if not chunk:
             break
         nul = chunk.find(b"\0")
         if nul >= 0:
-            raise FioFormatError(f"{where}: expected fio text output (json, terse or a log), found a NUL byte at "
-                                 f"byte {total + nul} (binary data, e.g. /dev/zero or a sparse file)")
+            raise _refuse(where, "fio text output (json, terse or a log)",
+                          f"a NUL byte at byte {total + nul} (binary data, e.g. /dev/zero or a sparse file)")
         chunks.append(chunk)
         total += len(chunk)
         if total > limit:
             if stop_at_limit:
                 return b"".join(chunks)[:limit]
-            raise FioFormatError(f"{where}: expected fio output of at most {limit} bytes, found more")
+            raise _refuse(where, f"fio output of at most {limit} bytes", "more")
     return b"".join(chunks)
