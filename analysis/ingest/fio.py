@@ -308,13 +308,14 @@ def read_histogram(path) -> pd.DataFrame:
     for entry in _job_entries(doc, path):
         for direction in _DIRECTIONS:
             stats = entry.raw.get(direction)
-            bins = stats.get("clat_ns", {}).get("bins") if isinstance(stats, dict) else None
+            clat = stats.get("clat_ns") if isinstance(stats, dict) else None
+            bins = clat.get("bins") if isinstance(clat, dict) else None
             if bins is None:
                 continue
             found_bins = True
-            n = len(bins)
-            bin_chunks.append(np.fromiter(bins.keys(), dtype=np.int64, count=n))
-            count_chunks.append(np.fromiter(bins.values(), dtype=np.int64, count=n))
+            keys, counts = _bins(bins, f"{path}: job {entry.job} ({entry.jobname}), field '{direction}.clat_ns.bins'")
+            bin_chunks.append(np.asarray(keys, dtype=np.int64))
+            count_chunks.append(np.asarray(counts, dtype=np.int64))
             labels.append((str(path), entry.hostname, entry.port, entry.is_aggregate, entry.job, entry.jobname,
                            direction))
     if not found_bins:
@@ -331,6 +332,20 @@ def read_histogram(path) -> pd.DataFrame:
     table["bin_ns"] = np.concatenate(bin_chunks) if bin_chunks else np.array([], dtype=np.int64)
     table["count"] = np.concatenate(count_chunks) if count_chunks else np.array([], dtype=np.int64)
     return table
+
+
+def _bins(bins, where: str) -> tuple[list[int], list[int]]:
+    """json+ ``clat_ns.bins``: latency (ns, a decimal key) -> count, both whole numbers of 0 or more."""
+    if not isinstance(bins, dict):
+        raise FioFormatError(f"{where}: expected an object of latency bins and counts, found {_shown(bins)}")
+    keys, counts = [], []
+    for key, count in bins.items():
+        if not _TERSE_INT.match(key) or int(key) > _INT64_MAX:
+            raise FioFormatError(f"{where}: expected bin keys that are latencies in ns (whole numbers), "
+                                 f"found {_shown(key)}")
+        keys.append(int(key))
+        counts.append(_whole(count, f"{where[:-1]}[{key}]'"))
+    return keys, counts
 
 
 def version_tuple(version) -> tuple[int, int] | None:
@@ -587,6 +602,8 @@ def _finite(value, where: str) -> float:
         raise FioFormatError(f"{where}: expected a number, found {_shown(value)}")
     if value < 0:
         raise FioFormatError(f"{where}: expected a value of 0 or more, found {value:g}")
+    if not math.isfinite(value):  # e.g. 1e308 KiB/s x 1024
+        raise FioFormatError(f"{where}: expected a finite number, found one beyond 1.8e308 once converted")
     return value
 
 
@@ -758,6 +775,8 @@ def _check_plausible(values: dict, where: str, latency_fields: dict) -> None:
         value = values.get(column)
         if value is not None and not math.isnan(value) and value < 0:
             raise FioFormatError(f"{where}{field}': expected a value of 0 or more, found {value:g}")
+        if value is not None and math.isinf(value):  # e.g. 1e308 usec x 1000
+            raise FioFormatError(f"{where}{field}': expected a finite number, found one beyond 1.8e308 in ns")
     if values["runtime_ms"] == 0 and (values["io_bytes"] > 0 or (values["ios"] or 0) > 0):
         raise FioFormatError(
             f"{where}runtime': expected a runtime above 0 ms for a direction that did I/O "
@@ -889,6 +908,10 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
         by_level = _terse_percentiles(fields[at + 12: at + 32], path, number, direction)
         for column, level in _PERCENTILES.items():
             values[column] = by_level.get(level, math.nan)
+        infinite = next((column for column, value in values.items() if isinstance(value, float) and math.isinf(value)), None)
+        if infinite is not None:  # e.g. 1e308 usec x 1000
+            raise FioFormatError(f"{path}: line {number}, {direction} {infinite}: expected a finite number, found one "
+                                 "beyond 1.8e308 once converted")
         rows.append({**common, **values})
     if not rows:
         rows.append({**common, "direction": "none", "iops": 0.0, "bw_bytes_s": 0.0, "io_bytes": 0, "runtime_ms": 0})
