@@ -78,6 +78,18 @@ was expected and what was found), never silently kept: a negative ``iops``, ``io
 (``io_bytes`` or ``total_ios`` > 0) with a ``runtime`` of 0 ms, for which fio's own IOPS and
 bandwidth (I/O divided by runtime) are undefined.
 
+Malformed documents are errors too, never a dropped row or a wrapped-around number: a ``read``,
+``write`` or ``trim`` object missing (fio writes all three for every job, or ``mixed`` under
+unified_rw_reporting) or not an object; an empty ``jobs`` list; ``io_bytes``, ``runtime``,
+``total_ios``, ``groupid``, ``error`` or ``port`` that is not a whole number from 0 to 2^63 - 1
+(``1e+308`` would wrap to -2^63 in an int64 column); NaN and Infinity (which Python's json
+accepts); a rate, mean, percentile or CPU share that is not a finite number of 0 or more; a
+percentile object that does not map levels to numbers; ``job options`` / ``global options`` that
+are not objects, or options that are not strings; a key written twice in one object with different
+values (json keeps the last silently), except in options (see :func:`_check_duplicates`). Terse
+fields are checked alike (ASCII numbers only). Input comes through :mod:`analysis.ingest.source`:
+regular files only, at most 1 GiB, no NUL byte; ``-`` and ``/dev/stdin`` are read once.
+
 Quirks handled (each tested on real fio output in tests/test_fio.py): text before the JSON (fio
 3.33 prints "note: both iodepth >= 1 and synchronous I/O engine..." to stdout) and after it
 (``--output-format=json,normal``); several concatenated cumulative documents
