@@ -27,7 +27,8 @@ latency in nsecs"); bandwidth (KiB/s) and IOPS logs kept their units. See :func:
 the version is found and what is assumed without it.
 
 Implausible values are errors, never silently kept: a negative value in a log (a latency,
-bandwidth or IOPS below 0), and in a histogram log a bin count of 2^31 - 1 (2147483647) or more in
+bandwidth or IOPS below 0), a negative time, block size or offset (fio writes them unsigned), a
+number beyond int64, and in a histogram log a bin count of 2^31 - 1 (2147483647) or more in
 one interval (fio's per-interval counts are deltas of 32-bit counters, and no interval fio logs
 holds two billion I/Os: such a count is corruption, e.g. pbench's fio 3.7 clat_hist sample with
 counts of 2147483647, 2.9e17 and 8.5e18), or more I/Os in the log than the run completed (the
@@ -38,7 +39,10 @@ are irregular under load and may repeat at the end (fio issues #739, #1058), and
 log leaves out the last partial interval (its counts sum to less than the JSON total).
 
 Malformed input raises :class:`analysis.errors.FioFormatError` with one sentence naming the
-file, the line, the field, what was expected and what was found. Both readers parse with
+file, the line, the field, what was expected and what was found. Files are opened through
+:mod:`analysis.ingest.source`: a FIFO or device is refused (never waited on), ``-`` and
+``/dev/stdin`` are read once, and a line of more than 1 MiB or with a NUL byte (binary data) is
+refused before it is read whole. Both readers parse with
 pandas' C reader and explicit dtypes and check with vectorised operations; only when that fast
 path fails do they rescan the file line by line to find and describe the first bad line.
 """
