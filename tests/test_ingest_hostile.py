@@ -203,14 +203,17 @@ def json_rows_match(expected: list[tuple]):
 
 def last_document(text: str):
     """The last JSON document of a fio output text as Python's json reads it, or None when it does
-    not parse (json's own reader: NaN and repeated keys are accepted there, and judged by the oracle)."""
-    starts = [m.start() + (m.group(0) != "{") for m in re.finditer(r"(?:^|\n)\{", text)]
-    if not starts:
-        return None
-    try:
-        return json.JSONDecoder().raw_decode(text, starts[-1])[0]
-    except (ValueError, RecursionError):
-        return None
+    not parse or holds NaN or Infinity (which Python's json accepts and fio never writes)."""
+    def refuse(literal):
+        raise ValueError(literal)
+    decoder, doc, pos = json.JSONDecoder(parse_constant=refuse), None, 0
+    # documents one after the other: a "{" starting a line inside a document is not a new one
+    while match := re.compile(r"(?:^|\n)\{").search(text, pos):
+        try:
+            doc, pos = decoder.raw_decode(text, match.end() - 1)
+        except (ValueError, RecursionError):
+            return None
+    return doc
 
 
 def split_json(path: Path) -> tuple[str, dict]:
@@ -280,6 +283,7 @@ def _write(folder: Path, name: str, text) -> Path:
 VALUES = {
     "null": None, "list": [], "string": "x", "zero": 0, "object": {}, "true": True, "NaN": math.nan,
     "Infinity": math.inf, "1e308": 1e308, "-1": -1, "30 digits": 10**30, "2**63": 2**63, "-0.5": -0.5,
+    "400 digits": 10**400,
 }
 
 
@@ -346,14 +350,9 @@ def test_json_text_mutations(summaries, tmp_path, data, op):
         else:
             text = text[:at] + text[at + data.draw(st.integers(1, 8), label="deleted"):]
         parsed = last_document(text)
-        rows = expected_json_rows(parsed) if parsed is not None and not _has_bad_number(text) else None
+        rows = expected_json_rows(parsed) if parsed is not None else None
         expected = None if rows is None else json_rows_match(rows)
     check(f"json {op}", _write(tmp_path, "mutated.json", text), expected)
-
-
-def _has_bad_number(text: str) -> bool:
-    """NaN, Infinity or a number of more than 20 digits: json reads them, fio never writes them."""
-    return bool(re.search(r"NaN|Infinity|[0-9]{21}", text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,7 +373,7 @@ def expected_terse_rows(text: str) -> list[tuple] | None:
         did = []
         for direction, at in (("read", 5), ("write", 46)):
             io_kib, iops = fields[at], fields[at + 2]
-            if not re.fullmatch(r"[0-9]{1,19}", io_kib) or not re.fullmatch(r"[0-9.]+", iops):
+            if not re.fullmatch(r"[0-9]{1,19}", io_kib) or not re.fullmatch(r"[0-9.]+(e[-+]?[0-9]+)?", iops):
                 return None
             if int(io_kib) or float(iops):
                 did.append(direction)

@@ -602,10 +602,21 @@ def _whole(value, where: str, *, minimum: int = 0, maximum: int = _INT64_MAX) ->
     return int(value)
 
 
+def _double(value, where: str):
+    """``value`` unchanged when a double can hold it (a JSON integer of 400 digits cannot)."""
+    try:
+        float(value)
+    except OverflowError:
+        raise FioFormatError(f"{where}: expected a number within the range of a double, found "
+                             f"{_shown(value)}") from None
+    return value
+
+
 def _finite(value, where: str) -> float:
     """``value`` when it is a JSON number of 0 or more (fio's rates, means and CPU shares)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FioFormatError(f"{where}: expected a number, found {_shown(value)}")
+    value = _double(value, where)
     if value < 0:
         raise FioFormatError(f"{where}: expected a value of 0 or more, found {value:g}")
     if not math.isfinite(value):  # e.g. 1e308 KiB/s x 1024
@@ -711,7 +722,7 @@ def _direction_values(stats: dict, path: Path, entry: _Entry, direction: str, ve
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise FioFormatError(f"{path}: job {entry.job} ({entry.jobname}), field '{field}': expected a number, "
                                  f"found {json.dumps(value)[:40]}")
-        return value
+        return _double(value, f"{path}: job {entry.job} ({entry.jobname}), field '{field}'")
 
     io_bytes = _whole(number("io_bytes"), f"{where}io_bytes'")
     if not ns_layout and _io_bytes_in_kib(release, io_bytes, stats):
