@@ -313,7 +313,7 @@ def test_missing_file(tmp_path):
     path = tmp_path / "gone_clat.1.log"
     with pytest.raises(FioFormatError) as err:
         read_log(path)
-    assert str(err.value) == f"fio log {path}: expected a readable file, found no such file or directory"
+    assert str(err.value) == f"fio log {path}: expected a readable file, found no such file"
 
 
 def test_histogram_log_given_to_read_log(fio_run):

@@ -13,6 +13,9 @@ A log whose name does not say its kind (fio names them ``<prefix>_<kind>.<job>.l
 with ``--metric bw|iops|lat|clat|slat|clat_hist``; ``--fio-version`` says which fio wrote a log
 (it decides the latency unit of 4-field logs, see :func:`analysis.ingest.fiolog.read_log`). When the
 unit had to be assumed, a note saying so goes to stderr.
+
+``-``, ``/dev/stdin`` and ``/dev/fd/N`` (``<(cmd)``) are streams: read once, in this process, and
+parsed from memory (:mod:`analysis.ingest.source`); any other FILE must be a regular file.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ METRICS = ("bw", "iops", "lat", "clat", "slat", "clat_hist")
 def register(sub) -> None:
     p = sub.add_parser("ingest", help="read fio output (json, json+, terse, logs) and print a tidy CSV table")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                   help="fio output files of one kind, or folders (every file matching --glob under them)")
+                   help="fio output files of one kind, or folders (every file matching --glob under them); "
+                        "- for standard input")
     p.add_argument("--out", type=Path, metavar="CSV", help="write the table to this CSV file instead of stdout")
     p.add_argument("--snapshots", action="store_true",
                    help="keep every --status-interval report (column snapshot), not only the final one")

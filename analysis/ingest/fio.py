@@ -78,6 +78,18 @@ was expected and what was found), never silently kept: a negative ``iops``, ``io
 (``io_bytes`` or ``total_ios`` > 0) with a ``runtime`` of 0 ms, for which fio's own IOPS and
 bandwidth (I/O divided by runtime) are undefined.
 
+Malformed documents are errors too, never a dropped row or a wrapped-around number: a ``read``,
+``write`` or ``trim`` object missing (fio writes all three for every job, or ``mixed`` under
+unified_rw_reporting) or not an object; an empty ``jobs`` list; ``io_bytes``, ``runtime``,
+``total_ios``, ``groupid``, ``error`` or ``port`` that is not a whole number from 0 to 2^63 - 1
+(``1e+308`` would wrap to -2^63 in an int64 column); NaN and Infinity (which Python's json
+accepts); a rate, mean, percentile or CPU share that is not a finite number of 0 or more; a
+percentile object that does not map levels to numbers; ``job options`` / ``global options`` that
+are not objects, or options that are not strings; a key written twice in one object with different
+values (json keeps the last silently), except in options (see :func:`_check_duplicates`). Terse
+fields are checked alike (ASCII numbers only). Input comes through :mod:`analysis.ingest.source`:
+regular files only, at most 1 GiB, no NUL byte; ``-`` and ``/dev/stdin`` are read once.
+
 Quirks handled (each tested on real fio output in tests/test_fio.py): text before the JSON (fio
 3.33 prints "note: both iodepth >= 1 and synchronous I/O engine..." to stdout) and after it
 (``--output-format=json,normal``); several concatenated cumulative documents
@@ -98,6 +110,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.errors import FioFormatError
+from analysis.ingest import source
 
 # numpy and pandas are imported inside the functions that build tables: `pgrant-lab ingest` writes
 # CSV straight from :func:`read_records` (analysis.ingest.tidycsv) and never imports them, which
@@ -158,6 +171,7 @@ OPTION_DEFAULTS = {"rw": "read", "bs": "4096", "iodepth": "1", "numjobs": "1", "
 _OPTION_ALIASES = {"rw": ("readwrite",), "bs": ("blocksize",)}
 
 _PERCENTILES = {"clat_p50_ns": 50.0, "clat_p90_ns": 90.0, "clat_p99_ns": 99.0, "clat_p99_9_ns": 99.9}
+_PERCENTILE_LEVELS = tuple(_PERCENTILES.values())
 _AGGREGATE_NAME = "All clients"  # client.c: the sum over clients when there are several
 
 # Terse v3 layout (HOWTO "Terse output"): 5 header fields, then per direction (read, write)
@@ -179,12 +193,16 @@ _NS_KEYS_SINCE = (3, 0)
 _IO_BYTES_IN_BYTES_SINCE = (2, 21)
 _VERSION = re.compile(r"^\s*fio-(\d+)\.(\d+)")
 
-_LOG_LINE = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
+# log_prio=1 ends a log line with the ioprio in hex, "0x%04x" (iolog.c flush_samples; fio 3.33 writes 0x0000).
+_LOG_LINE = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*(\s*,\s*0x[0-9a-fA-F]+)?\s*$")
 _TERSE_LINE = re.compile(r"^\d+;")
 # ASCII digits only: str.isdigit() and \d also accept fullwidth and other Unicode digits.
 _SIZE = re.compile(r"^\s*([0-9]+)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
 _SIZE_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
 _SNIFF_BYTES = 1 << 16
+_WHOLE_TEXT = re.compile(r"^\s*[0-9]{1,20}\s*$")
+_TERSE_INT = re.compile(r"^[0-9]{1,20}$")
+_TERSE_FLOAT = re.compile(r"^[0-9]{1,20}(\.[0-9]{0,20})?([eE][-+]?[0-9]{1,3})?%?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,13 +220,14 @@ def detect_format(path) -> str:
     otherwise.
     """
     path = Path(path)
-    head = _read_text(path, limit=_SNIFF_BYTES)
+    raw = source.head(path, _SNIFF_BYTES)
+    head = raw.decode("utf-8", errors="replace")
     if not head.strip():
         if path.name.endswith(".log"):
             return "log"
         raise FioFormatError(f"{path}: expected fio output (json, terse or a log), found an empty file")
     lines = head.splitlines()
-    if len(head) == _SNIFF_BYTES and len(lines) > 1:
+    if len(raw) == _SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut by the sniff limit
     for line in lines:
         if line.startswith("{"):
@@ -302,13 +321,14 @@ def read_histogram(path) -> pd.DataFrame:
     for entry in _job_entries(doc, path):
         for direction in _DIRECTIONS:
             stats = entry.raw.get(direction)
-            bins = stats.get("clat_ns", {}).get("bins") if isinstance(stats, dict) else None
+            clat = stats.get("clat_ns") if isinstance(stats, dict) else None
+            bins = clat.get("bins") if isinstance(clat, dict) else None
             if bins is None:
                 continue
             found_bins = True
-            n = len(bins)
-            bin_chunks.append(np.fromiter(bins.keys(), dtype=np.int64, count=n))
-            count_chunks.append(np.fromiter(bins.values(), dtype=np.int64, count=n))
+            keys, counts = _bins(bins, f"{path}: job {entry.job} ({entry.jobname}), field '{direction}.clat_ns.bins'")
+            bin_chunks.append(np.asarray(keys, dtype=np.int64))
+            count_chunks.append(np.asarray(counts, dtype=np.int64))
             labels.append((str(path), entry.hostname, entry.port, entry.is_aggregate, entry.job, entry.jobname,
                            direction))
     if not found_bins:
@@ -327,6 +347,20 @@ def read_histogram(path) -> pd.DataFrame:
     return table
 
 
+def _bins(bins, where: str) -> tuple[list[int], list[int]]:
+    """json+ ``clat_ns.bins``: latency (ns, a decimal key) -> count, both whole numbers of 0 or more."""
+    if not isinstance(bins, dict):
+        raise FioFormatError(f"{where}: expected an object of latency bins and counts, found {_shown(bins)}")
+    keys, counts = [], []
+    for key, count in bins.items():
+        if not _TERSE_INT.match(key) or int(key) > _INT64_MAX:
+            raise FioFormatError(f"{where}: expected bin keys that are latencies in ns (whole numbers), "
+                                 f"found {_shown(key)}")
+        keys.append(int(key))
+        counts.append(_whole(count, f"{where[:-1]}[{key}]'"))
+    return keys, counts
+
+
 def version_tuple(version) -> tuple[int, int] | None:
     """(major, minor) of a fio version string such as ``fio-2.18-59-g618e`` or ``fio-3.33``; None
     when ``version`` is None or not of that form."""
@@ -338,16 +372,10 @@ def version_tuple(version) -> tuple[int, int] | None:
 # files and JSON documents
 
 
-def _read_text(path: Path, limit: int | None = None) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read() if limit is None else fh.read(limit)
-    except FileNotFoundError:
-        raise FioFormatError(f"{path}: expected a fio output file, found no such file") from None
-    except IsADirectoryError:
-        raise FioFormatError(f"{path}: expected a fio output file, found a directory") from None
-    except OSError as err:
-        raise FioFormatError(f"{path}: expected a readable fio output file, found {err.strerror}") from None
+def _read_text(path: Path) -> str:
+    """The whole text of ``path`` (a regular file or a stream read once; capped, see
+    :mod:`analysis.ingest.source`)."""
+    return source.read_bytes(path).decode("utf-8", errors="replace")
 
 
 def _json_documents(path: Path) -> list[dict]:
@@ -358,12 +386,20 @@ def _json_documents(path: Path) -> list[dict]:
     skipped, so a cut-off final report cannot silently leave an earlier snapshot in its place.
     """
     text = _read_text(path)
-    decoder = json.JSONDecoder()
+    duplicates: list[tuple[str, dict]] = []
+    decoder = _strict_decoder(duplicates)
     docs: list[dict] = []
     pos = 0
     while (start := _line_starting_with("{", text, pos)) >= 0:
+        duplicates.clear()
         try:
             doc, pos = decoder.raw_decode(text, start)
+        except _NotFioNumber as err:
+            at = text.find(err.text, start)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else text.count("\n", 0, start) + 1
+            raise FioFormatError(
+                f"{path}: line {line}: expected a finite JSON number as fio writes, found {err.text}"
+            ) from None
         except json.JSONDecodeError as err:
             line = text.count("\n", 0, start) + 1
             # fio closes a document with "}" at the start of a line; without one it was cut off
@@ -374,8 +410,11 @@ def _json_documents(path: Path) -> list[dict]:
             raise FioFormatError(
                 f"{path}: the JSON document starting at line {line}: expected complete JSON, found {found}"
             ) from None
-        if isinstance(doc, dict) and "client_stats" in doc:
-            doc = json.loads(text[start:pos], object_pairs_hook=_merge_client_pairs)
+        except ValueError as err:  # an integer of more than 4300 digits (sys.set_int_max_str_digits)
+            line = text.count("\n", 0, start) + 1
+            raise FioFormatError(f"{path}: the JSON document starting at line {line}: expected numbers as fio "
+                                 f"writes them, found {str(err).split(';')[0].lower()}") from None
+        _check_duplicates(doc, duplicates, path, len(docs) + 1)
         docs.append(doc)
     if not docs:
         raise FioFormatError(f"{path}: expected a fio JSON report (a line starting with '{{'), found none")
@@ -386,6 +425,15 @@ def _json_documents(path: Path) -> list[dict]:
                 f"{path}: JSON document {number}, field 'jobs': expected fio output with a 'jobs' or "
                 f"'client_stats' list, found keys: {keys or 'none'}"
             )
+        field = "jobs" if "client_stats" not in doc else "client_stats"
+        if not doc[field]:
+            raise FioFormatError(f"{path}: JSON document {number}, field '{field}': expected at least one job "
+                                 "(fio reports every job it ran), found an empty list")
+        for name in ("global options", "fio version"):
+            if name in doc and not isinstance(doc[name], dict if name == "global options" else str):
+                expected = "an object of options" if name == "global options" else "a string such as fio-3.33"
+                raise FioFormatError(f"{path}: JSON document {number}, field '{name}': expected {expected}, "
+                                     f"found {_shown(doc[name])}")
     return docs
 
 
@@ -410,20 +458,82 @@ class _Conflict:
 _CONFLICT = _Conflict()
 
 
-def _merge_client_pairs(pairs):
-    """json object hook for client/server documents.
+class _NotFioNumber(Exception):
+    """A number fio never writes: NaN or (-)Infinity."""
 
-    fio's client merges every server's [global] options into one ``global options`` object, so a
-    key appears once per client (fio 3.33, checked on real output). When the clients disagree we
-    cannot tell which value belongs to which host: the option becomes unknown (<NA>) rather than
-    silently taking the last value.
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+def _strict_decoder(duplicates: list) -> json.JSONDecoder:
+    """A JSON decoder for fio documents: the NaN and Infinity literals (which json accepts) raise
+    _NotFioNumber; a key seen twice in one object with different values becomes _CONFLICT there, and
+    is appended to ``duplicates`` with that object and its last value (see :func:`_check_duplicates`).
+    fio itself repeats keys with equal values (the unused ``"0.00" : 0`` slots of fio 2.x-3.1
+    percentile objects): those lose nothing and pass. Numbers that overflow a double (``1e999``
+    reads as inf) or int64 are refused where a field is taken (:func:`_whole`, :func:`_finite`):
+    a Python hook per number would double the time of a json+ parse.
     """
-    out = {}
-    for key, value in pairs:
-        if key in out and out[key] != value:
-            value = _CONFLICT
-        out[key] = value
-    return out
+    def pairs_hook(pairs):
+        out = dict(pairs)
+        if len(out) == len(pairs):  # the common case, at C speed
+            return out
+        out = {}
+        for key, value in pairs:
+            if key in out and out[key] != value:
+                duplicates.append((key, out, value))
+                value = _CONFLICT
+            out[key] = value
+        return out
+
+    def constant(text):
+        raise _NotFioNumber(text)
+
+    return json.JSONDecoder(object_pairs_hook=pairs_hook, parse_constant=constant)
+
+
+def _check_duplicates(doc, duplicates: list, path: Path, number: int) -> None:
+    """FioFormatError for a key written twice with different values in one object (json would keep
+    the last silently), except in options.
+
+    Options: fio's client merges every server's [global] options into one ``global options`` object,
+    so a key appears once per client there (fio 3.33, checked on real output); when the clients
+    disagree we cannot tell which value belongs to which host, and the option stays unknown (<NA>)
+    rather than silently taking the last value. In a local run's ``job options`` or ``global
+    options`` an option repeated in the job file (several ``filename=`` lines, fio 2.17 output)
+    takes its last value, as fio's option parser does.
+    """
+    is_client = isinstance(doc, dict) and "client_stats" in doc
+    merged = doc.get("global options") if is_client else None
+    jobs = doc.get("jobs", doc.get("client_stats")) if isinstance(doc, dict) else None
+    jobs = jobs if isinstance(jobs, list) else []
+    options = [doc.get("global options")] if isinstance(doc, dict) and not is_client else []
+    options += [job.get("job options") for job in jobs if isinstance(job, dict)]
+    for key, obj, last in duplicates:
+        if obj is merged:
+            continue
+        if any(obj is scope for scope in options):
+            obj[key] = last
+            continue
+        where = f"JSON document {number}"
+        for index, job in enumerate(jobs):
+            if obj is job or (isinstance(job, dict) and any(obj is value for value in job.values())):
+                where = f"job entry {index} ({_shown(job.get('jobname'))})"
+                break
+        raise FioFormatError(f"{path}: {where}, key '{key}': expected each key once in a JSON object, "
+                             "found it twice with different values (json would silently keep the last one)")
+
+
+def _shown(value) -> str:
+    """A JSON value for a message, cut to 40 characters."""
+    if value is _CONFLICT:
+        return "different values for a repeated key"
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 class _Entry:
@@ -465,6 +575,53 @@ def _job_entries(doc: dict, path: Path) -> list[_Entry]:
 def _check_job(raw, number: int, path: Path) -> None:
     if not isinstance(raw, dict) or "jobname" not in raw:
         raise FioFormatError(f"{path}: job {number}: expected a fio job object with a 'jobname', found {str(raw)[:40]!r}")
+    if not isinstance(raw["jobname"], str):
+        raise FioFormatError(f"{path}: job {number}, field 'jobname': expected a string, found {_shown(raw['jobname'])}")
+    if "hostname" in raw and not isinstance(raw["hostname"], str):
+        raise FioFormatError(f"{path}: job {number} ({raw['jobname']}), field 'hostname': expected a string "
+                             f"(the server's host), found {_shown(raw['hostname'])}")
+    if "port" in raw:
+        _whole(raw["port"], f"{path}: job {number} ({raw['jobname']}), field 'port'", maximum=65535)
+    for name in ("job options", "global options"):
+        if name in raw and not isinstance(raw[name], dict):
+            raise FioFormatError(f"{path}: job {number} ({raw['jobname']}), field '{name}': expected an object "
+                                 f"of options, found {_shown(raw[name])}")
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _whole(value, where: str, *, minimum: int = 0, maximum: int = _INT64_MAX) -> int:
+    """``value`` as an int when it is a whole JSON number from ``minimum`` to ``maximum`` (what fio
+    writes for counters, runtimes, ids and errnos); FioFormatError naming ``where`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not value.is_integer()):
+        raise FioFormatError(f"{where}: expected a whole number, found {_shown(value)}")
+    if not minimum <= value <= maximum:
+        raise FioFormatError(f"{where}: expected a whole number from {minimum} to {maximum}, found {_shown(value)}")
+    return int(value)
+
+
+def _double(value, where: str):
+    """``value`` unchanged when a double can hold it (a JSON integer of 400 digits cannot)."""
+    try:
+        float(value)
+    except OverflowError:
+        raise FioFormatError(f"{where}: expected a number within the range of a double, found "
+                             f"{_shown(value)}") from None
+    return value
+
+
+def _finite(value, where: str) -> float:
+    """``value`` when it is a JSON number of 0 or more (fio's rates, means and CPU shares)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FioFormatError(f"{where}: expected a number, found {_shown(value)}")
+    value = _double(value, where)
+    if value < 0:
+        raise FioFormatError(f"{where}: expected a value of 0 or more, found {value:g}")
+    if not math.isfinite(value):  # e.g. 1e308 KiB/s x 1024
+        raise FioFormatError(f"{where}: expected a finite number, found one beyond 1.8e308 once converted")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,30 +633,32 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
     version = doc.get("fio version")
     rows = []
     for entry in _job_entries(doc, path):
+        who = f"{path}: job {entry.job} ({entry.jobname})"
         if entry.is_aggregate:  # a sum over clients with different job files: no single option set
             options = {name: None for name in OPTION_DEFAULTS}
         elif "job options" not in entry.raw and not global_options:
             # fio 2.1.4 wrote no options at all: fio's defaults would be a guess, not what ran
             options = {name: None for name in OPTION_DEFAULTS}
         else:
-            options = _options(global_options, entry.raw.get("job options") or {})
+            options = _options(global_options, entry.raw.get("job options") or {}, who)
         common = {
             "hostname": entry.hostname,
             "port": entry.port,
             "is_aggregate": entry.is_aggregate,
             "job": entry.job,
             "jobname": entry.jobname,
-            "groupid": entry.raw.get("groupid", 0),
-            "error": entry.raw.get("error", 0),
-            "usr_cpu_pct": entry.raw.get("usr_cpu"),
-            "sys_cpu_pct": entry.raw.get("sys_cpu"),
+            "groupid": _whole(entry.raw.get("groupid", 0), f"{who}, field 'groupid'"),
+            # an errno (fio's td->error), 0 when none
+            "error": _whole(entry.raw.get("error", 0), f"{who}, field 'error'"),
+            "usr_cpu_pct": _cpu(entry.raw, "usr_cpu", who),
+            "sys_cpu_pct": _cpu(entry.raw, "sys_cpu", who),
             **options,
             "fio_version": version,
         }
         job_rows = []
         for direction in _DIRECTIONS:
-            stats = entry.raw.get(direction)
-            if not isinstance(stats, dict) or not (stats.get("total_ios") or stats.get("io_bytes")):
+            stats = _direction_object(entry.raw, direction, who)
+            if stats is None or not _did_io(stats, direction, who):
                 continue
             job_rows.append({**common, "direction": direction,
                              **_direction_values(stats, path, entry, direction, version),
@@ -511,6 +670,37 @@ def _json_rows(doc: dict, path: Path) -> list[dict]:
     return rows
 
 
+def _direction_object(raw: dict, direction: str, who: str) -> dict | None:
+    """The stats object of ``direction``, None where fio writes none; FioFormatError when one fio
+    always writes is missing or is not an object. fio 2.1.4 .. 3.40 write read, write and trim for
+    every job (stat.c show_thread_status_json), or only ``mixed`` under unified_rw_reporting=1
+    (and all four with unified_rw_reporting=both)."""
+    if direction not in raw:
+        if direction == "mixed" or "mixed" in raw:
+            return None
+        raise FioFormatError(f"{who}, field '{direction}': expected the '{direction}' object fio writes for "
+                             "every job, found it missing")
+    stats = raw[direction]
+    if not isinstance(stats, dict):
+        raise FioFormatError(f"{who}, field '{direction}': expected an object of {direction} statistics, "
+                             f"found {_shown(stats)}")
+    return stats
+
+
+def _did_io(stats: dict, direction: str, who: str) -> bool:
+    """Whether a direction did I/O: ``total_ios`` or ``io_bytes`` above 0 (both checked counts)."""
+    done = False
+    for key in ("total_ios", "io_bytes"):
+        if key in stats:
+            done = _whole(stats[key], f"{who}, field '{direction}.{key}'") > 0 or done
+    return done
+
+
+def _cpu(raw: dict, key: str, who: str):
+    """A job's ``usr_cpu`` / ``sys_cpu`` (% of one CPU), None when fio wrote none."""
+    return _finite(raw[key], f"{who}, field '{key}'") if key in raw else None
+
+
 def _direction_values(stats: dict, path: Path, entry: _Entry, direction: str, version) -> dict:
     where = f"{path}: job {entry.job} ({entry.jobname}), field '{direction}."
     release = version_tuple(version)
@@ -520,7 +710,7 @@ def _direction_values(stats: dict, path: Path, entry: _Entry, direction: str, ve
 
     def number(*keys: str):
         """stats[keys[0]][keys[1]]... as a JSON number; FioFormatError naming the dotted field otherwise."""
-        value, field = stats, ".".join(keys)
+        value, field = stats, ".".join((direction, *keys))
         for key in keys:
             if not isinstance(value, dict) or key not in value:
                 raise FioFormatError(
@@ -532,29 +722,57 @@ def _direction_values(stats: dict, path: Path, entry: _Entry, direction: str, ve
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise FioFormatError(f"{path}: job {entry.job} ({entry.jobname}), field '{field}': expected a number, "
                                  f"found {json.dumps(value)[:40]}")
-        return value
+        return _double(value, f"{path}: job {entry.job} ({entry.jobname}), field '{field}'")
 
-    io_bytes = number("io_bytes")
+    io_bytes = _whole(number("io_bytes"), f"{where}io_bytes'")
     if not ns_layout and _io_bytes_in_kib(release, io_bytes, stats):
-        io_bytes *= _KIB
+        io_bytes = _whole(io_bytes * _KIB, f"{where}io_bytes' (KiB, x 1024)")
     values = {
-        "iops": number("iops"),
+        "iops": _finite(number("iops"), f"{where}iops'"),
         # bw_bytes: fio >= 3.2; older fio wrote only bw in KiB/s
-        "bw_bytes_s": number("bw_bytes") if "bw_bytes" in stats else number("bw") * _KIB,
+        "bw_bytes_s": _finite(number("bw_bytes") if "bw_bytes" in stats else number("bw") * _KIB,
+                              f"{where}{'bw_bytes' if 'bw_bytes' in stats else 'bw'}'"),
         "io_bytes": io_bytes,
-        "runtime_ms": number("runtime"),
+        "runtime_ms": _whole(number("runtime"), f"{where}runtime'"),
         "lat_mean_ns": number(lat_key, "mean") * to_ns,
         "clat_mean_ns": number(clat_key, "mean") * to_ns,
         # total_ios: missing in fio 2.1.4's JSON
-        "ios": number("total_ios") if ns_layout or "total_ios" in stats else None,
+        "ios": _whole(number("total_ios"), f"{where}total_ios'") if ns_layout or "total_ios" in stats else None,
     }
-    percentiles = stats[clat_key].get("percentile") or {}
-    by_level = {float(level): value for level, value in percentiles.items()}
+    by_level = _percentiles(stats[clat_key], f"{where}{clat_key}.percentile'")
     for column, level in _PERCENTILES.items():
-        found = by_level.get(level, math.nan)
-        values[column] = found * to_ns if isinstance(found, (int, float)) else math.nan
+        values[column] = by_level.get(level, math.nan) * to_ns
     _check_plausible(values, where, {"lat_mean_ns": f"{lat_key}.mean", "clat_mean_ns": f"{clat_key}.mean"})
     return values
+
+
+def _percentiles(clat: dict, where: str) -> dict[float, float]:
+    """{level: value} of a ``clat`` object's ``percentile`` object (absent: none written, as with
+    clat_percentiles=0); FioFormatError unless it maps levels such as "99.000000" to numbers >= 0."""
+    if "percentile" not in clat:
+        return {}
+    percentiles = clat["percentile"]
+    if not isinstance(percentiles, dict):
+        raise FioFormatError(f"{where}: expected an object of percentile levels and latencies, "
+                             f"found {_shown(percentiles)}")
+    try:
+        by_level = {float(level): value for level, value in percentiles.items()}
+    except ValueError:
+        by_level = {math.nan: None}
+    if not all(0 <= level <= 100 for level in by_level):  # NaN fails too
+        bad = next(level for level in percentiles if not _is_level(level))
+        raise FioFormatError(f"{where}: expected percentile levels from 0 to 100 such as \"99.000000\", "
+                             f"found {_shown(bad)}")
+    # only the levels the table takes are checked: a json+ file has thousands of directions
+    return {level: _finite(by_level[level], f"{where[:-1]}[{level:g}]'") for level in _PERCENTILE_LEVELS
+            if level in by_level}
+
+
+def _is_level(text: str) -> bool:
+    try:
+        return 0 <= float(text) <= 100
+    except ValueError:
+        return False
 
 
 def _io_bytes_in_kib(release, io_bytes, stats: dict) -> bool:
@@ -581,6 +799,8 @@ def _check_plausible(values: dict, where: str, latency_fields: dict) -> None:
         value = values.get(column)
         if value is not None and not math.isnan(value) and value < 0:
             raise FioFormatError(f"{where}{field}': expected a value of 0 or more, found {value:g}")
+        if value is not None and math.isinf(value):  # e.g. 1e308 usec x 1000
+            raise FioFormatError(f"{where}{field}': expected a finite number, found one beyond 1.8e308 in ns")
     if values["runtime_ms"] == 0 and (values["io_bytes"] > 0 or (values["ios"] or 0) > 0):
         raise FioFormatError(
             f"{where}runtime': expected a runtime above 0 ms for a direction that did I/O "
@@ -588,15 +808,19 @@ def _check_plausible(values: dict, where: str, latency_fields: dict) -> None:
         )
 
 
-def _options(global_options: dict, job_options: dict) -> dict:
+def _options(global_options: dict, job_options: dict, who: str = "") -> dict:
     """rw, bs, iodepth, numjobs, ioengine: the job's value, else [global]'s, else fio's default."""
     out = {}
     for name, default in OPTION_DEFAULTS.items():
         value = default
-        for scope in (global_options, job_options):  # later scopes override earlier ones
-            for key in (name, *_OPTION_ALIASES.get(name, ())):
+        for scope_name, scope in (("global options", global_options), ("job options", job_options)):
+            for key in (name, *_OPTION_ALIASES.get(name, ())):  # later scopes override earlier ones
                 if key in scope:
                     value = scope[key]
+                    if value is not _CONFLICT and not isinstance(value, str):
+                        # fio writes every option as a string (stat.c json_add_job_opts)
+                        raise FioFormatError(f"{who}, field '{scope_name}.{key}': expected a string, "
+                                             f"found {_shown(value)}")
         out[name] = None if value is _CONFLICT else value
     out["iodepth"] = _int_or_none(out["iodepth"])
     out["numjobs"] = _int_or_none(out["numjobs"])
@@ -604,10 +828,11 @@ def _options(global_options: dict, job_options: dict) -> dict:
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A whole-number option (iodepth, numjobs) as an int; None when unparsable or beyond int64."""
+    if value is None or not _WHOLE_TEXT.match(value):
         return None
+    number = int(value)
+    return number if number <= _INT64_MAX else None
 
 
 def size_bytes(text: str):
@@ -628,11 +853,16 @@ def _bs_bytes(bs, direction: str):
     parts = [p for p in str(bs).split(",")]
     if direction == "mixed":
         sizes = {size_bytes(p) for p in parts if p.strip()}
-        return sizes.pop() if len(sizes) == 1 else None
+        return _int64_or_none(sizes.pop()) if len(sizes) == 1 else None
     index = _DIRECTION_INDEX[direction]
     # fio: a missing write/trim size takes the read size (options.c str_bssplit_cb).
     chosen = parts[index] if index < len(parts) and parts[index].strip() else parts[0]
-    return size_bytes(chosen)
+    return _int64_or_none(size_bytes(chosen))
+
+
+def _int64_or_none(value):
+    """None for a size beyond int64 (fio itself refuses it), so that no Int64 column wraps."""
+    return value if value is None or value <= _INT64_MAX else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,12 +914,17 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
         iops = _terse_number(fields, at + 2, f"{direction} IOPS", path, number, float)
         if io_kib == 0 and iops == 0:
             continue
+        runtime_ms = _terse_number(fields, at + 3, f"{direction} runtime (ms)", path, number, int)
+        if io_kib > _INT64_MAX // _KIB or runtime_ms == 0:
+            found = f"{io_kib} KiB" if runtime_ms else f"a runtime of 0 ms for {io_kib} KiB and {iops:g} IOPS"
+            raise FioFormatError(f"{path}: line {number}, field {at + 1} ({direction} total IO (KiB)): expected at "
+                                 f"most 2^53 KiB done in a runtime above 0 ms, found {found}")
         values = {
             "direction": direction,
             "io_bytes": io_kib * _KIB,
             "bw_bytes_s": _terse_number(fields, at + 1, f"{direction} bandwidth (KiB/s)", path, number, float) * _KIB,
             "iops": iops,
-            "runtime_ms": _terse_number(fields, at + 3, f"{direction} runtime (ms)", path, number, int),
+            "runtime_ms": runtime_ms,
             "clat_mean_ns": _terse_number(fields, at + 10, f"{direction} clat mean (usec)", path, number, float) * _US_TO_NS,
             "lat_mean_ns": _terse_number(fields, at + 34, f"{direction} lat mean (usec)", path, number, float) * _US_TO_NS,
             "ios": None,
@@ -697,6 +932,10 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
         by_level = _terse_percentiles(fields[at + 12: at + 32], path, number, direction)
         for column, level in _PERCENTILES.items():
             values[column] = by_level.get(level, math.nan)
+        infinite = next((column for column, value in values.items() if isinstance(value, float) and math.isinf(value)), None)
+        if infinite is not None:  # e.g. 1e308 usec x 1000
+            raise FioFormatError(f"{path}: line {number}, {direction} {infinite}: expected a finite number, found one "
+                                 "beyond 1.8e308 once converted")
         rows.append({**common, **values})
     if not rows:
         rows.append({**common, "direction": "none", "iops": 0.0, "bw_bytes_s": 0.0, "io_bytes": 0, "runtime_ms": 0})
@@ -704,12 +943,17 @@ def _terse_record(fields: list[str], path: Path, number: int, job: int) -> list[
 
 
 def _terse_number(fields, index, name, path, number, kind):
-    try:
-        return kind(fields[index])
-    except ValueError:
-        raise FioFormatError(
-            f"{path}: line {number}, field {index + 1} ({name}): expected a number, found {fields[index][:20]!r}"
-        ) from None
+    """Field ``index`` converted by ``kind``: a finite number of 0 or more (fio writes terse fields
+    from unsigned counters and non-negative rates), an int within int64; FioFormatError otherwise."""
+    text = fields[index]
+    # ASCII only: int() and float() also take "1_000", " 5" and fullwidth digits, which fio never writes
+    value = kind(text) if (_TERSE_INT if kind is int else _TERSE_FLOAT).match(text) else None
+    if value is None or (kind is int and not 0 <= value <= _INT64_MAX) or (
+            kind is not int and not (math.isfinite(value) and value >= 0)):
+        expected = "a whole number from 0 to 2^63 - 1" if kind is int else "a finite number of 0 or more"
+        raise FioFormatError(f"{path}: line {number}, field {index + 1} ({name}): expected {expected}, "
+                             f"found {text[:20]!r}")
+    return value
 
 
 def _percent(text: str) -> float:
@@ -728,6 +972,9 @@ def _terse_percentiles(fields, path, number, direction) -> dict[float, float]:
                 f"{path}: line {number}, {direction} clat percentile: expected 'P%=usec', found {field[:20]!r}"
             ) from None
         if sep and level_f > 0:
+            if not (level_f <= 100 and math.isfinite(value_f) and value_f >= 0):
+                raise FioFormatError(f"{path}: line {number}, {direction} clat percentile: expected a level from 0 "
+                                     f"to 100 and a latency of 0 or more usec, found {field[:20]!r}")
             out[level_f] = value_f * _US_TO_NS
     return out
 

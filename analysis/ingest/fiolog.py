@@ -27,7 +27,8 @@ latency in nsecs"); bandwidth (KiB/s) and IOPS logs kept their units. See :func:
 the version is found and what is assumed without it.
 
 Implausible values are errors, never silently kept: a negative value in a log (a latency,
-bandwidth or IOPS below 0), and in a histogram log a bin count of 2^31 - 1 (2147483647) or more in
+bandwidth or IOPS below 0), a negative time, block size or offset (fio writes them unsigned), a
+number beyond int64, and in a histogram log a bin count of 2^31 - 1 (2147483647) or more in
 one interval (fio's per-interval counts are deltas of 32-bit counters, and no interval fio logs
 holds two billion I/Os: such a count is corruption, e.g. pbench's fio 3.7 clat_hist sample with
 counts of 2147483647, 2.9e17 and 8.5e18), or more I/Os in the log than the run completed (the
@@ -38,7 +39,10 @@ are irregular under load and may repeat at the end (fio issues #739, #1058), and
 log leaves out the last partial interval (its counts sum to less than the JSON total).
 
 Malformed input raises :class:`analysis.errors.FioFormatError` with one sentence naming the
-file, the line, the field, what was expected and what was found. Both readers parse with
+file, the line, the field, what was expected and what was found. Files are opened through
+:mod:`analysis.ingest.source`: a FIFO or device is refused (never waited on), ``-`` and
+``/dev/stdin`` are read once, and a line of more than 1 MiB or with a NUL byte (binary data) is
+refused before it is read whole. Both readers parse with
 pandas' C reader and explicit dtypes and check with vectorised operations; only when that fast
 path fails do they rescan the file line by line to find and describe the first bad line.
 """
@@ -61,6 +65,7 @@ from analysis.constants import (
     FIO_PLAT_VAL,
 )
 from analysis.errors import FioFormatError, FioUnitWarning, UsageError
+from analysis.ingest import source
 from analysis.ingest.fio import version_tuple
 
 # fio io_ddir.h enum fio_ddir: DDIR_READ = 0, DDIR_WRITE = 1, DDIR_TRIM = 2.
@@ -96,6 +101,8 @@ _HIST_IN_NAME = re.compile(r"_clat_hist\.(?:\d+\.)?log")
 _HEX_PRIO = re.compile(r"0x[0-9a-fA-F]{1,4}")
 
 _HIST_LEAD_FIELDS = ("time_ms", "ddir", "bs_bytes")
+# Fields fio writes from unsigned counters (iolog.c flush_samples: %lu time, %llu bs and offset).
+_UNSIGNED = ("time_ms", "bs_bytes", "offset_bytes")
 _LOG_KIND = "fio log"
 _HIST_KIND = "fio histogram log"
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -305,20 +312,48 @@ def _metric_of(path: Path, metric: str | None) -> str:
 
 def _first_line(path: Path, kind: str = _LOG_KIND) -> str | None:
     """The first non-blank line of ``path``, or None for an empty file."""
-    try:
-        with open(path, "rb") as f:
-            for line in f:
-                if line.strip():
-                    return line.decode("ascii", errors="replace")
-    except OSError as err:  # missing file, a directory, no permission: strerror says which
-        raise FioFormatError(f"{kind} {path}: expected a readable file, found {err.strerror.lower()}") from None
+    with _open(path, kind) as f:
+        for lineno, line in _bounded_lines(f, path, kind):
+            if line.strip():
+                return line.decode("ascii", errors="replace")
     return None
+
+
+# No line fio writes is this long (a histogram line of 1856 bins is under 40 KB); a longer one is
+# binary data (a sparse or compressed file), and reading it whole could take gigabytes.
+_MAX_LINE_BYTES = 1 << 20
+
+
+def _bounded_lines(f, path: Path, kind: str = _LOG_KIND):
+    """(line number from 1, raw line) of a binary file, refusing a line of more than 1 MiB or a NUL byte."""
+    lineno = 0
+    while line := f.readline(_MAX_LINE_BYTES + 1):
+        lineno += 1
+        if len(line) > _MAX_LINE_BYTES or b"\0" in line:
+            found = "a line of more than 1 MiB" if len(line) > _MAX_LINE_BYTES else "a NUL byte"
+            raise FioFormatError(f"{kind} {path} line {lineno}: expected a text line of comma-separated numbers, "
+                                 f"found {found} (binary data)")
+        yield lineno, line
+
+
+def _open(path: Path, kind: str = _LOG_KIND):
+    """``path`` opened for reading bytes: a regular file (never a FIFO or device, which would block
+    or never end) or the bytes of a stream (``-``, ``/dev/stdin``), read once (analysis.ingest.source)."""
+    try:
+        return source.open_binary(path)
+    except source.InputError as err:
+        raise FioFormatError(f"{kind} {path}: expected a readable file, found {err.found}") from None
 
 
 def _read_fast(path: Path, dtypes: dict[int, object]) -> pd.DataFrame:
     # index_col=False: never let pandas take a longer first row's extra field as an index.
+    with _open(path) as f:
+        return _read_csv(f, dtypes)
+
+
+def _read_csv(f, dtypes: dict[int, object]) -> pd.DataFrame:
     return pd.read_csv(
-        path,
+        f,
         header=None,
         names=list(range(len(dtypes))),
         dtype=dtypes,
@@ -336,6 +371,8 @@ def _log_table(raw: pd.DataFrame, layout: _LogLayout, value_column: str) -> pd.D
         raise ValueError("ddir outside 0..2")
     if len(raw) and raw["value"].to_numpy().min() < 0:
         raise ValueError("a negative value")
+    if len(raw) and any(raw[name].to_numpy().min() < 0 for name in _UNSIGNED if name in raw):
+        raise ValueError("a negative time, block size or offset")
     columns = {
         "time_ms": raw["time_ms"],
         value_column: raw["value"],
@@ -401,6 +438,8 @@ def _describe_bad_log(path: Path, layout: _LogLayout) -> FioFormatError:
                 return _field_error(path, lineno, i, name, "an integer of at most 19 digits", text)
             elif name == "value" and int(text) < 0:
                 return _field_error(path, lineno, i, name, "a value of 0 or more (a latency, bandwidth or IOPS)", text)
+            elif name in _UNSIGNED and int(text) < 0:
+                return _field_error(path, lineno, i, name, "a value of 0 or more", text)
             elif name == "ddir" and int(text) not in range(len(DIRECTIONS)):
                 return _field_error(path, lineno, i, name, "0 (read), 1 (write) or 2 (trim)", text)
             elif name == "prio" and int(text) not in (0, 1):
@@ -410,8 +449,8 @@ def _describe_bad_log(path: Path, layout: _LogLayout) -> FioFormatError:
 
 def _lines(path: Path):
     """(line number, stripped fields) for each non-blank line, numbered from 1."""
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, start=1):
+    with _open(path) as f:
+        for lineno, line in _bounded_lines(f, path):
             text = line.decode("ascii", errors="replace").strip()
             if text:
                 yield lineno, [field.strip() for field in text.split(",")]
@@ -525,8 +564,9 @@ def read_hist_log(path, *, run_ios: int | None = None) -> pd.DataFrame:
         values = raw.to_numpy()
         lead, counts = values[:, : len(_HIST_LEAD_FIELDS)], values[:, len(_HIST_LEAD_FIELDS) :]
         ddir = lead[:, 1]
-        if ddir.size and (ddir.min() < 0 or ddir.max() >= len(DIRECTIONS) or counts.min() < 0):
-            raise ValueError("ddir outside 0..2 or a negative count")
+        if ddir.size and (ddir.min() < 0 or ddir.max() >= len(DIRECTIONS) or counts.min() < 0
+                          or lead[:, 0].min() < 0 or lead[:, 2].min() < 0):
+            raise ValueError("ddir outside 0..2, or a negative count, time or block size")
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError) as err:
         raise _describe_bad_hist(path, n_fields) from err
     if counts.size and counts.max() >= HIST_MAX_COUNT:
@@ -606,4 +646,6 @@ def _describe_bad_hist(path: Path, n_fields: int) -> FioFormatError:
                 return _field_error(path, lineno, i, name, "0 (read), 1 (write) or 2 (trim)", text, kind=_HIST_KIND)
             if name.startswith("bin") and int(text) < 0:
                 return _field_error(path, lineno, i, name, "a count of 0 or more", text, kind=_HIST_KIND)
+            if name in _UNSIGNED and int(text) < 0:
+                return _field_error(path, lineno, i, name, "a value of 0 or more", text, kind=_HIST_KIND)
     return FioFormatError(f"fio histogram log {path}: expected fio histogram lines, found content pandas cannot parse")

@@ -20,8 +20,11 @@ def read_records_many(paths: list, *, snapshots: bool = False, workers: int | No
                       dask: str | None = None) -> list[dict]:
     """Rows of every summary file in ``paths``, in order (see :func:`analysis.compute.map_ordered`
     for ``workers`` and ``dask``)."""
-    from analysis.ingest import fio
+    from analysis.ingest import fio, source
 
+    if any(source.is_stream(p) for p in paths):
+        # a stream (-, /dev/stdin, <(...)) is read once, by this process (analysis.ingest.source)
+        workers, dask = 1, None
     read = partial(fio.read_records, snapshots=snapshots)
     chunks = map_ordered(read, [str(p) for p in paths], workers=workers, dask=dask,
                          min_items_per_worker=MIN_FILES_PER_WORKER)
