@@ -158,7 +158,7 @@ def test_notebooks_05_to_07_execute_on_the_bundled_data_and_label_the_machine(tm
     data_dir = paths.REPO_ROOT / "data"
     result = report.build(tmp_path, parameters={"data_dir": str(data_dir)}, only=["05", "06", "07"], progress=False)
     assert [p.source.stem[:2] for p in result.pages] == ["05", "06", "07"]
-    answers = {"05": "of guest CPU time per second", "06": "of the one-thread budget", "07": "per remote CPU"}
+    answers = {"05": "of guest CPU time per second", "06": "lookups/s per guest", "07": "per remote CPU"}
     for page in result.pages:
         assert page.ok, page.error
         html = page.html.read_text()
