@@ -12,7 +12,7 @@ from analysis.plots import palette as P
 from analysis.plots import policies
 from analysis.simulated import grants as datasets
 from analysis.xen.grants import Costs, with_costs
-from tests.plots_checks import assert_palette, assert_units, legends, named_colours, texts
+from tests.plots_checks import assert_palette, assert_readable, assert_units, drawn_axes, highlighted_lines, legends, named_colours, texts
 
 GUESTS = 10
 COSTS = Costs(dom0_vcpus=24)
@@ -131,3 +131,20 @@ def test_a_policy_has_one_colour_across_all_figures(figures, cliff):
         assert union == {P.colour(P.POLICY, policy)}, f"{policy}: {by_figure}"
     # The cliff's policies are compared on several pages (cliff, bound, malicious, ...): the check spans them.
     assert all(len(seen[policy]) >= 4 for policy in set(cliff[0]["label"])), {k: sorted(v) for k, v in seen.items()}
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, fig in figures.items():
+        assert_readable(fig)
+
+
+def test_no_cliff_panel_highlights_more_than_three_policies(figures, cliff):
+    for name in ("cliff random", "cliff cyclic", "throughput_bound", "predictability_trace"):
+        fig = figures[name]
+        shown = set()
+        for ax in drawn_axes(fig):
+            lines = highlighted_lines(ax)
+            assert 0 < len(lines) <= policies.CLIFF_HIGHLIGHT, (name, [line.get_label() for line in lines])
+            shown |= {line.get_label() for line in lines}
+        if name.startswith("cliff"):  # every policy is highlighted in some panel
+            assert shown == set(cliff[0]["label"]), (name, sorted(shown))

@@ -10,12 +10,15 @@ names the simulator and its parameters. Each policy keeps its
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from analysis.plots import palette as P
+from analysis.plots.layout import finish, highlight
 from analysis.simulated.grants import caption
 from analysis.xen.grants import Costs, throughput_iops
 
@@ -26,50 +29,72 @@ CLIFF_PANELS = [("hit_rate", "hit rate (segments served without a map, fraction)
                 ("max_mapped_mib", "pages held, high-water (MiB)")]
 
 
+#: Policies per panel of the cliff: at most this many coloured lines, the others grey behind them.
+CLIFF_HIGHLIGHT = 3
+
+
 def cliff(table: pd.DataFrame, meta: dict, *, order: str, guests: int) -> plt.Figure:
-    """Hit rate, dom0 time, goodput and pages held against the working set, per policy, for one
-    access ``order``; ``table`` has the cost columns for ``guests`` guests and ``max_mapped_mib``."""
-    part = table[table["order"] == order]
+    """Hit rate, dom0 time, goodput and pages held (rows) against the working set, for one access
+    ``order``, as small multiples: each column highlights up to :data:`CLIFF_HIGHLIGHT` policies in
+    their palette colour over the others in grey; ``table`` has the cost columns for ``guests``
+    guests and ``max_mapped_mib``."""
+    part = table[table["order"] == order].sort_values("working_set_pages")
     labels = P.order(P.POLICY, part["label"])
+    groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
     cap = meta["parameters"]["cap_pages"]
-    fig, axes = plt.subplots(1, len(CLIFF_PANELS), figsize=(20, 4.5))
-    for ax, (column, ylabel) in zip(axes, CLIFF_PANELS):
-        sns.lineplot(data=part, x="working_set_pages", y=column, hue="label", hue_order=labels, style="label",
-                     style_order=labels, palette=P.colours(P.POLICY, labels), markers=P.markers(P.POLICY, labels),
-                     dashes=False, ax=ax, legend=ax is axes[0])
-        ax.axvline(cap, color=P.REFERENCE, ls=":")
-        ax.set_xscale("log")
-        ax.set_xlabel("working set W (pages of 4 KiB)")
-        ax.set_ylabel(ylabel.format(guests=guests))
-    axes[0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Fallback cliff, {order} order; dotted line = cap. "
-                 + caption(meta, order=order) + "; costs: assumed defaults", fontsize=9)
-    fig.tight_layout()
-    return fig
+    fig, axes = plt.subplots(len(CLIFF_PANELS), len(groups), figsize=(4.2 * len(groups) + 2.2, 2.6 * len(CLIFF_PANELS)),
+                             sharex=True, sharey="row", squeeze=False, layout="constrained")
+    for row, (column, ylabel) in enumerate(CLIFF_PANELS):
+        # one row per policy and working set (the simulator's table): the line is the table itself
+        means = {name: (sub["working_set_pages"].to_numpy(), sub[column].to_numpy()) for name, sub in part.groupby("label")}
+        for col, shown in enumerate(groups):
+            ax = axes[row, col]
+            highlight(ax, means, shown, P.POLICY, ms=4)
+            ax.axvline(cap, color=P.REFERENCE, ls=":")
+            ax.set_xscale("log")
+            if row == 0:
+                ax.set_title("\n".join(shown) + "\n(grey: the other policies)", fontsize=9)
+            if row == len(CLIFF_PANELS) - 1:
+                ax.set_xlabel("working set W (pages of 4 KiB)")
+        axes[row, 0].set_ylabel(textwrap.fill(ylabel.format(guests=guests), 28))
+    handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
+               frameon=False)
+    fig.suptitle(textwrap.fill(f"Fallback cliff, {order} order; dotted line = cap. "
+                               + caption(meta, order=order) + "; costs: assumed defaults", 150), fontsize=10)
+    return finish(fig)
 
 
 def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_sets=(264, 440),
                      guests=np.arange(1, 41)) -> plt.Figure:
     """Bound on successful requests/s against identical guests, per policy, at each working set
-    (random order): :func:`analysis.xen.grants.throughput_iops` times the share not failed."""
+    (random order, one row each): :func:`analysis.xen.grants.throughput_iops` times the share not
+    failed; each column highlights up to :data:`CLIFF_HIGHLIGHT` policies over the others in grey."""
     cap = meta["parameters"]["cap_pages"]
-    fig, axes = plt.subplots(1, len(working_sets), figsize=(7 * len(working_sets), 4), sharey=True, squeeze=False)
-    axes = axes[0]
-    for ax, w in zip(axes, working_sets):
-        at_w = table[(table["order"] == "random") & (table["working_set_pages"] == w)]
-        at_w = at_w.set_index("label").loc[P.order(P.POLICY, at_w["label"])].reset_index()
-        for _, row in at_w.iterrows():
-            ok = 1 - row["failed_requests"] / row["requests"]
-            style = P.POLICY[row["label"]]
-            ax.plot(guests, throughput_iops(row, costs, guests) * ok / 1e6, color=style.colour, marker=style.marker,
-                    markevery=5, ms=4, label=row["label"])
-        ax.set_title(f"working set W = {w} pages (cap {cap})")
-        ax.set_xlabel("guests (count; identical, 1 VCPU each)")
-    axes[0].set_ylabel("successful requests/s (millions), bound")
-    axes[-1].legend(fontsize=8)
-    fig.suptitle(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = {costs.dom0_vcpus}", fontsize=9)
-    fig.tight_layout()
-    return fig
+    random = table[table["order"] == "random"]
+    labels = P.order(P.POLICY, random[random["working_set_pages"].isin(working_sets)]["label"])
+    groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
+    fig, axes = plt.subplots(len(working_sets), len(groups), figsize=(4.2 * len(groups) + 2.2, 3 * len(working_sets)),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    for row, w in enumerate(working_sets):
+        at_w = random[random["working_set_pages"] == w].set_index("label")
+        lines = {name: (guests, throughput_iops(at_w.loc[name], costs, guests)
+                        * (1 - at_w.loc[name, "failed_requests"] / at_w.loc[name, "requests"]) / 1e6)
+                 for name in labels if name in at_w.index}
+        for col, shown in enumerate(groups):
+            ax = axes[row, col]
+            highlight(ax, lines, shown, P.POLICY, markevery=5, ms=4)
+            if row == 0:
+                ax.set_title("\n".join(shown) + "\n(grey: the other policies)", fontsize=9)
+            if row == len(working_sets) - 1:
+                ax.set_xlabel("guests (count; identical, 1 VCPU each)")
+        axes[row, 0].set_ylabel(f"W = {w} pages (cap {cap}):\nsuccessful requests/s\n(millions), bound")
+    handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
+               frameon=False)
+    fig.suptitle(textwrap.fill(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = {costs.dom0_vcpus}",
+                               150), fontsize=10)
+    return finish(fig)
 
 
 def lru_tradeoff(table: pd.DataFrame, meta: dict) -> plt.Figure:
@@ -83,15 +108,14 @@ def lru_tradeoff(table: pd.DataFrame, meta: dict) -> plt.Figure:
             part = part.sort_values("m")
             ax.plot(part["batches_per_1000_requests"], part["hit_rate"], marker="o", label=f"W = {ratio} N")
             for _, row in part.iterrows():
-                ax.annotate(f"M={row['m']}", (row["batches_per_1000_requests"], row["hit_rate"]), fontsize=7,
+                ax.annotate(f"M={row['m']}", (row["batches_per_1000_requests"], row["hit_rate"]), fontsize=9,
                             textcoords="offset points", xytext=(3, 3))
         ax.set_title(f"N = cap = {n_cap} pages")
         ax.set_xlabel("shootdowns per 1000 requests (count)")
     axes[0].set_ylabel("hit rate (fraction of segments)")
     axes[0].legend()
-    fig.suptitle(caption(meta) + "; each line: M = 1..16 at one working set W", fontsize=9)
-    fig.tight_layout()
-    return fig
+    fig.suptitle(caption(meta) + "; each line: M = 1..16 at one working set W", fontsize=10)
+    return finish(fig)
 
 
 def predictability_boxes(table: pd.DataFrame, meta: dict) -> plt.Figure:
@@ -104,24 +128,32 @@ def predictability_boxes(table: pd.DataFrame, meta: dict) -> plt.Figure:
     grid.set_titles("working set W = {col_name} pages (cap " + str(meta["parameters"]["cap_pages"]) + ")")
     for ax in grid.axes.flat:
         ax.tick_params(axis="x", rotation=30)
-    grid.figure.suptitle(caption(meta) + "; costs: assumed defaults", fontsize=9, y=1.03)
-    return grid.figure
+    grid.figure.suptitle(caption(meta) + "; costs: assumed defaults", fontsize=10, y=1.03)
+    return finish(grid.figure, layout=False)
 
 
 def predictability_trace(table: pd.DataFrame, meta: dict, *, working_set_pages: int = 440,
                          window: int = 50) -> plt.Figure:
-    """dom0 time per request along the trace (rolling mean of ``window``), per policy, at one working set."""
+    """dom0 time per request along the trace (rolling mean of ``window``), per policy, at one working
+    set; each panel highlights up to :data:`CLIFF_HIGHLIGHT` policies over the others in grey."""
     at_w = table[table["working_set_pages"] == working_set_pages]
-    fig, ax = plt.subplots(figsize=(10, 3.5))
-    for name in P.order(P.POLICY, at_w["label"]):
-        part = at_w[at_w["label"] == name]
-        ax.plot(part["request"], part["dom0_us_per_request"].rolling(window, min_periods=1).mean(),
-                color=P.colour(P.POLICY, name), label=name)
-    ax.set_xlabel("request index (count)")
-    ax.set_ylabel(f"dom0 us per request (mean of {window}, us)")
-    ax.legend(fontsize=8)
-    ax.set_title(caption(meta, working_set_pages=working_set_pages) + "; costs: assumed", fontsize=9)
-    return fig
+    labels = P.order(P.POLICY, at_w["label"])
+    groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
+    lines = {name: (part["request"].to_numpy(),
+                    part["dom0_us_per_request"].rolling(window, min_periods=1).mean().to_numpy())
+             for name, part in at_w.groupby("label")}
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 2.4 * len(groups) + 0.8), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    for ax, shown in zip(axes[:, 0], groups):
+        highlight(ax, lines, shown, P.POLICY, marker=None)
+        ax.set_ylabel(f"dom0 us per request\n(mean of {window}, us)")
+    axes[-1, 0].set_xlabel("request index (count)")
+    handles = [line for ax in axes[:, 0] for line in ax.lines if not line.get_label().startswith("_")]
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
+               frameon=False)
+    fig.suptitle(textwrap.fill(caption(meta, working_set_pages=working_set_pages) + "; costs: assumed; "
+                               "each panel: its policies coloured, the others grey", 130), fontsize=10)
+    return finish(fig)
 
 
 #: (column, x label) of the malicious-frontend panels.
@@ -140,9 +172,8 @@ def malicious(summary: pd.DataFrame, meta: dict) -> plt.Figure:
         ax.set_ylabel("grant policy")
     for ax in axes[:2]:
         ax.axvline(meta["parameters"]["cap_pages"], color=P.REFERENCE, ls=":")
-    fig.suptitle(caption(meta) + "; dotted = cap; costs: assumed", fontsize=9)
-    fig.tight_layout()
-    return fig
+    fig.suptitle(caption(meta) + "; dotted = cap; costs: assumed", fontsize=10)
+    return finish(fig)
 
 
 def phase(table: pd.DataFrame, meta: dict) -> plt.Figure:
@@ -153,5 +184,5 @@ def phase(table: pd.DataFrame, meta: dict) -> plt.Figure:
                        drawstyle="steps-post", height=1.8, aspect=6, facet_kws={"sharey": True})
     grid.set_axis_labels("simulated time (s)", "pages held (pages)")
     grid.set_titles("{row_name}")
-    grid.figure.suptitle(caption(meta) + "; rows: windows of 10 requests", fontsize=9, y=1.02)
-    return grid.figure
+    grid.figure.suptitle(caption(meta) + "; rows: windows of 10 requests", fontsize=10, y=1.02)
+    return finish(grid.figure, layout=False)
