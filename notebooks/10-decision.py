@@ -98,15 +98,15 @@ if not comparison.empty:
 # ## The map
 #
 # Colour: log2 of the predicted ratio (blue: persistent faster). Letters: **P** persistent pays,
-# **N** non-persistent pays, **?** the 95% bootstrap band spans 1. Beyond the dotted line (the most
-# guests measured) the model extrapolates.
+# **N** non-persistent pays, **?** the 95% bootstrap band spans 1. Hatched: beyond the most guests
+# measured, where the model extrapolates.
 
 # %%
 source = text.mathtext(experiment.provenance(folder).label)  # the user's title, literal in figures
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
-    fig = plots.plot_ratio_map(ratios)
+    fig = plots.plot_ratio_map(ratios, stand_in=folder == example)
     fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the {decision.contention.LABELS[fits.model_name]} "
                  f"fit per mode\ndata: {source}",
                  y=1.04)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import paths
@@ -72,7 +73,18 @@ def policy_figures(cliff, lru, pred, malicious_summary, phase) -> dict:
         "predictability_trace": policies.predictability_trace(*pred, working_set_pages=440),
         "malicious": policies.malicious(*malicious_summary),
         "phase": policies.phase(*phase),
+        "vcpu_bound": policies.vcpu_bound(_vcpu_bound(cliff[0]), cliff[1], guests=5, working_set_pages=264),
     }
+
+
+def _vcpu_bound(table):
+    """Notebook 08's bound with one blkback thread per guest, from the cliff table."""
+    from analysis.xen.grants.costs import blkback_threads_iops
+    at_w = table[(table["order"] == "random") & (table["working_set_pages"] == 264)]
+    return pd.DataFrame([{"label": row["label"], "dom0_vcpus": v,
+                          "successful_miops": float(blkback_threads_iops(row, COSTS, 5, dom0_vcpus=v))
+                          * (1 - row["failed_requests"] / row["requests"]) / 1e6}
+                         for _, row in at_w.iterrows() for v in (5, 8, 16, 32, 64)])
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +151,7 @@ def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
 
 
 def test_no_cliff_panel_highlights_more_than_three_policies(figures, cliff):
-    for name in ("cliff random", "cliff cyclic", "throughput_bound", "predictability_trace"):
+    for name in ("cliff random", "cliff cyclic", "throughput_bound", "predictability_trace", "vcpu_bound"):
         fig = figures[name]
         shown = set()
         for ax in drawn_axes(fig):

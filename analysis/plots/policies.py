@@ -97,6 +97,29 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
     return finish(fig)
 
 
+def vcpu_bound(bound: pd.DataFrame, meta: dict, *, guests: int, working_set_pages: int) -> plt.Figure:
+    """Successful requests/s (``successful_miops``, millions) against dom0 VCPUs (``dom0_vcpus``), per
+    policy (``label``), with one blkback thread per guest (random order, one working set); each panel
+    highlights up to :data:`CLIFF_HIGHLIGHT` policies over the others in grey."""
+    labels = P.order(P.POLICY, bound["label"])
+    groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
+    lines = {name: (part["dom0_vcpus"].to_numpy(), part["successful_miops"].to_numpy())
+             for name, part in bound.sort_values("dom0_vcpus").groupby("label")}
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups) + 2.2, 3.8), sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax, shown in zip(axes[0], groups):
+        highlight(ax, lines, shown, P.POLICY, ms=4)
+        ax.set_title("\n".join(shown) + "\n(grey: the other policies)", fontsize=9)
+        ax.set_xlabel("dom0 VCPUs V (count; each\nflush IPIs V - 1 of them)")
+    axes[0, 0].set_ylabel(f"successful requests/s\n(millions), {guests} guests")
+    handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
+               frameon=False)
+    fig.suptitle(textwrap.fill(caption(meta, order="random", working_set_pages=working_set_pages)
+                               + "; costs: assumed, one blkback thread per guest", 130), fontsize=10)
+    return finish(fig)
+
+
 def lru_tradeoff(table: pd.DataFrame, meta: dict) -> plt.Figure:
     """Hit rate against shootdowns per 1000 requests (``batches_per_1000_requests``) for M = 1..16,
     one line per working set W = ratio x N, one panel per cap N."""
