@@ -81,7 +81,7 @@ tables.show(experiment.run_overview(table), "runs")
 # %%
 source = text.mathtext(source.label)  # the user's title, literal in figures
 stand_in = not experiment_dir  # the bundled example: its modes are fio engines standing in for grant modes
-if decision.can_plot_scaling(runs, stand_in=stand_in):
+if decision.can_plot_scaling(runs):
     grid = plots.plot_scaling(runs, stand_in=stand_in)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)
     plt.show()
@@ -96,7 +96,7 @@ else:
 # and fastest guest, and the mean coefficient of variation (std/mean) between guests.
 
 # %%
-if decision.can_plot_scaling(runs, stand_in=stand_in):
+if decision.can_plot_scaling(runs):
     guests = experiment.per_guest(table)
     grid = plots.plot_per_guest(guests, stand_in=stand_in)
     grid.figure.suptitle(f"IOPS of each guest vs guests, per mode\ndata: {source}", y=1.12)

@@ -9,6 +9,8 @@ figure: a few series in their palette colour over all the others in light grey.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
@@ -28,6 +30,16 @@ def readable(fig: plt.Figure) -> plt.Figure:
     return fig
 
 
+def _wrap_suptitle(fig: plt.Figure) -> None:
+    """Wrap the figure's title to its width (a one-line caption must not widen the saved image)."""
+    title = fig._suptitle
+    if title is None:
+        return
+    chars = int(fig.get_figwidth() * 72 / (0.55 * title.get_fontsize()))
+    lines = [textwrap.fill(line, chars) for line in title.get_text().split("\n")]
+    title.set_text("\n".join(lines))
+
+
 def finish(fig: plt.Figure, *, layout: bool = True) -> plt.Figure:
     """Move axes legends (those not already anchored outside) out of the data area and make every text readable; ``layout=False`` for a
     seaborn grid (its legend is already a figure legend beside the axes and it keeps its own layout)."""
@@ -43,6 +55,7 @@ def finish(fig: plt.Figure, *, layout: bool = True) -> plt.Figure:
                    fontsize=MIN_POINTS, frameon=False)
         moved += 1
     readable(fig)
+    _wrap_suptitle(fig)
     if layout:
         fig.set_layout_engine("constrained")
     return fig

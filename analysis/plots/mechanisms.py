@@ -33,6 +33,7 @@ def memcpy_sizes(medians: pd.DataFrame, label: str) -> plt.Figure:
 
 #: One dash per lookup structure, in the order of :data:`analysis.plots.palette.STRUCTURE`.
 _DASHES = ["", (5, 2), (1, 1.5), (6, 2, 1, 2), (3, 3)]
+_MARKER_SIZES = [10, 5, 6, 6, 6]
 
 
 def lookup_times(medians: pd.DataFrame, label: str) -> plt.Figure:
@@ -40,19 +41,23 @@ def lookup_times(medians: pd.DataFrame, label: str) -> plt.Figure:
     dotted lines at a one-page ring's grants, Linux's cap and the 2012 patch's cap."""
     structures = P.order(P.STRUCTURE, medians["structure"])
     # flat-array and ptr-array time alike (both scan linearly): each structure has its own marker and
-    # dash, hollow markers, and the outcomes are separate panels, so a line lying on another shows.
+    # dash (and ptr-array a larger marker), and the outcomes are separate panels, so a line lying on another shows.
     grid = sns.relplot(data=medians, x="n_grants", y="median_lookup_ns", hue="structure", style="structure",
                        col="outcome", hue_order=structures, style_order=structures,
                        palette=P.colours(P.STRUCTURE, structures), markers=P.markers(P.STRUCTURE, structures),
                        dashes={name: dash for name, dash in zip(P.STRUCTURE, _DASHES)},
-                       kind="line", height=4, aspect=1.1, markerfacecolor="none", markersize=7, markeredgewidth=1.3)
+                       kind="line", height=4, aspect=1.1)
     grid.set(xscale="log", yscale="log", xlabel="mapped grants n (count, log)", ylabel="median time per lookup (ns)")
     one_page = C.LINUX_REQS_PER_RING_PAGE * C.SEGMENTS_PER_REQUEST
+    sizes = {P.colour(P.STRUCTURE, name): size for name, size in zip(P.STRUCTURE, _MARKER_SIZES)}
     for ax in grid.axes.flat:
+        for line in ax.lines:  # ptr-array's large circles ring flat-array's small squares where they coincide
+            line.set_markersize(sizes.get(line.get_color(), line.get_markersize()))
         for n in (one_page, C.LINUX_MAX_PERSISTENT_GRANTS, C.PATCH_2012_MAX_PERSISTENT_GRANTS):
             ax.axvline(n, color=P.REFERENCE, lw=0.8, ls=":")
-            ax.text(n, ax.get_ylim()[1], str(n), ha="center", va="bottom", fontsize=9, rotation=90)
-    grid.figure.suptitle(f"gref lookup time vs mapped grants (medians)\n{label}", y=1.12, fontsize=10)
+            ax.text(n, ax.get_ylim()[0], f" {n}", ha="right", va="bottom", fontsize=9, rotation=90, color=P.REFERENCE)
+    grid.figure.suptitle(f"gref lookup time vs mapped grants (medians; dotted: {one_page}, {C.LINUX_MAX_PERSISTENT_GRANTS} and "
+                         f"{C.PATCH_2012_MAX_PERSISTENT_GRANTS} grants)\n{label}", y=1.1, fontsize=10)
     return finish(grid.figure, layout=False)
 
 

@@ -23,9 +23,9 @@ from analysis.simulated.grants import caption
 from analysis.xen.grants import Costs, throughput_iops
 
 #: (column, y label) of the cliff's panels; ``{guests}`` is filled in.
-CLIFF_PANELS = [("hit_rate", "hit rate (segments served without a map, fraction)"),
+CLIFF_PANELS = [("hit_rate", "hit rate (fraction of segments served without a map)"),
                 ("dom0_us_per_request", "dom0 CPU time per request (us)"),
-                ("goodput_iops", "successful requests/s, {guests} guests (req/s)"),
+                ("goodput_iops", "successful requests/s, {guests} guests (millions)"),
                 ("max_mapped_mib", "pages held, high-water (MiB)")]
 
 
@@ -42,11 +42,13 @@ def cliff(table: pd.DataFrame, meta: dict, *, order: str, guests: int) -> plt.Fi
     labels = P.order(P.POLICY, part["label"])
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
     cap = meta["parameters"]["cap_pages"]
-    fig, axes = plt.subplots(len(CLIFF_PANELS), len(groups), figsize=(4.2 * len(groups) + 2.2, 2.6 * len(CLIFF_PANELS)),
+    fig, axes = plt.subplots(len(CLIFF_PANELS), len(groups), figsize=(3.7 * len(groups) + 2.4, 2.9 * len(CLIFF_PANELS)),
                              sharex=True, sharey="row", squeeze=False, layout="constrained")
     for row, (column, ylabel) in enumerate(CLIFF_PANELS):
         # one row per policy and working set (the simulator's table): the line is the table itself
-        means = {name: (sub["working_set_pages"].to_numpy(), sub[column].to_numpy()) for name, sub in part.groupby("label")}
+        scale = 1e6 if column == "goodput_iops" else 1  # drawn in millions, as its label says
+        means = {name: (sub["working_set_pages"].to_numpy(), sub[column].to_numpy() / scale)
+                 for name, sub in part.groupby("label")}
         for col, shown in enumerate(groups):
             ax = axes[row, col]
             highlight(ax, means, shown, P.POLICY, ms=4)
@@ -56,7 +58,7 @@ def cliff(table: pd.DataFrame, meta: dict, *, order: str, guests: int) -> plt.Fi
                 ax.set_title("\n".join(shown) + "\n(grey: the other policies)", fontsize=9)
             if row == len(CLIFF_PANELS) - 1:
                 ax.set_xlabel("working set W (pages of 4 KiB)")
-        axes[row, 0].set_ylabel(textwrap.fill(ylabel.format(guests=guests), 28))
+        axes[row, 0].set_ylabel(textwrap.fill(ylabel.format(guests=guests), 20))
     handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
     fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
                frameon=False)
@@ -74,7 +76,7 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
     random = table[table["order"] == "random"]
     labels = P.order(P.POLICY, random[random["working_set_pages"].isin(working_sets)]["label"])
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
-    fig, axes = plt.subplots(len(working_sets), len(groups), figsize=(4.2 * len(groups) + 2.2, 3 * len(working_sets)),
+    fig, axes = plt.subplots(len(working_sets), len(groups), figsize=(3.7 * len(groups) + 2.4, 3 * len(working_sets)),
                              sharex=True, sharey=True, squeeze=False, layout="constrained")
     for row, w in enumerate(working_sets):
         at_w = random[random["working_set_pages"] == w].set_index("label")
@@ -105,7 +107,7 @@ def vcpu_bound(bound: pd.DataFrame, meta: dict, *, guests: int, working_set_page
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
     lines = {name: (part["dom0_vcpus"].to_numpy(), part["successful_miops"].to_numpy())
              for name, part in bound.sort_values("dom0_vcpus").groupby("label")}
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups) + 2.2, 3.8), sharey=True, squeeze=False,
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.7 * len(groups) + 2.4, 3.8), sharey=True, squeeze=False,
                              layout="constrained")
     for ax, shown in zip(axes[0], groups):
         highlight(ax, lines, shown, P.POLICY, ms=4)
@@ -124,7 +126,7 @@ def lru_tradeoff(table: pd.DataFrame, meta: dict) -> plt.Figure:
     """Hit rate against shootdowns per 1000 requests (``batches_per_1000_requests``) for M = 1..16,
     one line per working set W = ratio x N, one panel per cap N."""
     caps = sorted(table["cap"].unique())
-    fig, axes = plt.subplots(1, len(caps), figsize=(6 * len(caps), 4.5), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(caps), figsize=(4.4 * len(caps), 4.2), sharey=True, squeeze=False)
     axes = axes[0]
     for ax, n_cap in zip(axes, caps):
         for ratio, part in table[table["cap"] == n_cap].groupby("ratio"):
@@ -146,7 +148,7 @@ def predictability_boxes(table: pd.DataFrame, meta: dict) -> plt.Figure:
     labels = P.order(P.POLICY, table["label"])
     grid = sns.catplot(data=table, x="label", y="dom0_us_per_request", col="working_set_pages", kind="box",
                        order=labels, hue="label", hue_order=labels, palette=P.colours(P.POLICY, labels),
-                       saturation=1, legend=False, height=4, aspect=1.2, showfliers=True)
+                       saturation=1, legend=False, height=4, aspect=1.05, showfliers=True)
     grid.set_axis_labels("grant policy", "dom0 CPU time per request (us)")
     grid.set_titles("working set W = {col_name} pages (cap " + str(meta["parameters"]["cap_pages"]) + ")")
     for ax in grid.axes.flat:
@@ -188,7 +190,7 @@ MALICIOUS_PANELS = [("max_resident_pages", "persistent pages, high-water (pages)
 def malicious(summary: pd.DataFrame, meta: dict) -> plt.Figure:
     """Bars per policy (``summary`` indexed by label): pages held and dom0 time under fresh grefs; dotted: cap."""
     colours = [P.colour(P.POLICY, name) for name in summary.index]
-    fig, axes = plt.subplots(1, len(MALICIOUS_PANELS), figsize=(18, 4.5))
+    fig, axes = plt.subplots(1, len(MALICIOUS_PANELS), figsize=(14, 4.5), sharey=True)
     for ax, (column, xlabel) in zip(axes, MALICIOUS_PANELS):
         summary[column].plot.barh(ax=ax, color=colours)
         ax.set_xlabel(xlabel)
