@@ -108,8 +108,7 @@ if ratios.empty:
 else:
     fig = plots.plot_ratio_map(ratios, stand_in=folder == example)
     fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the {decision.contention.LABELS[fits.model_name]} "
-                 f"fit per mode\ndata: {source}",
-                 y=1.04)
+                 f"fit per mode\ndata: {source}")  # placed by the figure's constrained layout
     plt.show()
     summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()
     display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))

@@ -165,7 +165,7 @@ def plot_ratio_map(ratios: pd.DataFrame, *, stand_in: bool = False) -> plt.Figur
     ax_line.axhline(1, color="black", linewidth=0.8)
     ax_line.set_xlabel(f"guests (count; hatched: beyond the {measured} measured, the fits extrapolate)")
     ax_line.set_ylabel(f"{modes}\n(band: 95% bootstrap)")
-    ax_line.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
+    ax_line.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), borderaxespad=0, frameon=False)
     finish(fig)
     return fig
 

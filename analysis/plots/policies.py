@@ -42,7 +42,7 @@ def cliff(table: pd.DataFrame, meta: dict, *, order: str, guests: int) -> plt.Fi
     labels = P.order(P.POLICY, part["label"])
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
     cap = meta["parameters"]["cap_pages"]
-    fig, axes = plt.subplots(len(CLIFF_PANELS), len(groups), figsize=(3.7 * len(groups) + 2.4, 2.9 * len(CLIFF_PANELS)),
+    fig, axes = plt.subplots(len(CLIFF_PANELS), len(groups), figsize=(4.1 * len(groups) + 1.2, 2.8 * len(CLIFF_PANELS) + 1),
                              sharex=True, sharey="row", squeeze=False, layout="constrained")
     for row, (column, ylabel) in enumerate(CLIFF_PANELS):
         # one row per policy and working set (the simulator's table): the line is the table itself
@@ -60,8 +60,8 @@ def cliff(table: pd.DataFrame, meta: dict, *, order: str, guests: int) -> plt.Fi
                 ax.set_xlabel("working set W (pages of 4 KiB)")
         axes[row, 0].set_ylabel(textwrap.fill(ylabel.format(guests=guests), 20))
     handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
-               frameon=False)
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", title="grant policy",
+               ncol=3, frameon=False)
     fig.suptitle(textwrap.fill(f"Fallback cliff, {order} order; dotted line = cap. "
                                + caption(meta, order=order) + "; costs: assumed defaults", 150), fontsize=10)
     return finish(fig)
@@ -76,7 +76,7 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
     random = table[table["order"] == "random"]
     labels = P.order(P.POLICY, random[random["working_set_pages"].isin(working_sets)]["label"])
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
-    fig, axes = plt.subplots(len(working_sets), len(groups), figsize=(3.7 * len(groups) + 2.4, 3 * len(working_sets)),
+    fig, axes = plt.subplots(len(working_sets), len(groups), figsize=(4.1 * len(groups) + 1.2, 3 * len(working_sets) + 1),
                              sharex=True, sharey=True, squeeze=False, layout="constrained")
     for row, w in enumerate(working_sets):
         at_w = random[random["working_set_pages"] == w].set_index("label")
@@ -92,8 +92,8 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
                 ax.set_xlabel("guests (count; identical, 1 VCPU each)")
         axes[row, 0].set_ylabel(f"W = {w} pages (cap {cap}):\nsuccessful requests/s\n(millions), bound")
     handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
-               frameon=False)
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", title="grant policy",
+               ncol=3, frameon=False)
     fig.suptitle(textwrap.fill(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = {costs.dom0_vcpus}",
                                150), fontsize=10)
     return finish(fig)
@@ -107,7 +107,7 @@ def vcpu_bound(bound: pd.DataFrame, meta: dict, *, guests: int, working_set_page
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
     lines = {name: (part["dom0_vcpus"].to_numpy(), part["successful_miops"].to_numpy())
              for name, part in bound.sort_values("dom0_vcpus").groupby("label")}
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.7 * len(groups) + 2.4, 3.8), sharey=True, squeeze=False,
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.1 * len(groups) + 1.2, 4.6), sharey=True, squeeze=False,
                              layout="constrained")
     for ax, shown in zip(axes[0], groups):
         highlight(ax, lines, shown, P.POLICY, ms=4)
@@ -115,8 +115,8 @@ def vcpu_bound(bound: pd.DataFrame, meta: dict, *, guests: int, working_set_page
         ax.set_xlabel("dom0 VCPUs V (count; each\nflush IPIs V - 1 of them)")
     axes[0, 0].set_ylabel(f"successful requests/s\n(millions), {guests} guests")
     handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
-               frameon=False)
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", title="grant policy",
+               ncol=3, frameon=False)
     fig.suptitle(textwrap.fill(caption(meta, order="random", working_set_pages=working_set_pages)
                                + "; costs: assumed, one blkback thread per guest", 130), fontsize=10)
     return finish(fig)
@@ -167,15 +167,15 @@ def predictability_trace(table: pd.DataFrame, meta: dict, *, working_set_pages: 
     lines = {name: (part["request"].to_numpy(),
                     part["dom0_us_per_request"].rolling(window, min_periods=1).mean().to_numpy())
              for name, part in at_w.groupby("label")}
-    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 2.4 * len(groups) + 0.8), sharex=True, sharey=True,
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 2.4 * len(groups) + 1.6), sharex=True, sharey=True,
                              squeeze=False, layout="constrained")
     for ax, shown in zip(axes[:, 0], groups):
         highlight(ax, lines, shown, P.POLICY, marker=None)
         ax.set_ylabel(f"dom0 us per request\n(mean of {window}, us)")
     axes[-1, 0].set_xlabel("request index (count)")
     handles = [line for ax in axes[:, 0] for line in ax.lines if not line.get_label().startswith("_")]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside right upper", title="grant policy",
-               frameon=False)
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", title="grant policy",
+               ncol=3, frameon=False)
     fig.suptitle(textwrap.fill(caption(meta, working_set_pages=working_set_pages) + "; costs: assumed; "
                                "each panel: its policies coloured, the others grey", 130), fontsize=10)
     return finish(fig)
