@@ -72,7 +72,6 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
     """Bound on successful requests/s against identical guests, per policy, at each working set
     (random order, one row each): :func:`analysis.xen.grants.throughput_iops` times the share not
     failed; each column highlights up to :data:`CLIFF_HIGHLIGHT` policies over the others in grey."""
-    cap = meta["parameters"]["cap_pages"]
     random = table[table["order"] == "random"]
     labels = P.order(P.POLICY, random[random["working_set_pages"].isin(working_sets)]["label"])
     groups = [labels[i:i + CLIFF_HIGHLIGHT] for i in range(0, len(labels), CLIFF_HIGHLIGHT)]
@@ -90,11 +89,12 @@ def throughput_bound(table: pd.DataFrame, meta: dict, costs: Costs, *, working_s
                 ax.set_title("\n".join(shown) + "\n(grey: the other policies)", fontsize=9)
             if row == len(working_sets) - 1:
                 ax.set_xlabel("guests (count; identical, 1 VCPU each)")
-        axes[row, 0].set_ylabel(f"W = {w} pages (cap {cap}):\nsuccessful requests/s\n(millions), bound")
+        axes[row, 0].set_ylabel(f"W = {w} pages:\nsuccessful req/s\n(millions), bound")
     handles = [line for ax in axes[0] for line in ax.lines if not line.get_label().startswith("_")]
     fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", title="grant policy",
                ncol=3, frameon=False)
-    fig.suptitle(textwrap.fill(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = {costs.dom0_vcpus}",
+    fig.suptitle(textwrap.fill(caption(meta, order="random") + f"; costs: assumed, dom0 VCPUs = "
+                               f"{costs.dom0_vcpus}",
                                150), fontsize=10)
     return finish(fig)
 
@@ -193,7 +193,7 @@ def malicious(summary: pd.DataFrame, meta: dict) -> plt.Figure:
     fig, axes = plt.subplots(1, len(MALICIOUS_PANELS), figsize=(14, 4.5), sharey=True)
     for ax, (column, xlabel) in zip(axes, MALICIOUS_PANELS):
         summary[column].plot.barh(ax=ax, color=colours)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(textwrap.fill(xlabel, 28))
         ax.set_ylabel("grant policy")
     for ax in axes[:2]:
         ax.axvline(meta["parameters"]["cap_pages"], color=P.REFERENCE, ls=":")
