@@ -61,6 +61,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 
 from analysis import plots
@@ -116,17 +117,11 @@ from analysis.xen.grants.costs import blkback_threads_iops
 thread_guests = 5  # the thread's peak
 vcpus = np.array([5, 8, 12, 16, 24, 32, 48, 64])
 at_w = cliff[(cliff["order"] == "random") & (cliff["working_set_pages"] == 264)]
-fig, ax = plt.subplots(figsize=(7, 4))
-for _, row in at_w.iterrows():
-    ok = 1 - row["failed_requests"] / row["requests"]
-    x = [float(blkback_threads_iops(row, costs, thread_guests, dom0_vcpus=int(v))) * ok for v in vcpus]
-    ax.plot(vcpus, np.array(x) / 1e6, marker="o", ms=3, label=row["label"])
-ax.set_xlabel("dom0 VCPUs V (each flush IPIs V - 1 of them)")
-ax.set_ylabel(f"successful requests/s (millions), {thread_guests} guests")
-ax.legend(fontsize=8)
-ax.set_title(datasets.caption(cliff_meta, order="random", working_set_pages=264)
-             + "; costs: assumed, one blkback thread per guest", fontsize=8)
-fig.tight_layout()
+bound = pd.DataFrame([{"label": row["label"], "dom0_vcpus": v,
+                       "successful_miops": float(blkback_threads_iops(row, costs, thread_guests, dom0_vcpus=int(v)))
+                       * (1 - row["failed_requests"] / row["requests"]) / 1e6}
+                      for _, row in at_w.iterrows() for v in vcpus])
+fig = plots.policies.vcpu_bound(bound, cliff_meta, guests=thread_guests, working_set_pages=264)
 plt.show()
 
 # %% [markdown]

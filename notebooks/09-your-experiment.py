@@ -80,8 +80,9 @@ tables.show(experiment.run_overview(table), "runs")
 
 # %%
 source = text.mathtext(source.label)  # the user's title, literal in figures
+stand_in = not experiment_dir  # the bundled example: its modes are fio engines standing in for grant modes
 if decision.can_plot_scaling(runs):
-    grid = plots.plot_scaling(runs)
+    grid = plots.plot_scaling(runs, stand_in=stand_in)
     grid.figure.suptitle(f"Aggregate IOPS vs guests, per mode\ndata: {source}", y=1.12)
     plt.show()
 else:
@@ -97,7 +98,7 @@ else:
 # %%
 if decision.can_plot_scaling(runs):
     guests = experiment.per_guest(table)
-    grid = plots.plot_per_guest(guests)
+    grid = plots.plot_per_guest(guests, stand_in=stand_in)
     grid.figure.suptitle(f"IOPS of each guest vs guests, per mode\ndata: {source}", y=1.12)
     plt.show()
     display(experiment.spread(runs).round({"iops_mean": 0, "iops_std": 0, "iops_per_guest_min": 0,
@@ -120,7 +121,7 @@ display(fits.parameter_table())
 
 # %%
 if fits.cells:
-    grid = plots.plot_fits(runs, fits)
+    grid = plots.plot_fits(runs, fits, stand_in=stand_in)
     grid.figure.suptitle(f"USL fit per mode (lines; band: 95% bootstrap of the refits)\ndata: {source}", y=1.12)
     plt.show()
 

@@ -98,18 +98,17 @@ if not comparison.empty:
 # ## The map
 #
 # Colour: log2 of the predicted ratio (blue: persistent faster). Letters: **P** persistent pays,
-# **N** non-persistent pays, **?** the 95% bootstrap band spans 1. Beyond the dotted line (the most
-# guests measured) the model extrapolates.
+# **N** non-persistent pays, **?** the 95% bootstrap band spans 1. Hatched: beyond the most guests
+# measured, where the model extrapolates.
 
 # %%
 source = text.mathtext(experiment.provenance(folder).label)  # the user's title, literal in figures
 if ratios.empty:
     display(Markdown("No cell has both modes fitted, so there is no map. " + fits.notes_markdown()))
 else:
-    fig = plots.plot_ratio_map(ratios)
+    fig = plots.plot_ratio_map(ratios, stand_in=folder == example)
     fig.suptitle(f"Persistent / non-persistent total IOPS predicted by the {decision.contention.LABELS[fits.model_name]} "
-                 f"fit per mode\ndata: {source}",
-                 y=1.04)
+                 f"fit per mode\ndata: {source}")  # placed by the figure's constrained layout
     plt.show()
     summary = ratios.groupby(["cell", "verdict"])["guests"].agg(["min", "max", "count"]).reset_index()
     display(summary.rename(columns={"min": "from guests", "max": "to guests", "count": "guest counts"}))

@@ -14,6 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from analysis.plots.layout import CONTEXT as CONTEXT_GREY  # noqa: E402
+from analysis.plots.palette import REFERENCE as REFERENCE_GREY  # noqa: E402
 
 UNIT = re.compile(r"\(.*\S.*\)", re.S)  # "(us)", "(MiB, log)", "(count)": a unit or what is counted
 
@@ -128,3 +132,41 @@ def assert_palette(fig: plt.Figure, styles: dict) -> dict[str, set[str]]:
         assert colours == {expected}, f"{name!r} is drawn in {colours}, the palette says {expected}"
         assert expected in drawn, f"{name!r}'s colour {expected} is in the legend but nothing is drawn in it"
     return found
+
+
+MIN_POINTS = 9
+
+
+def _overlap(a, b, slack: float = 1.0) -> bool:
+    """Whether two display-space boxes overlap by more than ``slack`` pixels each way."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > slack) and (min(a.y1, b.y1) - max(a.y0, b.y0) > slack)
+
+
+def assert_readable(fig: plt.Figure) -> None:
+    """Every visible text of the figure (ticks, labels, titles, legends, annotations) is at least
+    MIN_POINTS points, and no legend overlaps the data area (the axes box) of any axes with data.
+
+    The figure is drawn first, so layout engines have placed everything as a saved PNG shows it.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    small = sorted({f"{t.get_text()[:40]!r} ({t.get_fontsize():.1f} pt)" for t in fig.findobj(Text)
+                    if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_POINTS})
+    assert not small, f"text under {MIN_POINTS} pt: {', '.join(small[:8])}"
+    data_axes = drawn_axes(fig)
+    assert data_axes, "the figure draws nothing"
+    for legend in legends(fig):
+        box = legend.get_window_extent(renderer)
+        for ax in data_axes:
+            assert not _overlap(box, ax.get_window_extent(renderer)), (
+                f"legend ({', '.join(t.get_text() for t in legend.texts[:3])}, ...) overlaps the data area of "
+                f"axes {ax.get_title() or ax.get_ylabel()!r}")
+
+
+def highlighted_lines(ax) -> list:
+    """Lines of ``ax`` with several x values drawn in a series colour (any colour but the context
+    grey of highlighted panels and the reference grey of caps and budgets): the series a reader
+    must tell apart in that panel."""
+    neutral = {to_hex(REFERENCE_GREY), to_hex(CONTEXT_GREY)}
+    return [line for line in ax.lines
+            if to_hex(line.get_color()) not in neutral and len(set(map(float, line.get_xdata()))) > 1]

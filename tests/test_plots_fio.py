@@ -10,7 +10,7 @@ from analysis import machine, paths
 from analysis.ingest import fio, sweep
 from analysis.plots import fio as plots
 from analysis.plots import palette as P
-from tests.plots_checks import assert_palette, assert_units, legends, texts
+from tests.plots_checks import assert_palette, assert_readable, assert_units, legends, texts
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,8 @@ def test_engines_have_their_palette_colour(figures, sweep_tables):
 def test_every_histogram_run_is_a_legend_entry(figures, sweep_tables):
     entries = {t.get_text() for legend in legends(figures[1]["latency_cdf"]) for t in legend.texts}
     assert entries == set(sweep_tables[3]["run"])
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, fig in figures[1].items():
+        assert_readable(fig)

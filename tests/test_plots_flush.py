@@ -12,7 +12,7 @@ from analysis.ingest import thread
 from analysis.plots import flush
 from analysis.plots import palette as P
 from analysis.simulated import flush as simulated_flush
-from tests.plots_checks import assert_units, texts
+from tests.plots_checks import assert_readable, assert_units, texts
 
 
 def test_curves_bands_and_the_threads_points_with_units_and_mode_colours():
@@ -29,6 +29,7 @@ def test_curves_bands_and_the_threads_points_with_units_and_mode_colours():
                                   band_label="sensitivity band")
     try:
         assert_units(fig)
+        assert_readable(fig)
         ax = fig.axes[0]
         colours = {line.get_label(): to_hex(line.get_color()) for line in ax.lines}
         assert colours["persistent: no flush"] == P.colour(P.MODE, "persistent")

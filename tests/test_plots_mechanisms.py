@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pytest
+from matplotlib.colors import to_hex
 
 from analysis import machine, paths
 from analysis.ingest import mechanisms as mech
 from analysis.plots import mechanisms as plots
 from analysis.plots import palette as P
-from tests.plots_checks import assert_palette, assert_units, legends, texts
+from tests.plots_checks import assert_palette, assert_readable, assert_units, legends, texts
 
 
 def _label(folder):
@@ -62,3 +63,21 @@ def test_lookup_marks_the_caps(figures):
     ax = figures["lookup_times"][0].axes[0]
     marked = {line.get_xdata()[0] for line in ax.lines if len(set(line.get_xdata())) == 1}
     assert marked == {352, 1056, 2816}
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, (fig, _) in figures.items():
+        assert_readable(fig)
+
+
+def test_flat_array_and_ptr_array_differ_in_marker_and_dash(figures):
+    """Both scan linearly and time alike: each must stay visible where it lies on the other."""
+    ax = figures["lookup_times"][0].axes[0]
+    styles = {}
+    for line in ax.lines:
+        if to_hex(line.get_color()) in (P.colour(P.STRUCTURE, "ptr-array"), P.colour(P.STRUCTURE, "flat-array")):
+            styles.setdefault(to_hex(line.get_color()), set()).add((line.get_marker(), line.get_linestyle()))
+    assert len(styles) == 2
+    ptr, flat = styles[P.colour(P.STRUCTURE, "ptr-array")], styles[P.colour(P.STRUCTURE, "flat-array")]
+    assert {m for m, _ in ptr}.isdisjoint({m for m, _ in flat})
+    assert {d for _, d in ptr}.isdisjoint({d for _, d in flat})

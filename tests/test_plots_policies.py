@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import paths
@@ -12,7 +13,7 @@ from analysis.plots import palette as P
 from analysis.plots import policies
 from analysis.simulated import grants as datasets
 from analysis.xen.grants import Costs, with_costs
-from tests.plots_checks import assert_palette, assert_units, legends, named_colours, texts
+from tests.plots_checks import assert_palette, assert_readable, assert_units, drawn_axes, highlighted_lines, legends, named_colours, texts
 
 GUESTS = 10
 COSTS = Costs(dom0_vcpus=24)
@@ -72,7 +73,18 @@ def policy_figures(cliff, lru, pred, malicious_summary, phase) -> dict:
         "predictability_trace": policies.predictability_trace(*pred, working_set_pages=440),
         "malicious": policies.malicious(*malicious_summary),
         "phase": policies.phase(*phase),
+        "vcpu_bound": policies.vcpu_bound(_vcpu_bound(cliff[0]), cliff[1], guests=5, working_set_pages=264),
     }
+
+
+def _vcpu_bound(table):
+    """Notebook 08's bound with one blkback thread per guest, from the cliff table."""
+    from analysis.xen.grants.costs import blkback_threads_iops
+    at_w = table[(table["order"] == "random") & (table["working_set_pages"] == 264)]
+    return pd.DataFrame([{"label": row["label"], "dom0_vcpus": v,
+                          "successful_miops": float(blkback_threads_iops(row, COSTS, 5, dom0_vcpus=v))
+                          * (1 - row["failed_requests"] / row["requests"]) / 1e6}
+                         for _, row in at_w.iterrows() for v in (5, 8, 16, 32, 64)])
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +143,20 @@ def test_a_policy_has_one_colour_across_all_figures(figures, cliff):
         assert union == {P.colour(P.POLICY, policy)}, f"{policy}: {by_figure}"
     # The cliff's policies are compared on several pages (cliff, bound, malicious, ...): the check spans them.
     assert all(len(seen[policy]) >= 4 for policy in set(cliff[0]["label"])), {k: sorted(v) for k, v in seen.items()}
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, fig in figures.items():
+        assert_readable(fig)
+
+
+def test_no_cliff_panel_highlights_more_than_three_policies(figures, cliff):
+    for name in ("cliff random", "cliff cyclic", "throughput_bound", "predictability_trace", "vcpu_bound"):
+        fig = figures[name]
+        shown = set()
+        for ax in drawn_axes(fig):
+            lines = highlighted_lines(ax)
+            assert 0 < len(lines) <= policies.CLIFF_HIGHLIGHT, (name, [line.get_label() for line in lines])
+            shown |= {line.get_label() for line in lines}
+        if name.startswith("cliff"):  # every policy is highlighted in some panel
+            assert shown == set(cliff[0]["label"]), (name, sorted(shown))

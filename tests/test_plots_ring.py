@@ -10,7 +10,7 @@ from matplotlib.colors import to_hex
 from analysis import constants as C
 from analysis.plots import ring
 from analysis.xen import blkif
-from tests.plots_checks import assert_units, legend_colours, legends, texts
+from tests.plots_checks import assert_readable, assert_units, legend_colours, legends, texts
 
 ABI, VMS, DISKS, QUEUES, DOM0_GIB = "x86_64", 150, 2, 1, 4.0
 SEGMENTS = (C.SEGMENTS_PER_REQUEST, C.LINUX_FRONTEND_MAX_INDIRECT_SEGMENTS,
@@ -56,3 +56,8 @@ def test_segment_counts_keep_one_colour_on_every_figure(figures):
         colours = legend_colours(figures[name])
         for k in SEGMENTS:
             assert colours[f"{k} segments"] == {to_hex(ring.SEGMENTS[k])}, (name, k)
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, fig in figures.items():
+        assert_readable(fig)

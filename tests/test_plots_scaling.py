@@ -15,7 +15,7 @@ from analysis.models import USL, ShootdownModel, peak_ratio_bounds
 from analysis.plots import palette as P
 from analysis.plots import scaling
 from analysis.simulated import shootdown as simulate
-from tests.plots_checks import assert_units, legends, texts
+from tests.plots_checks import assert_readable, assert_units, legends, texts
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,8 @@ def test_sweep_fits_use_the_engine_colours(figures):
     for ax in figures[0]["sweep_fits"].axes:
         engine = ax.get_title().split(",")[0]
         assert to_hex(ax.lines[0].get_color()) == P.colour(P.ENGINE, engine)
+
+
+def test_every_figure_is_readable_with_its_legend_outside_the_data(figures):
+    for name, fig in figures[0].items():
+        assert_readable(fig)

@@ -9,8 +9,9 @@ with axis labels in units and a title naming the data and the model; none reads 
     mechanisms  memcpy, gref lookup, munmap measured on this machine (05-07)
     policies    the grant-store simulator's data sets (08)
     experiment  a user's experiment and the decision maps (09, 10)
+    layout      readable text and legends outside the data (every function ends with finish)
 """
 
-from analysis.plots import experiment, fio, flush, mechanisms, palette, policies, ring, scaling
+from analysis.plots import experiment, fio, flush, layout, mechanisms, palette, policies, ring, scaling
 
-__all__ = ["experiment", "fio", "flush", "mechanisms", "palette", "policies", "ring", "scaling"]
+__all__ = ["experiment", "fio", "flush", "layout", "mechanisms", "palette", "policies", "ring", "scaling"]

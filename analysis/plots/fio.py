@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from analysis.plots import palette as P
+from analysis.plots.layout import finish
 
 
 def total_iops(totals: pd.DataFrame, label: str) -> plt.Figure:
@@ -28,7 +29,7 @@ def total_iops(totals: pd.DataFrame, label: str) -> plt.Figure:
         ax.set_title(f"rw={rw}, bs=4 KiB")
     grid.set_axis_labels("independent fio jobs N (stand-ins for guests)", "total IOPS (I/O per s, sum over jobs)")
     grid.figure.suptitle(f"fio sweep: total IOPS vs jobs (line: median of reps, points: each rep)\n{label}", y=1.08)
-    return grid.figure
+    return finish(grid.figure, layout=False)
 
 
 def cpu_share(totals: pd.DataFrame, logical_cores: int, label: str) -> plt.Figure:
@@ -43,7 +44,7 @@ def cpu_share(totals: pd.DataFrame, logical_cores: int, label: str) -> plt.Figur
     ax.set_ylabel("CPU used by the fio jobs (% of one CPU)")
     ax.set_title(f"fio sweep: CPU time of the jobs vs N, colour = load average before the run\n{label}", fontsize=10)
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1))
-    return fig
+    return finish(fig)
 
 
 def latency(jobs: pd.DataFrame, label: str) -> plt.Figure:
@@ -59,7 +60,7 @@ def latency(jobs: pd.DataFrame, label: str) -> plt.Figure:
     grid.set(yscale="log")
     grid.set_axis_labels("independent fio jobs N (count)", "completion latency (us, log scale)")
     grid.figure.suptitle(f"fio sweep: per-job clat p50 and p99 (median over jobs and reps)\n{label}", y=1.08)
-    return grid.figure
+    return finish(grid.figure, layout=False)
 
 
 def latency_cdf(hist: pd.DataFrame, label: str) -> plt.Figure:
@@ -79,4 +80,4 @@ def latency_cdf(hist: pd.DataFrame, label: str) -> plt.Figure:
     ax.set_xlabel("completion latency (us, log scale)")
     ax.set_ylabel("fraction of I/Os (cumulative, 0-1)")
     ax.set_title(f"fio json+ clat histograms, randread 4 KiB, all jobs of each run\n{label}", fontsize=10)
-    return fig
+    return finish(fig)

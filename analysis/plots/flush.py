@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.plots import palette as P
+from analysis.plots.layout import finish
 from analysis.plots.scaling import THROUGHPUT_LABEL, _seed_points
 
 
@@ -44,8 +45,7 @@ def throughput_curves(curves: pd.DataFrame, points: pd.DataFrame, *, title: str,
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.text(0.01, -0.02, "\n".join(textwrap.wrap(caption, 120)), fontsize=9, va="top")
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def _mode_colour(series: str) -> str | None:

@@ -13,6 +13,7 @@ import seaborn as sns
 
 from analysis import constants as C
 from analysis.plots import palette as P
+from analysis.plots.layout import finish
 
 #: Segments per request -> colour: direct, blkfront's default, blkback's maximum, the protocol's.
 SEGMENTS = {C.SEGMENTS_PER_REQUEST: P.BLUE, C.LINUX_FRONTEND_MAX_INDIRECT_SEGMENTS: P.ORANGE,
@@ -39,8 +40,8 @@ def memory_per_device(grid: pd.DataFrame, abi: str, patch_cap_mib: float) -> plt
     ax.set_xlabel("ring page order (ring = 2^order pages)")
     ax.set_ylabel("persistently mapped memory per device (MiB, log)")
     ax.set_title(f"Computed worst case per device, {abi} guest\n(analysis.xen.blkif.persistent_memory; no measurement)")
-    ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
-    return fig
+    ax.legend(fontsize=9, bbox_to_anchor=(1.02, 1), loc="upper left")
+    return finish(fig)
 
 
 def memory_per_host(host_grid: pd.DataFrame, abi: str, *, vms: int, disks: int, queues: int,
@@ -55,8 +56,8 @@ def memory_per_host(host_grid: pd.DataFrame, abi: str, *, vms: int, disks: int, 
     ax.set_xlabel("ring page order (ring = 2^order pages)")
     ax.set_ylabel(f"mapped memory, {vms} VMs x {disks} disks x {queues} queue(s) (GiB, log)")
     ax.set_title(f"Computed worst case per host, {abi} guests\n(analysis.xen.blkif.host_memory; no measurement)")
-    ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
-    return fig
+    ax.legend(fontsize=9, bbox_to_anchor=(1.02, 1), loc="upper left")
+    return finish(fig)
 
 
 def memory_by_devices(by_devices: pd.DataFrame, abi: str, *, vms: int, disks: int, queues: int,
@@ -70,8 +71,8 @@ def memory_by_devices(by_devices: pd.DataFrame, abi: str, *, vms: int, disks: in
     ax.set_ylabel("mapped memory (GiB)")
     ax.set_title(f"Computed worst case vs devices, 11 segments, no cap, {queues} queue(s), {abi} guests\n"
                  "(analysis.xen.blkif.host_memory)")
-    ax.legend(fontsize="small")
-    return fig
+    ax.legend(fontsize=9)
+    return finish(fig)
 
 
 def capacity(flight: pd.DataFrame, abi: str) -> plt.Figure:
@@ -91,5 +92,4 @@ def capacity(flight: pd.DataFrame, abi: str) -> plt.Figure:
     axes[1].set_ylabel("data in flight per ring (MiB, log)")
     axes[1].set_title("slots x segments x 4 KiB")
     fig.suptitle(f"Computed ring capacity, {abi} guest (analysis.xen.blkif; no measurement)")
-    fig.tight_layout()
-    return fig
+    return finish(fig)

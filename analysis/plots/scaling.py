@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.models import usl
 from analysis.plots import palette as P
+from analysis.plots.layout import finish
 
 THROUGHPUT_LABEL = "total throughput (thousand IOPS)"
 
@@ -49,8 +50,8 @@ def usl_peak_family(seed_table: pd.DataFrame, lowest_ratio: float, sigmas=(0.0, 
     ax.set(xlabel="guests doing I/O (N)", ylabel=THROUGHPUT_LABEL,
            title=f"Every USL (sigma, kappa >= 0) that peaks at {n_peak} guests through {x_peak / 1e3:.0f}k IOPS\n"
                  f"stays above {lowest:.0f}k at {n_late} guests; the thread reports {x_late / 1e3:.0f}k")
-    ax.legend(fontsize=8, loc="lower right")
-    return fig
+    ax.legend(fontsize=9, loc="lower right")
+    return finish(fig)
 
 
 def exact_fits(seed_table: pd.DataFrame, curves: dict) -> plt.Figure:
@@ -67,8 +68,8 @@ def exact_fits(seed_table: pd.DataFrame, curves: dict) -> plt.Figure:
            title="USLs through the thread's two points (exact fits, no intervals):\n"
                  f"all peak at {min(peaks):.1f}-{max(peaks):.1f} guests, above {x_peak / 1e3:.0f}k IOPS, "
                  f"not at {n_peak}")
-    ax.legend(fontsize=8)
-    return fig
+    ax.legend(fontsize=9)
+    return finish(fig)
 
 
 def sweep_fits(runs: pd.DataFrame, fits: dict, label: str) -> plt.Figure:
@@ -85,10 +86,9 @@ def sweep_fits(runs: pd.DataFrame, fits: dict, label: str) -> plt.Figure:
         ax.plot(n_grid, fit.predict(n_grid) / 1e3, color=colour, label="USL fit")
         ax.scatter(group["jobs"], group["iops"] / 1e3, s=14, color=P.MEASURED, label=f"fio runs ({reps} per N)")
         ax.set(title=f"{engine}, {rw}, 4 KiB", xlabel="fio jobs (N)", ylabel="total IOPS (thousands)")
-    axes.flat[0].legend(fontsize=8)
+    axes.flat[0].legend(fontsize=9)
     fig.suptitle(f"USL fits to the fio sweep, {label}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def simulated_unmap(design: pd.DataFrame, fit, fit_linear, caption: str) -> plt.Figure:
@@ -106,9 +106,9 @@ def simulated_unmap(design: pd.DataFrame, fit, fit_linear, caption: str) -> plt.
     ax.set(xlabel="dom0 VCPUs (V)", ylabel="cost per unmap (µs)",
            title="SIMULATED unmap cost (design B) with the contention fit (solid)\n"
                  "and the linear fit (dotted), ShootdownModel")
-    fig.text(0.01, -0.02, textwrap.fill(caption, 120), fontsize=7, ha="left", va="top")
-    ax.legend(fontsize=8, ncol=2)
-    return fig
+    fig.text(0.01, -0.02, textwrap.fill(caption, 120), fontsize=9, ha="left", va="top")
+    ax.legend(fontsize=9, ncol=2)
+    return finish(fig)
 
 
 def shootdown_whatif(curves: pd.DataFrame, seed_table: pd.DataFrame) -> plt.Figure:
@@ -123,5 +123,5 @@ def shootdown_whatif(curves: pd.DataFrame, seed_table: pd.DataFrame) -> plt.Figu
     ax.set(xlabel="guests doing I/O (N)", ylabel=THROUGHPUT_LABEL,
            title="ILLUSTRATION: shootdown model, rule-of-thumb unmap cost, calibrated to the\n"
                  f"thread's peak at {vcpus} VCPUs; other dom0 sizes are what-ifs (assumptions 1-4, N <= V)")
-    ax.legend(fontsize=8)
-    return fig
+    ax.legend(fontsize=9)
+    return finish(fig)
