@@ -12,6 +12,7 @@ import sys
 import time
 
 from analysis.xen.grants import FailPastLimit, LinuxLru, Lru, NonPersistent, PersistentArray, PersistentTree, pool, simulate
+from timing import best_of
 
 REPEATS = 2
 
@@ -24,12 +25,7 @@ def _floor(trace) -> None:
 
 
 def _best(fn) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_of(fn, REPEATS)
 
 
 def main(requests: int = 1_000_000) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 from analysis.xen.grants import FailPastLimit, LinuxLru, Lru, NonPersistent, PersistentArray, PersistentTree, pool, simulate
 from analysis.xen.grants import compiled
 from analysis.xen.grants import policies as P
+from timing import best_of
 
 REPEATS = 3
 PYTHON_REQUESTS = 100_000
@@ -93,12 +94,7 @@ def _call_c(lib, name, args):
 
 
 def _best(fn) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_of(fn, REPEATS)
 
 
 def _fresh(out: dict) -> None:

@@ -134,9 +134,7 @@ ok = family[family["reproduces"]].reset_index(drop=True)
 display(ok[["handoff_us", "hold_us", "think_us", "peak_guests", "x_at_5", "x_at_10"]]
         .style.format({"handoff_us": "{:.3f}", "hold_us": "{:.3f}", "think_us": "{:.2f}",
                        "x_at_5": "{:,.0f}", "x_at_10": "{:,.0f}"}))
-mid = ok.iloc[len(ok) // 2]
-chain = {"think_us": mid["think_us"], "hold_base_us": mid["hold_us"], "hold_per_cpu_us": 0.0,
-         "handoff_us": mid["handoff_us"]}
+chain = fp.chain_parameters(fp.middle_member(family))
 sentence("middle member: " + ", ".join(f"{k} = {v:.3f}" for k, v in chain.items()) + " (us; hold at 24 CPUs)")
 
 # %%

@@ -4,16 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analysis.cli import main
+from tests.cli_run import run_cli
 
 
 def test_unknown_subcommand_exits_2_with_one_line(capsys):
-    try:
-        code = main(["no-such-command"])
-    except SystemExit as exc:
-        code = exc.code
+    code, _, err = run_cli(["no-such-command"], capsys)
     assert code == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = err.strip().splitlines()
     assert len(err) == 1 and "invalid choice: 'no-such-command'" in err[0]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cli import main
+from tests.cli_run import run_cli
 from analysis.models import usl
 
 TRUE = {"persistent": {"lam": 9e4, "sigma": 0.02, "kappa": 0.0},
@@ -28,12 +28,7 @@ def sweep_csv(tmp_path):
 
 
 def _run(argv, capsys):
-    try:
-        code = main(["fit"] + argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(["fit", *argv], capsys)
 
 
 def test_json_by_group_has_the_issue_shape_and_covers_the_truth(sweep_csv, capsys):

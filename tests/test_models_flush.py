@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cli import main
+from tests.cli_run import run_cli
 from analysis.errors import ModelFitError, UsageError
 from analysis.models import flush_path as fp
 from analysis.models.lock_collapse import LockCollapse, chain_distribution, collapse_iops
@@ -58,12 +58,7 @@ def mva_csv(tmp_path):
 
 
 def _run(argv, capsys):
-    try:
-        code = main(["fit"] + argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(["fit", *argv], capsys)
 
 
 @pytest.mark.parametrize("model, csv, func, truth", [

@@ -18,7 +18,7 @@ from analysis import paths
 from analysis.ingest import thread
 from analysis.xen import blkif
 from analysis import constants as C
-from analysis.cli import main
+from tests.cli_run import run_cli
 from analysis.errors import PgrantLabError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,12 +327,7 @@ def test_claims_file_with_a_missing_column_is_reported(tmp_path, claims):
 
 
 def _ring(capsys, *argv):
-    try:
-        code = main(["ring", *argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(["ring", *argv], capsys)
 
 
 def test_ring_json_reports_geometry_and_memory(capsys):

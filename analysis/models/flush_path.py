@@ -146,6 +146,22 @@ def mva_min_ratio(n_from: int, n_to: int, *, dom0_cpus: int = 24, draws: int = 2
     return float(worst)
 
 
+def middle_member(family: pd.DataFrame) -> pd.Series:
+    """The middle row (by handoff) of the family members that reproduce the statement
+    (:func:`collapse_family`); the one member notebook 12, the verdicts and the simulated data use."""
+    ok = family[family["reproduces"]].reset_index(drop=True)
+    if ok.empty:
+        raise ModelFitError("lock-collapse family: no member reproduces the statement")
+    return ok.iloc[len(ok) // 2]
+
+
+def chain_parameters(member: pd.Series) -> dict:
+    """A family member as LockCollapse parameters, us: the hold is the whole hold at the statement's
+    CPU count (hold_per_cpu_us = 0: one CPU count fixes only the total)."""
+    return {"think_us": float(member["think_us"]), "hold_base_us": float(member["hold_us"]),
+            "hold_per_cpu_us": 0.0, "handoff_us": float(member["handoff_us"])}
+
+
 def collapse_table(points: pd.DataFrame) -> pd.DataFrame:
     """Which model reproduces the statement, with what parameters (for the verdict table).
 
@@ -179,7 +195,7 @@ def collapse_table(points: pd.DataFrame) -> pd.DataFrame:
                      "x_peak": math.nan, "x_later": math.nan, "parameters": "no member fits",
                      "why": "no handoff cost in 0..0.5 us reproduces both points with the peak at 5"})
     else:
-        mid = ok.iloc[len(ok) // 2]
+        mid = middle_member(family)
 
         def span(col, scale=1.0):
             return f"{ok[col].min() * scale:.3g}..{ok[col].max() * scale:.3g}"

@@ -36,15 +36,10 @@ COLUMNS = {"guests": "guests (count)", "dist": "service-time distribution: exp |
 
 def chain_parameters(points: pd.DataFrame) -> dict:
     """The middle member of the lock-collapse family that reproduces the thread's points, in us
-    (think_us, hold_base_us at DOM0_CPUS, handoff_us; hold_per_cpu_us = 0: one CPU count fixes
-    only the total hold)."""
-    from analysis.models.flush_path import collapse_family
+    (analysis.models.flush_path.middle_member / chain_parameters)."""
+    from analysis.models import flush_path
 
-    family = collapse_family(points)
-    ok = family[family["reproduces"]].reset_index(drop=True)
-    mid = ok.iloc[len(ok) // 2]
-    return {"think_us": float(mid["think_us"]), "hold_base_us": float(mid["hold_us"]),
-            "hold_per_cpu_us": 0.0, "handoff_us": float(mid["handoff_us"])}
+    return flush_path.chain_parameters(flush_path.middle_member(flush_path.collapse_family(points)))
 
 
 def sidecar(parameters: dict, *, requests: int = REQUESTS, seed: int = SEED) -> dict:
