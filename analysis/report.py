@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,16 @@ def notebook_sources(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(Path(notebooks_dir).glob("[0-9][0-9]-*.py"))
 
 
+def _socket_folder() -> Path:
+    """A new private folder for one kernel's Unix sockets, short enough for a socket path.
+
+    A Unix socket path holds at most 107 bytes (sun_path[UNIX_PATH_MAX], UNIX_PATH_MAX 108 with the
+    closing NUL: torvalds/linux include/uapi/linux/un.h:7), so a long TMPDIR is passed over for /tmp.
+    """
+    base = tempfile.gettempdir()
+    return Path(tempfile.mkdtemp(prefix="pgk-", dir=base if len(base) <= 60 else "/tmp"))
+
+
 def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path, page_data: Path | None = None) -> None:
     """Execute one jupytext script with papermill, writing the executed notebook to out_ipynb.
 
@@ -94,7 +105,14 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path, page_
     # or SIGTERM made KeyboardInterrupt by the CLI) reaches this thread: nbclient otherwise replaces
     # the process's SIGTERM handler while a notebook runs (asyncio add_signal_handler, main thread
     # only) and restores the default one (die at once, leaving scratch behind) afterwards.
-    km = KernelManager(kernel_name=KERNEL_NAME)
+    #
+    # The kernel talks over Unix sockets in a private folder, not TCP ports on localhost: a TCP port
+    # freed by one kernel is soon handed to another (ours or any other program's on the host), and a
+    # client still reconnecting to it then sends its heartbeat pings into the new kernel's control
+    # channel, which logs "DELIM not in msg_list" tracebacks on the console (seen in CI).
+    sockets = _socket_folder()
+    km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                       connection_file=str(sockets / "kernel.json"), ip=str(sockets / "k"))
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -117,6 +135,7 @@ def execute(source: Path, out_ipynb: Path, parameters: dict, *, cwd: Path, page_
         if km.has_kernel:
             km.shutdown_kernel(now=True)
         worker.join(10)
+        shutil.rmtree(sockets, ignore_errors=True)
     if failure:
         raise failure[0]
 

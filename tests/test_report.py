@@ -1,6 +1,8 @@
 """analysis.report executes jupytext notebooks with parameters and renders them to HTML."""
 
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +48,35 @@ def test_build_executes_injects_parameters_and_flags_failures(tmp_path):
     index = result.index.read_text()
     assert '<a href="01-ok.html">' in index and "failed: ValueError: deliberate failure" in index
     assert "1 of 2 pages failed" in index and "This page failed" in failed.html.read_text()
+
+
+TRANSPORT = textwrap.dedent(
+    """\
+    # %%
+    import json
+    from ipykernel.connect import get_connection_info
+    info = json.loads(get_connection_info())
+    print("TRANSPORT=" + info["transport"], "IP=" + info["ip"])
+    """
+)
+
+
+@pytest.mark.slow
+def test_the_kernel_talks_over_unix_sockets_in_a_private_folder_removed_afterwards(tmp_path, capfd):
+    # Over TCP, a port one kernel freed is soon another's, and a client still reconnecting to it sends
+    # heartbeat pings into the new kernel's control channel ("DELIM not in msg_list" on the console).
+    (tmp_path / "nb.py").write_text(TRANSPORT)
+    out = tmp_path / "nb.ipynb"
+    report.execute(tmp_path / "nb.py", out, {}, cwd=tmp_path)
+    printed = re.search(r"TRANSPORT=(\S+) IP=(\S+)", out.read_text())
+    assert printed, out.read_text()
+    transport, ip = printed.groups()
+    assert transport == "ipc"
+    folder = Path(ip).parent
+    assert folder.name.startswith("pgk-") and not folder.exists()
+    assert len(ip) + len("-65535") < 108
+    captured = capfd.readouterr()
+    assert captured.err == ""
 
 
 @pytest.mark.parametrize(("argv", "message"), [
