@@ -303,8 +303,10 @@ def format_table(table: pd.DataFrame | pd.Series, *, why: dict | None = None, un
     return Table(frame=shown, numeric=numeric, notes=notes, data=data, caption=caption)
 
 
-def show(table: pd.DataFrame | pd.Series | Table, name: str | None = None, **options) -> Table:
-    """Display ``table`` formatted (with a CSV link when a report is being written) and return it.
+def show(table: pd.DataFrame | pd.Series | Table, name: str | None = None, **options) -> None:
+    """Display ``table`` formatted (with a CSV link when a report is being written).
+
+    It returns nothing, so a cell that ends with ``show(...)`` shows the table once, not twice.
 
     ``name`` names the CSV (``<page>-data/<name>.csv``); by default tables are numbered.
     ``options`` go to :func:`format_table`.
@@ -316,7 +318,6 @@ def show(table: pd.DataFrame | pd.Series | Table, name: str | None = None, **opt
     formatted = table if isinstance(table, Table) else format_table(table, **options)
     formatted.link = capture.write_csv(formatted.data, name or "table")
     display(formatted)
-    return formatted
 
 
 def show_figure(fig, data: pd.DataFrame | None = None, name: str | None = None) -> None:

@@ -130,6 +130,15 @@ def test_every_figure_has_its_data_as_a_csv_beside_it(site):
     assert figures >= len(_pages(out))
 
 
+def test_no_page_shows_a_table_twice(site):
+    # A cell that ends with tables.show(...) once displayed the table and then its return value.
+    out, _ = site
+    for page in _pages(out):
+        shown = [str(t.find("table")) for t in _soup(page).find_all("div", class_="pgrant-table")]
+        repeated = [a for a, b in zip(shown, shown[1:]) if a == b]
+        assert not repeated, (page.name, repeated[0][:200] if repeated else "")
+
+
 def test_the_landing_page_says_what_it_is_what_it_ran_on_and_tallies_the_verdicts(site):
     out, _ = site
     soup = _soup(out / "index.html")

@@ -21,7 +21,16 @@ from analysis.constants import PAGE_BYTES, SEGMENTS_PER_REQUEST
 from analysis.errors import TraceFormatError, UsageError
 from analysis.ingest.fiolog import read_log
 from analysis.xen.grants import pool
-from analysis.xen.grants.blkfront import completion_order, in_flight, ring_requests, trace_from_requests
+from analysis.xen.grants.blkfront import (
+    blkif_from_requests,
+    completion_order,
+    in_flight,
+    ring_requests,
+    trace_from_requests,
+)
+from analysis.xen.grants.copy import GrantCopy
+from analysis.xen.grants.frontend import POLICIES_311, pool_pages_311, simulate_blkif
+from analysis.xen.grants.policies import NonPersistent, PersistentArray, PersistentTree
 from analysis.ingest.trace import device_table, read_blkparse, read_fio_iolog, read_msr, read_trace
 from analysis.ingest.trace import fio_lat_log_table
 from analysis.collect.trace_convert import to_blkparse_text, to_msr_csv
@@ -218,6 +227,66 @@ def test_recorded_trace_through_blkfront_keeps_grants_bounded_by_what_is_in_flig
     starts = trace.offsets
     held = [int(starts[k + 1] - starts[max(0, k - f + 1)]) for k, f in enumerate(flight)]
     assert len(np.unique(trace.grefs)) <= max(held)
+
+
+def _full_requests(n: int, pages: int) -> pd.DataFrame:
+    return pd.DataFrame({"time_us": np.arange(n, dtype=float), "device": "d", "offset_bytes": 0,
+                         "bytes": pages * PAGE_BYTES, "is_write": False, "completion_us": np.nan})
+
+
+@pytest.mark.parametrize("policy", [PersistentTree(cap=300, fallback="gref"), PersistentArray(cap=2000),
+                                    PersistentTree(cap=150, fallback="request"), NonPersistent(), GrantCopy()],
+                         ids=lambda p: f"{p.name}-{getattr(p, 'cap', '')}-{getattr(p, 'fallback', '')}")
+@pytest.mark.parametrize(("pages", "queues"), [(11, 1), (32, 2), (600, 1)])
+def test_blkif_from_requests_is_the_311_generator_for_full_requests(policy, pages, queues):
+    # Requests of one size, every ring full (depth past slots x queues): the 3.11 generator's stream.
+    n, slots = 400, 8
+    got = blkif_from_requests(_full_requests(n, pages), policy, max_segments=pages, slots=slots, queues=queues,
+                              depth=10 * slots * queues)
+    reference = simulate_blkif(n, policy, slots=slots, segments=pages, queues=queues, seed=1)
+    assert (got.trace.grefs == reference.trace.grefs).all()
+    assert (got.trace.complete_before == reference.trace.complete_before).all()
+    for key in reference.per_request:
+        assert (got.per_request[key] == reference.per_request[key]).all(), key
+
+
+def test_recorded_trace_through_the_311_frontend_maps_each_pool_page_once(recorded_trace, lat_table):
+    slots, queues, max_segments = 32, 2, 32
+    pages = -(-lat_table["bytes"].to_numpy() // PAGE_BYTES)
+    pool_pages = pool_pages_311(slots, max_segments)
+    kept = blkif_from_requests(lat_table, PersistentTree(cap=pool_pages, fallback="gref"), max_segments=max_segments,
+                               slots=slots, queues=queues)
+    r = kept.per_request
+    data = kept.trace.segments - r["indirect_pages"]
+    assert int(data.sum()) == int(pages.sum()) and data.max() <= max_segments
+    assert (r["indirect_pages"] == np.where(data > SEGMENTS_PER_REQUEST, 1, 0)).all()
+    assert r["indirect_pages"].sum() > 0  # the 256 KiB requests (64 pages) go as 2 x 32-segment indirect requests
+    # Every ring's pool fits under the cap: nothing is ever unmapped and each granted page is mapped once.
+    totals = kept.totals()
+    assert totals["unmaps"] == 0 and totals["fallback_requests"] == 0
+    assert totals["maps"] == len(np.unique(kept.trace.grefs)) <= queues * pool_pages
+    assert totals["max_ring_resident_pages"] <= pool_pages
+    assert totals["hits"] + totals["maps"] == totals["segments"]
+    # Non-persistent: every page is mapped and unmapped once per use, and each completed grant is
+    # ended, so the trace claims fresh grefs.
+    mapped = blkif_from_requests(lat_table, NonPersistent(), max_segments=max_segments, slots=slots,
+                                 queues=queues).totals()
+    assert mapped["maps"] == mapped["unmaps"] == mapped["segments"] == totals["segments"]
+    assert mapped["hits"] == 0 and mapped["memcpy_bytes"] == 0 and totals["memcpy_bytes"] == int(pages.sum()) * PAGE_BYTES
+
+
+def test_cli_simulates_a_trace_through_the_311_frontend(recorded_trace, capsys):
+    code, out, err = _cli(capsys, "--trace", recorded_trace.lat_log, "--format", "fio-lat-log", "--frontend", "3.11",
+                          "--indirect-segments", "32", "--queues", "2", "--policy", "all", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert tuple(r["policy"] for r in rows) == POLICIES_311
+    assert len({r["segments"] for r in rows}) == 1 and rows[0]["indirect_pages"] > 0
+    assert all(r["frontend"] == "3.11" and r["queues"] == 2 and r["completion_times"] for r in rows)
+    assert rows[0]["trace_requests"] == len(read_log(recorded_trace.lat_log))
+    code, _, err = _cli(capsys, "--trace", recorded_trace.lat_log, "--format", "fio-lat-log", "--frontend", "3.11",
+                        "--policy", "lru")
+    assert code == 2 and "--policy with --frontend 3.11: expected one of non_persistent" in err
 
 
 def _cli(capsys, *args):

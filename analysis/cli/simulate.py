@@ -13,7 +13,7 @@ from analysis.errors import UsageError
 from analysis.ingest.trace import FORMATS
 from analysis.xen.grants import backends, generate
 from analysis.xen.grants.backends import ALL_POLICIES as POLICIES
-from analysis.xen.grants.frontend import FRONTENDS, pool_pages_311, simulate_blkif
+from analysis.xen.grants.frontend import FRONTENDS, POLICIES_311, pool_pages_311, simulate_blkif
 from analysis.xen.grants.policies import ENGINES
 from analysis.xen.grants.policies import POLICIES as COMPILED_POLICIES
 from analysis.xen.grants.policies import simulate
@@ -43,7 +43,8 @@ def register(sub) -> None:
                        description="Simulate blkback's grant handling (maps, unmaps, unmap batches, lookups, memory, "
                                    "guest memcpy) for one policy (or all) over a seeded workload or a recorded "
                                    "block trace; print the totals.")
-    p.add_argument("--policy", default="lru", help=f"one of {', '.join(POLICIES)}, or all (default: lru)")
+    p.add_argument("--policy", default="lru", help=f"one of {', '.join(POLICIES)}, or all (default: lru; with "
+                   f"--frontend 3.11 one of {', '.join(POLICIES_311)}, and all means those)")
     p.add_argument("--workload", default="pool", help=f"one of {', '.join(CLI_WORKLOADS)} (default: pool)")
     p.add_argument("--slots", type=int, default=ONE_PAGE_SLOTS,
                    help=f"ring slots = requests in flight (default: {ONE_PAGE_SLOTS}, a one-page x86_64 ring)")
@@ -96,12 +97,9 @@ def _check(args) -> None:
                          f"has one ring and no indirect descriptors), found --indirect-segments "
                          f"{args.indirect_segments} --queues {args.queues}")
     if args.frontend == "3.11":
-        if args.trace is not None:
-            raise UsageError("--trace: expected --frontend 2012 with a recorded trace (the trace is turned into "
-                             "grants by the 2012 blkfront model), found --frontend 3.11")
-        if args.workload != "pool":
+        if args.trace is None and args.workload != "pool":
             raise UsageError(f"--workload: expected pool with --frontend 3.11 (the frontend model generates the "
-                             f"requests), found {args.workload!r}")
+                             f"requests, or replays --trace), found {args.workload!r}")
         if args.queues < 1:
             raise UsageError(f"--queues: expected a positive number of rings per device, found {args.queues}")
         if args.indirect_segments is not None:
@@ -145,22 +143,40 @@ def _cap(args) -> int:
     return args.slots * args.segments
 
 
-def _trace(args):
-    """The Trace to simulate: a recorded trace through the blkfront model, or a generated workload."""
+def _source(args):
+    """What to simulate, read once for every policy: with the 2012 frontend a Trace (a recorded
+    trace through its blkfront model, or a generated workload); with 3.11 the recorded trace's
+    request table (its grefs depend on the policy), or None for the generated workload."""
     if args.trace is None:
+        if args.frontend == "3.11":
+            return None
         return generate(args.workload, args.requests, slots=args.slots, segments=args.segments, seed=args.seed)
     from analysis.ingest.trace import device_table, read_trace
     from analysis.xen.grants.blkfront import trace_from_requests
 
     table = device_table(read_trace(args.trace, args.trace_format), args.device)
+    if args.frontend == "3.11":
+        return table
     return trace_from_requests(table, max_segments=args.segments, slots=args.slots, depth=args.depth)
 
 
-def _totals(args, trace, policy_name: str, cap: int) -> dict:
+def _run_311(args, source, policy):
+    if source is None:
+        return simulate_blkif(args.requests, policy, slots=args.slots, segments=args.segments, queues=args.queues,
+                              seed=args.seed)
+    from analysis.xen.grants.blkfront import blkif_from_requests
+
+    return blkif_from_requests(source, policy, max_segments=args.segments, slots=args.slots, queues=args.queues,
+                               depth=args.depth)
+
+
+def _totals(args, source, policy_name: str, cap: int) -> dict:
     policy = backends.make(policy_name, cap=cap, m=args.m)
+    trace = source
     if args.frontend == "3.11":
-        totals = simulate_blkif(args.requests, policy, slots=args.slots, segments=args.segments, queues=args.queues,
-                                seed=args.seed).totals()
+        result = _run_311(args, source, policy)
+        trace = result.trace
+        totals = result.totals()
     elif policy_name in COMPILED_POLICIES:
         totals = simulate(trace, policy, engine=args.engine).totals()
     else:  # grant copy and the 2012 patch have their own (Python) simulators
@@ -190,9 +206,9 @@ def _shown(value) -> str:
 def run(args) -> int:
     _check(args)
     cap = _cap(args)
-    trace = None if args.frontend == "3.11" else _trace(args)
-    names = list(POLICIES) if args.policy == "all" else [args.policy]
-    rows = [_totals(args, trace, name, cap) for name in names]
+    source = _source(args)
+    names = [args.policy] if args.policy != "all" else list(POLICIES_311 if args.frontend == "3.11" else POLICIES)
+    rows = [_totals(args, source, name, cap) for name in names]
     if args.json:
         print(json.dumps([_jsonable(r) for r in rows] if args.policy == "all" else _jsonable(rows[0])))
     elif args.policy != "all":

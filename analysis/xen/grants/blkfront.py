@@ -24,7 +24,10 @@ Model, step by step:
    (:func:`analysis.xen.blkif.ring_slots`: 32 for a one-page ring).
 4. **Grant references.** blkfront takes the grefs of each ring request from its free list, LIFO
    in the 2012 patch (completed grants go back at the head), granting a fresh page only when the
-   list is empty.
+   list is empty (:func:`trace_from_requests`). Linux >= 3.8 (:func:`blkif_from_requests`) grants
+   a fixed pool per ring up front and orders its list by what the backend did with each grant
+   (head if still mapped, tail if not), so there the grefs depend on the backend's policy and the
+   two are simulated together (:mod:`analysis.xen.grants.frontend`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ import pandas as pd
 
 from analysis.constants import MAX_INDIRECT_SEGMENTS_PROTOCOL, PAGE_BYTES, SEGMENTS_PER_REQUEST
 from analysis.errors import UsageError
+from analysis.xen.grants.frontend import replay_blkif
+from analysis.xen.grants.outcomes import BlkifResult
 from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, REUSE_ORDERS, Trace, _blkfront_pool
 
 
@@ -65,9 +70,8 @@ def completion_order(time_us: np.ndarray, completion_us: np.ndarray, *, depth: i
     return np.minimum(np.minimum(done, k + slots), n).astype(np.int64)
 
 
-def trace_from_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER_REQUEST, slots: int = ONE_PAGE_SLOTS,
-                        depth: int = 1, reuse: str = "lifo") -> Trace:
-    """The :class:`Trace` blkback would see for one device's requests (sorted by ``time_us``)."""
+def _ring_stream(table: pd.DataFrame, *, max_segments: int, slots: int, depth: int, reuse: str = "lifo"):
+    """Ring requests of one device's trace, their arrival times and ``complete_before`` (steps 1-3)."""
     for name, value in (("slots", slots), ("depth", depth)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise UsageError(f"--{name}: expected a positive integer, found {value!r}")
@@ -78,11 +82,21 @@ def trace_from_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER
     ring = ring_requests(table, max_segments=max_segments)
     time_us = ring["time_us"].to_numpy(dtype=float)
     done = completion_order(time_us, ring["completion_us"].to_numpy(dtype=float), depth=depth, slots=slots)
-    segs = ring["segments"].to_numpy()
+    return ring, time_us, done
+
+
+def _trace_params(table: pd.DataFrame, **settings) -> dict:
     attrs = table.attrs
-    params = dict(source=str(attrs.get("path", "")), format=attrs.get("format", ""), device=attrs.get("device", ""),
-                  trace_requests=len(table), max_segments=max_segments, slots=slots, depth=depth, reuse=reuse,
-                  completion_times=bool(len(table)) and not table["completion_us"].isna().any())
+    return dict(source=str(attrs.get("path", "")), format=attrs.get("format", ""), device=attrs.get("device", ""),
+                trace_requests=len(table), **settings,
+                completion_times=bool(len(table)) and not table["completion_us"].isna().any())
+
+
+def trace_from_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER_REQUEST, slots: int = ONE_PAGE_SLOTS,
+                        depth: int = 1, reuse: str = "lifo") -> Trace:
+    """The :class:`Trace` blkback would see for one device's requests (sorted by ``time_us``), 2012 frontend."""
+    ring, time_us, done = _ring_stream(table, max_segments=max_segments, slots=slots, depth=depth, reuse=reuse)
+    segs = ring["segments"].to_numpy()
     return Trace(
         offsets=np.concatenate([[0], np.cumsum(segs)]).astype(np.int64),
         grefs=_blkfront_pool(segs, done, reuse),
@@ -90,8 +104,29 @@ def trace_from_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER
         time_us=time_us,
         complete_before=done,
         workload="trace",
-        params=params,
+        params=_trace_params(table, max_segments=max_segments, slots=slots, depth=depth, reuse=reuse),
     )
+
+
+def blkif_from_requests(table: pd.DataFrame, policy, *, max_segments: int = SEGMENTS_PER_REQUEST,
+                        slots: int = ONE_PAGE_SLOTS, queues: int = 1, depth: int = 1) -> BlkifResult:
+    """One device's requests through the 3.11+ frontend and ``policy`` (per ring), as blkback would serve them.
+
+    Steps 1-3 as for the 2012 frontend, with ``max_segments`` the negotiated indirect maximum and
+    at most ``slots`` x ``queues`` ring requests in flight; step 4 is Linux >= 3.8 blkfront's
+    per-ring grant list (:func:`analysis.xen.grants.frontend.replay_blkif`): grants the backend
+    still maps go back at the head, the others at the tail with their gref ended, and the grefs
+    depend on the backend's rule, so the frontend and backend run together here.
+    """
+    for name, value in (("slots", slots), ("queues", queues)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise UsageError(f"--{name}: expected a positive integer, found {value!r}")
+    ring, time_us, done = _ring_stream(table, max_segments=max_segments, slots=slots * queues, depth=depth)
+    return replay_blkif(ring["segments"].to_numpy(), done, policy, slots=slots, max_segments=max_segments,
+                        queues=queues, is_write=ring["is_write"].to_numpy(dtype=bool), time_us=time_us,
+                        workload="trace_3.11",
+                        params=_trace_params(table, max_segments=max_segments, slots=slots, depth=depth,
+                                             queues=queues, frontend="3.11"))
 
 
 def in_flight(trace: Trace) -> np.ndarray:

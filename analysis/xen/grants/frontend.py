@@ -42,6 +42,7 @@ import numpy as np
 from analysis.constants import (
     MAX_INDIRECT_SEGMENTS_PROTOCOL,
     PAGE_BYTES,
+    SEGMENTS_PER_INDIRECT_PAGE,
     SEGMENTS_PER_REQUEST,
 )
 from analysis.errors import UsageError
@@ -61,6 +62,8 @@ from analysis.xen.grants.policies import (
 from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, Trace, _arrivals, _fifo_completion
 
 FRONTENDS = ("2012", "3.11")
+#: Backend policies the 3.11 frontend is coupled with (:func:`_rule`), by CLI name.
+POLICIES_311 = ("non_persistent", "grant_copy", "persistent_array", "persistent_tree", "linux_lru")
 
 
 def reachable_grants_2012(slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST) -> int:
@@ -131,8 +134,8 @@ def _rule(policy) -> _Rule:
         return _Rule(True, policy.fallback == "request", isinstance(policy, PersistentArray), False)
     if isinstance(policy, LinuxLru):
         return _Rule(True, False, False, False)
-    raise UsageError(f"--policy with --frontend 3.11: expected one of non_persistent, grant_copy, persistent_array, "
-                     f"persistent_tree, linux_lru, found {getattr(policy, 'name', policy)!r}")
+    raise UsageError(f"--policy with --frontend 3.11: expected one of {', '.join(POLICIES_311)}, "
+                     f"found {getattr(policy, 'name', policy)!r}")
 
 
 def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST,
@@ -151,22 +154,73 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
             raise UsageError(f"{name}: expected a positive integer, found {value!r}")
     if segments > MAX_INDIRECT_SEGMENTS_PROTOCOL:
         raise UsageError(f"segments: expected at most {MAX_INDIRECT_SEGMENTS_PROTOCOL} per request, found {segments}")
+    rng = np.random.default_rng(seed)
+    is_write = rng.random(requests) < write_fraction
+    time_us = _arrivals(rng, np.full(requests, gap_us))
+    return replay_blkif(np.full(requests, segments, dtype=np.int64),
+                        _fifo_completion(np.full(requests, slots * queues, dtype=np.int64)), policy,
+                        slots=slots, max_segments=segments, queues=queues, is_write=is_write, time_us=time_us,
+                        workload="blkfront_3.11",
+                        params=dict(requests=requests, slots=slots, segments=segments,
+                                    indirect_pages=indirect_pages(segments), queues=queues,
+                                    write_fraction=write_fraction, gap_us=gap_us, seed=seed))
+
+
+def request_indirect_pages(data_segments: np.ndarray) -> np.ndarray:
+    """Indirect pages of each request: 0 up to 11 segments, else ceil(segments / 512).
+
+    Linux blkfront sends a request as BLKIF_OP_INDIRECT only when it has more grants than
+    BLKIF_MAX_SEGMENTS_PER_REQUEST (drivers/block/xen-blkfront.c, blkif_queue_rw_req:
+    ``num_grant > BLKIF_MAX_SEGMENTS_PER_REQUEST``), with INDIRECT_GREFS(num_grant) indirect pages;
+    vectorised :func:`analysis.xen.blkif.indirect_pages`.
+    """
+    s = np.asarray(data_segments, dtype=np.int64)
+    return np.where(s > SEGMENTS_PER_REQUEST, -(-s // SEGMENTS_PER_INDIRECT_PAGE), 0).astype(np.int64)
+
+
+def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy, *, slots: int,
+                 max_segments: int, queues: int = 1, is_write: np.ndarray, time_us: np.ndarray,
+                 workload: str, params: dict) -> BlkifResult:
+    """Run a stream of ring requests through the 3.11+ frontend and one backend rule per ring.
+
+    ``data_segments[k]``: data pages of ring request k (at most ``max_segments``, the negotiated
+    maximum); it also takes :func:`request_indirect_pages` indirect pages. ``complete_before``:
+    FIFO completion (:class:`~analysis.xen.grants.workloads.Trace`); completed requests give their
+    grants back (``FreeList311.give_back``) before request k takes its own. Requests go to the
+    ``queues`` rings round-robin; each ring's list holds ``slots`` x (``max_segments`` + its
+    indirect pages) grants, as fill_grant_buffer sizes it, so at most ``slots`` x ``queues``
+    requests may be in flight at once (a contiguous window, hence at most ``slots`` per ring).
+    """
+    segments = np.asarray(data_segments, dtype=np.int64)
+    done = np.asarray(complete_before, dtype=np.int64)
+    requests = len(segments)
+    for name, value in (("slots", slots), ("max_segments", max_segments), ("queues", queues)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise UsageError(f"{name}: expected a positive integer, found {value!r}")
+    if max_segments > MAX_INDIRECT_SEGMENTS_PROTOCOL:
+        raise UsageError(f"segments: expected at most {MAX_INDIRECT_SEGMENTS_PROTOCOL} per request, found {max_segments}")
+    if requests and (segments.min() < 1 or segments.max() > max_segments):
+        raise UsageError(f"ring requests: expected 1 to {max_segments} data segments each, found "
+                         f"{segments.min()} to {segments.max()}")
+    if requests and np.any(done - np.arange(requests) > slots * queues):
+        raise UsageError(f"ring requests: expected at most {slots} x {queues} in flight (slots x queues), found more")
     rule = _rule(policy)
     cap = getattr(policy, "cap", None)
     if rule.persistent and (not isinstance(cap, (int, np.integer)) or cap < 1):
         raise UsageError(f"--cap: expected a positive number of pages, found {cap!r}")
-    indirect = indirect_pages(segments)
-    per_request_pages = segments + indirect
-    if isinstance(policy, LinuxLru) and slots * per_request_pages > cap:
+    indirect_max = indirect_pages(max_segments)
+    pool = pool_pages_311(slots, max_segments)
+    if isinstance(policy, LinuxLru) and pool > cap:
         raise UsageError(f"linux_lru with --frontend 3.11: expected a ring pool of at most cap = {cap} pages (its "
-                         f"purge is not modelled here), found {slots} slots x ({segments} + {indirect}) = "
-                         f"{slots * per_request_pages}; use persistent_tree or a larger --cap")
-    rng = np.random.default_rng(seed)
+                         f"purge is not modelled here), found {slots} slots x ({max_segments} + {indirect_max}) = "
+                         f"{pool}; use persistent_tree or a larger --cap")
+    indirect = request_indirect_pages(segments)
+    pages = segments + indirect
     counter = iter(range(8, 1 << 62))  # grefs 0-7 are reserved (GNTTAB_NR_RESERVED_ENTRIES)
     next_gref = counter.__next__
-    lists = [FreeList311(slots * per_request_pages, next_gref) for _ in range(queues)]
+    lists = [FreeList311(pool, next_gref) for _ in range(queues)]
     stores: list[dict[int, int]] = [{} for _ in range(queues)]
-    in_flight: list[deque] = [deque() for _ in range(queues)]
+    in_flight: deque = deque()  # (request, ring, entries) in issue order = completion order (FIFO)
     raw = {k: [0] * requests for k in ("maps", "transient_maps", "purge_unmaps", "purge_batches",
                                        "lookup_comparisons", "resident_pages", "peak_resident_pages", "status")}
     queue_of = np.arange(requests, dtype=np.int64) % queues
@@ -174,14 +228,15 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
     all_grefs: list[int] = []
     total_resident = 0
     for k in range(requests):
+        # Completions first: a grant the backend still maps persistently (in its store) cannot be
+        # ended and goes back at the head; transient maps (fallback, past the cap, non-persistent)
+        # were unmapped at completion, so their grants are ended and go to the tail.
+        while in_flight and done[in_flight[0][0]] <= k:
+            _, ring, entries = in_flight.popleft()
+            lists[ring].give_back(entries, stores[ring].__contains__)
         q = int(queue_of[k])
         store = stores[q]
-        if len(in_flight[q]) >= slots:  # the oldest request of this ring completes first (FIFO)
-            # A grant the backend still maps persistently (in its store) cannot be ended: head.
-            # Transient maps (fallback, past the cap, non-persistent) were unmapped at completion.
-            entries = in_flight[q].popleft()
-            lists[q].give_back(entries, store.__contains__)
-        entries = lists[q].take(per_request_pages)
+        entries = lists[q].take(int(pages[k]))
         grefs = [e[1] for e in entries]
         all_grefs.extend(grefs)
         m = t = c = 0
@@ -209,20 +264,18 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
                     m += 1
                     t += 1
             status = FALLBACK if t else PERSISTENT
-        in_flight[q].append(entries)
+        in_flight.append((k, q, entries))
         raw["maps"][k], raw["transient_maps"][k], raw["lookup_comparisons"][k], raw["status"][k] = m, t, c, status
         raw["resident_pages"][k] = raw["peak_resident_pages"][k] = total_resident
         ring_resident[k] = len(store)
-    segs = np.full(requests, per_request_pages, dtype=np.int64)
     trace = Trace(
-        offsets=np.concatenate([[0], np.cumsum(segs)]).astype(np.int64),
+        offsets=np.concatenate([[0], np.cumsum(pages)]).astype(np.int64),
         grefs=np.asarray(all_grefs, dtype=np.int64),
-        is_write=rng.random(requests) < write_fraction,
-        time_us=_arrivals(rng, np.full(requests, gap_us)),
-        complete_before=_fifo_completion(np.full(requests, slots * queues, dtype=np.int64)),
-        workload="blkfront_3.11",
-        params=dict(requests=requests, slots=slots, segments=segments, indirect_pages=indirect, queues=queues,
-                    write_fraction=write_fraction, gap_us=gap_us, seed=seed),
+        is_write=np.asarray(is_write, dtype=bool),
+        time_us=np.asarray(time_us, dtype=float),
+        complete_before=done,
+        workload=workload,
+        params=params,
     )
     per_request = _finish(trace, raw, persistent_frontend=rule.persistent)
     if rule.persistent:  # the guest copies data pages only, not the indirect descriptor pages
@@ -230,9 +283,8 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
         per_request["memcpy_bytes"] = np.where(copied, segments * PAGE_BYTES, 0)
     if rule.copy:
         per_request["hits"] = np.zeros(requests, dtype=np.int64)
-        per_request.update(copy_counts(segs))
+        per_request.update(copy_counts(pages))
     per_request["queue"] = queue_of
-    per_request["indirect_pages"] = np.full(requests, indirect, dtype=np.int64)
+    per_request["indirect_pages"] = indirect
     per_request["ring_resident_pages"] = ring_resident
     return BlkifResult(policy=policy, trace=trace, per_request=per_request)
-
