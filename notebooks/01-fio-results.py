@@ -24,7 +24,7 @@
 # ---
 
 # %% [markdown]
-# # 01 - fio results: the bundled sweep, ingested
+# # 01 fio results: the bundled sweep, ingested
 #
 # This notebook reads the fio sweep bundled in `data/raw/measured-here/fio-sweep/` with
 # `analysis.ingest.sweep.load` (every job of every run, in the tidy table of `analysis.ingest.fio`) and

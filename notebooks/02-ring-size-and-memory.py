@@ -24,7 +24,7 @@
 # ---
 
 # %% [markdown]
-# # 02 · Ring size and persistent-grant memory
+# # 02 Ring size and persistent-grant memory
 #
 # The 2012 thread argued about memory three times, and its figures do not agree:
 #

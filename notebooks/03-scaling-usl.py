@@ -22,7 +22,7 @@
 # ---
 
 # %% [markdown]
-# # 03 · Scaling: what the Universal Scalability Law can and cannot say
+# # 03 Scaling: what the Universal Scalability Law can and cannot say
 #
 # The patch description (Oliver Chick, 2012-09-19 10:51 UTC) makes the thread's only performance
 # claim: with 24 dom0 VCPUs and guests reading a ramdisk in parallel, "the IPIs from performing

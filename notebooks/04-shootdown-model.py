@@ -21,7 +21,7 @@
 # ---
 
 # %% [markdown]
-# # 04 · The TLB-shootdown model: from the cost of one unmap to IOPS for N guests
+# # 04 The TLB-shootdown model: from the cost of one unmap to IOPS for N guests
 #
 # The patch's reason for existing (Oliver Chick, 2012-09-19 10:51 UTC): unmap operations "cause a
 # (costly) TLB shootdown", and "the cost of unmapping scales badly with the number of CPUs in

@@ -24,7 +24,7 @@
 # ---
 
 # %% [markdown]
-# # 12 · The 2012 collapse, explained: a model of Xen's unmap flush path
+# # 12 The 2012 collapse, explained: a model of Xen's unmap flush path
 #
 # The thread (Oliver Chick, 2012-09-19 10:51 UTC): with 24 dom0 VCPUs and guests doing parallel
 # I/O to a ramdisk, "the IPIs from performing unmap's is a bottleneck at 5 guests (at which point
