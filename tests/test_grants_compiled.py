@@ -89,5 +89,5 @@ def test_compiled_engine_refuses_an_event_log_and_unknown_engines():
     trace = pool(10)
     with pytest.raises(UsageError, match="events: expected engine='python' for an event log"):
         simulate(trace, Lru(cap=10), events=True, engine="compiled")
-    with pytest.raises(UsageError, match=r"--engine: expected one of python, compiled, found 'c'"):
+    with pytest.raises(UsageError, match=r"^engine: expected one of python, compiled, found 'c'"):
         simulate(trace, Lru(cap=10), engine="c")

@@ -147,6 +147,51 @@ def test_the_checks_catch_what_they_forbid(tmp_path):
     ]
 
 
+FLAG_SPEAKERS = ("cli", "collect")  # argument parsing: the CLI and the collection scripts' own flags
+
+
+def _leading_text(node: ast.AST) -> str:
+    """The literal start of a message argument: a string, or an f-string's first literal part."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return str(node.values[0].value)
+    return ""
+
+
+def flag_violations(package: Path = PACKAGE) -> list[str]:
+    """Errors raised by the library (outside cli/ and collect/) whose message starts with a CLI
+    flag (``--cap: ...``): the library names its parameter (``cap: ...``) and the CLI translates
+    (analysis.cli.as_flags)."""
+    problems = []
+    for path in modules(package):
+        relative = path.relative_to(package).as_posix()
+        if stage(relative) in FLAG_SPEAKERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                text = _leading_text(node.exc.args[0])
+                if text.startswith("--"):
+                    problems.append(f"analysis/{relative}:{node.lineno}: message starts with a flag: {text[:30]!r}")
+    return problems
+
+
+def test_library_errors_name_parameters_not_cli_flags():
+    assert flag_violations() == []
+
+
+def test_the_flag_check_catches_a_flag_in_a_library_message(tmp_path):
+    package = tmp_path / "analysis"
+    (package / "xen").mkdir(parents=True)
+    (package / "cli").mkdir()
+    (package / "xen" / "ring.py").write_text(
+        "def f(n):\n    if n:\n        raise ValueError(f'--order: expected 0 to 4, found {n}')\n"
+        "    raise ValueError('order: expected 0 to 4')\n")
+    (package / "cli" / "ring.py").write_text("raise SystemExit('--order: expected 0 to 4')\n")
+    assert flag_violations(package) == [
+        "analysis/xen/ring.py:3: message starts with a flag: '--order: expected 0 to 4, foun'"]
+
+
 OUTSIDE = re.compile(r"\.\./shared|shared/|reference/")
 
 

@@ -53,7 +53,7 @@ def test_linux_defaults_fit_the_cap_exactly_so_nothing_is_ever_unmapped():
     assert totals["maps"] == 4 * LINUX_MAX_PERSISTENT_GRANTS  # each page mapped once, then always hit
     assert totals["indirect_pages"] == 5000  # one indirect page per 32-segment request
     assert totals["memcpy_bytes"] == 5000 * 32 * 4096  # the guest copies data pages, not descriptors
-    with pytest.raises(Exception, match="linux_lru with --frontend 3.11: expected a ring pool of at most cap"):
+    with pytest.raises(Exception, match="^cap: expected linux_lru with the 3.11 frontend to hold a ring pool of at most cap"):
         simulate_blkif(10, LinuxLru(cap=100), segments=32)
 
 

@@ -50,6 +50,24 @@ def _help_of(name: str) -> str | None:
     return None
 
 
+def _options(parser: argparse.ArgumentParser, command: str) -> set[str]:
+    """The long options (``--name``) of ``command``'s parser."""
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse keeps subparsers here
+        sub = getattr(action, "choices", {}).get(command)
+        if sub is not None:
+            return {o for a in sub._actions for o in a.option_strings if o.startswith("--")}  # noqa: SLF001
+    return set()
+
+
+def as_flags(message: str, options: set[str]) -> str:
+    """A library message in the command's terms: a leading ``name:`` becomes ``--name:`` when the
+    command has that option (library errors name parameters, e.g. ``max_segments``; the CLI's
+    user typed flags, e.g. ``--max-segments``)."""
+    name, colon, rest = message.partition(":")
+    flag = "--" + name.replace("_", "-")
+    return f"{flag}:{rest}" if colon and flag in options else message
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; ``command`` names the one subcommand to import fully (None: all of them)."""
     parser = _Parser(
@@ -81,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()  # a full disk or closed pipe shows here, not at interpreter exit
             return status
         except PgrantLabError as err:
-            print(f"pgrant-lab {args.command}: {err}", file=sys.stderr)
+            print(f"pgrant-lab {args.command}: {as_flags(str(err), _options(parser, args.command))}", file=sys.stderr)
             return 2
         except BrokenPipeError:  # e.g. `pgrant-lab ingest f.json | head`
             _drop_stdout()

@@ -75,7 +75,7 @@ _BLKPARSE_SUMMARY = re.compile(r"^(CPU\d+|Total) \(")
 def read_trace(path, fmt: str) -> pd.DataFrame:
     """Read a trace file in format ``fmt`` (one of :data:`FORMATS`) into the table of the module docstring."""
     if fmt not in FORMATS:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+        raise UsageError(f"format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: expected a trace file, found no such file")
@@ -286,7 +286,7 @@ def device_table(table: pd.DataFrame, device: str | None = None) -> pd.DataFrame
     if device is None:
         device = str(counts.index[0])
     elif device not in counts.index:
-        raise UsageError(f"--device: expected one of {', '.join(map(str, counts.index[:10]))}, found {device!r}")
+        raise UsageError(f"device: expected one of {', '.join(map(str, counts.index[:10]))}, found {device!r}")
     one = table[table["device"] == device].sort_values("time_us", kind="stable").reset_index(drop=True)
     one.attrs.update(table.attrs, device=device)
     return one

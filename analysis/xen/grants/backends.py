@@ -20,7 +20,7 @@ ALL_POLICIES = {**POLICIES, GrantCopy.name: GrantCopy, Patch2012.name: Patch2012
 def make(name: str, **settings):
     """A policy of :data:`ALL_POLICIES` by name with keyword settings; unknown names raise UsageError."""
     if name not in ALL_POLICIES:
-        raise UsageError(f"--policy: expected one of {', '.join(ALL_POLICIES)}, found {name!r}")
+        raise UsageError(f"policy: expected one of {', '.join(ALL_POLICIES)}, found {name!r}")
     cls = ALL_POLICIES[name]
     allowed = set(cls.__dataclass_fields__)
     return cls(**{k: v for k, v in settings.items() if k in allowed and v is not None})

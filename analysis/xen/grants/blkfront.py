@@ -45,7 +45,7 @@ from analysis.xen.grants.workloads import ONE_PAGE_SLOTS, REUSE_ORDERS, Trace, _
 def ring_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER_REQUEST) -> pd.DataFrame:
     """Split each request into ring requests: one row per ring request with ``segments`` and ``request`` (its source row)."""
     if not 1 <= max_segments <= MAX_INDIRECT_SEGMENTS_PROTOCOL:
-        raise UsageError(f"--max-segments: expected 1 to {MAX_INDIRECT_SEGMENTS_PROTOCOL} segments per ring request "
+        raise UsageError(f"max_segments: expected 1 to {MAX_INDIRECT_SEGMENTS_PROTOCOL} segments per ring request "
                          f"({SEGMENTS_PER_REQUEST} direct, more with indirect descriptors), found {max_segments}")
     pages = -(-table["bytes"].to_numpy(dtype=np.int64) // PAGE_BYTES)
     pieces = -(-pages // max_segments)
@@ -74,7 +74,7 @@ def _ring_stream(table: pd.DataFrame, *, max_segments: int, slots: int, depth: i
     """Ring requests of one device's trace, their arrival times and ``complete_before`` (steps 1-3)."""
     for name, value in (("slots", slots), ("depth", depth)):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise UsageError(f"--{name}: expected a positive integer, found {value!r}")
+            raise UsageError(f"{name}: expected a positive integer, found {value!r}")
     if reuse not in REUSE_ORDERS:
         raise UsageError(f"reuse: expected one of {', '.join(REUSE_ORDERS)}, found {reuse!r}")
     if len(table) and np.any(np.diff(table["time_us"].to_numpy()) < 0):
@@ -120,7 +120,7 @@ def blkif_from_requests(table: pd.DataFrame, policy, *, max_segments: int = SEGM
     """
     for name, value in (("slots", slots), ("queues", queues)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise UsageError(f"--{name}: expected a positive integer, found {value!r}")
+            raise UsageError(f"{name}: expected a positive integer, found {value!r}")
     ring, time_us, done = _ring_stream(table, max_segments=max_segments, slots=slots * queues, depth=depth)
     return replay_blkif(ring["segments"].to_numpy(), done, policy, slots=slots, max_segments=max_segments,
                         queues=queues, is_write=ring["is_write"].to_numpy(dtype=bool), time_us=time_us,

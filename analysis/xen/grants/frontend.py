@@ -134,7 +134,7 @@ def _rule(policy) -> _Rule:
         return _Rule(True, policy.fallback == "request", isinstance(policy, PersistentArray), False)
     if isinstance(policy, LinuxLru):
         return _Rule(True, False, False, False)
-    raise UsageError(f"--policy with --frontend 3.11: expected one of {', '.join(POLICIES_311)}, "
+    raise UsageError(f"policy: expected one of {', '.join(POLICIES_311)} with the 3.11 frontend, "
                      f"found {getattr(policy, 'name', policy)!r}")
 
 
@@ -207,13 +207,13 @@ def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy,
     rule = _rule(policy)
     cap = getattr(policy, "cap", None)
     if rule.persistent and (not isinstance(cap, (int, np.integer)) or cap < 1):
-        raise UsageError(f"--cap: expected a positive number of pages, found {cap!r}")
+        raise UsageError(f"cap: expected a positive number of pages, found {cap!r}")
     indirect_max = indirect_pages(max_segments)
     pool = pool_pages_311(slots, max_segments)
     if isinstance(policy, LinuxLru) and pool > cap:
-        raise UsageError(f"linux_lru with --frontend 3.11: expected a ring pool of at most cap = {cap} pages (its "
-                         f"purge is not modelled here), found {slots} slots x ({max_segments} + {indirect_max}) = "
-                         f"{pool}; use persistent_tree or a larger --cap")
+        raise UsageError(f"cap: expected linux_lru with the 3.11 frontend to hold a ring pool of at most cap = "
+                         f"{cap} pages (its purge is not modelled here), found {slots} slots x ({max_segments} + "
+                         f"{indirect_max}) = {pool}; use persistent_tree or a larger cap")
     indirect = request_indirect_pages(segments)
     pages = segments + indirect
     counter = iter(range(8, 1 << 62))  # grefs 0-7 are reserved (GNTTAB_NR_RESERVED_ENTRIES)

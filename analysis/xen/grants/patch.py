@@ -68,7 +68,7 @@ def simulate_patch(trace: Trace, policy: Patch2012, *, events: bool = False) -> 
     """Run the patch's rules over ``trace``; the request whose add_pers_gnt hits the BUG_ON and every
     later one get status ``crashed`` (nothing after it is served: dom0 has panicked)."""
     if not isinstance(policy.cap, (int, np.integer)) or policy.cap < 1:
-        raise UsageError(f"--cap: expected a positive number of pages, found {policy.cap!r}")
+        raise UsageError(f"cap: expected a positive number of pages, found {policy.cap!r}")
     cap = policy.cap
     n = trace.requests
     offs, grefs = trace.offsets.tolist(), trace.grefs.tolist()

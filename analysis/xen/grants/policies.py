@@ -218,7 +218,7 @@ def simulate(trace: Trace, policy, *, events: bool = False, engine: str = "pytho
     """
     _validate(policy)
     if engine not in ENGINES:
-        raise UsageError(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+        raise UsageError(f"engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     if engine == "compiled":
         if events:
             raise UsageError("events: expected engine='python' for an event log (the compiled kernels keep none), "
