@@ -148,6 +148,25 @@ def main(requests: int = 1_000_000) -> None:
         print("".join(row) + ("" if same else "  C COUNTS DIFFER"))
     print("kernel/C: time of the numba kernel over time of the C loop on the same arrays (goal <= 2); "
           "compiled includes renumbering grefs and the per-request totals.")
+    _frontend_311(requests)
+
+
+def _frontend_311(requests: int) -> None:
+    """The 3.11+ frontend coupled with a backend rule (frontend.replay_blkif): Python reference vs numba,
+    end to end (stream, loop, per-request totals), 4 rings, 32-segment indirect requests."""
+    from analysis.xen.grants.frontend import simulate_blkif
+
+    short = min(requests, PYTHON_REQUESTS)
+    print(f"3.11+ frontend coupled loop, 4 rings, 32 segments + 1 indirect page per request "
+          f"(python on {short} requests, compiled on {requests}); segments per second, best of {REPEATS}")
+    print(f"{'policy':<18}{'python':>12}{'compiled':>12}{'compiled/python':>17}")
+    for policy in (PersistentTree(cap=1056, fallback="gref"), NonPersistent()):
+        run = lambda n, engine: simulate_blkif(n, policy, segments=32, queues=4, seed=1, engine=engine)  # noqa: E731
+        run(100, "compiled")  # warm-up: compile or load from the cache
+        py_s, comp_s = _best(lambda: run(short, "python")), _best(lambda: run(requests, "compiled"))
+        pages = 33
+        py, comp = short * pages / py_s, requests * pages / comp_s
+        print(f"{policy.name:<18}{py / 1e6:>11.2f}M{comp / 1e6:>11.1f}M{comp / py:>17.1f}")
 
 
 if __name__ == "__main__":

@@ -73,8 +73,8 @@ def register(sub) -> None:
     p.add_argument("--depth", type=int, default=1,
                    help="with --trace and no completion times (fio iolog): requests in flight (default: 1)")
     p.add_argument("--engine", default="compiled",
-                   help=f"one of {', '.join(ENGINES)} (default: compiled; grant_copy and patch_2012 always run "
-                        "the Python reference)")
+                   help=f"one of {', '.join(ENGINES)} (default: compiled; with --frontend 2012, grant_copy and "
+                        "patch_2012 always run the Python reference)")
     p.add_argument("--json", action="store_true", help="print the totals as one JSON object (a list with --policy all)")
     p.set_defaults(func=run)
 
@@ -163,11 +163,11 @@ def _source(args):
 def _run_311(args, source, policy):
     if source is None:
         return simulate_blkif(args.requests, policy, slots=args.slots, segments=args.segments, queues=args.queues,
-                              seed=args.seed)
+                              seed=args.seed, engine=args.engine)
     from analysis.xen.grants.blkfront import blkif_from_requests
 
     return blkif_from_requests(source, policy, max_segments=args.segments, slots=args.slots, queues=args.queues,
-                               depth=args.depth)
+                               depth=args.depth, engine=args.engine)
 
 
 def _totals(args, source, policy_name: str, cap: int) -> dict:

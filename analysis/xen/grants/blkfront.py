@@ -109,14 +109,16 @@ def trace_from_requests(table: pd.DataFrame, *, max_segments: int = SEGMENTS_PER
 
 
 def blkif_from_requests(table: pd.DataFrame, policy, *, max_segments: int = SEGMENTS_PER_REQUEST,
-                        slots: int = ONE_PAGE_SLOTS, queues: int = 1, depth: int = 1) -> BlkifResult:
+                        slots: int = ONE_PAGE_SLOTS, queues: int = 1, depth: int = 1,
+                        engine: str = "compiled") -> BlkifResult:
     """One device's requests through the 3.11+ frontend and ``policy`` (per ring), as blkback would serve them.
 
     Steps 1-3 as for the 2012 frontend, with ``max_segments`` the negotiated indirect maximum and
     at most ``slots`` x ``queues`` ring requests in flight; step 4 is Linux >= 3.8 blkfront's
     per-ring grant list (:func:`analysis.xen.grants.frontend.replay_blkif`): grants the backend
     still maps go back at the head, the others at the tail with their gref ended, and the grefs
-    depend on the backend's rule, so the frontend and backend run together here.
+    depend on the backend's rule, so the frontend and backend run together here. ``engine``:
+    "compiled" (numba) or "python" (the reference), as for ``replay_blkif``.
     """
     for name, value in (("slots", slots), ("queues", queues)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -124,7 +126,7 @@ def blkif_from_requests(table: pd.DataFrame, policy, *, max_segments: int = SEGM
     ring, time_us, done = _ring_stream(table, max_segments=max_segments, slots=slots * queues, depth=depth)
     return replay_blkif(ring["segments"].to_numpy(), done, policy, slots=slots, max_segments=max_segments,
                         queues=queues, is_write=ring["is_write"].to_numpy(dtype=bool), time_us=time_us,
-                        workload="trace_3.11",
+                        workload="trace_3.11", engine=engine,
                         params=_trace_params(table, max_segments=max_segments, slots=slots, depth=depth,
                                              queues=queues, frontend="3.11"))
 

@@ -50,6 +50,7 @@ from analysis.xen.blkif import indirect_pages
 from analysis.xen.grants.copy import GrantCopy, copy_counts
 from analysis.xen.grants.outcomes import BlkifResult
 from analysis.xen.grants.policies import (
+    ENGINES,
     FALLBACK,
     NON_PERSISTENT,
     PERSISTENT,
@@ -140,14 +141,15 @@ def _rule(policy) -> _Rule:
 
 def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segments: int = SEGMENTS_PER_REQUEST,
                    queues: int = 1, write_fraction: float = 0.5, gap_us: float = 10.0,
-                   seed: int = 0) -> BlkifResult:
+                   seed: int = 0, engine: str = "compiled") -> BlkifResult:
     """The 3.11+ frontend and one backend rule per ring (module docstring), every ring full.
 
     ``segments``: data pages per request (above 11 a request is BLKIF_OP_INDIRECT and also carries
     ceil(segments / 512) indirect pages, granted and mapped like data). ``queues``: rings per
     device, requests round-robin; each ring keeps ``slots`` requests in flight (FIFO completion).
     The returned trace's grefs include the indirect pages; ``per_request`` adds ``queue``,
-    ``indirect_pages``, ``ring_resident_pages`` and, for grant copy, the copy counts.
+    ``indirect_pages``, ``ring_resident_pages`` and, for grant copy, the copy counts. ``engine``
+    as for :func:`replay_blkif`.
     """
     for name, value in (("requests", requests), ("slots", slots), ("segments", segments), ("queues", queues)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -160,7 +162,7 @@ def simulate_blkif(requests: int, policy, *, slots: int = ONE_PAGE_SLOTS, segmen
     return replay_blkif(np.full(requests, segments, dtype=np.int64),
                         _fifo_completion(np.full(requests, slots * queues, dtype=np.int64)), policy,
                         slots=slots, max_segments=segments, queues=queues, is_write=is_write, time_us=time_us,
-                        workload="blkfront_3.11",
+                        workload="blkfront_3.11", engine=engine,
                         params=dict(requests=requests, slots=slots, segments=segments,
                                     indirect_pages=indirect_pages(segments), queues=queues,
                                     write_fraction=write_fraction, gap_us=gap_us, seed=seed))
@@ -178,44 +180,10 @@ def request_indirect_pages(data_segments: np.ndarray) -> np.ndarray:
     return np.where(s > SEGMENTS_PER_REQUEST, -(-s // SEGMENTS_PER_INDIRECT_PAGE), 0).astype(np.int64)
 
 
-def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy, *, slots: int,
-                 max_segments: int, queues: int = 1, is_write: np.ndarray, time_us: np.ndarray,
-                 workload: str, params: dict) -> BlkifResult:
-    """Run a stream of ring requests through the 3.11+ frontend and one backend rule per ring.
-
-    ``data_segments[k]``: data pages of ring request k (at most ``max_segments``, the negotiated
-    maximum); it also takes :func:`request_indirect_pages` indirect pages. ``complete_before``:
-    FIFO completion (:class:`~analysis.xen.grants.workloads.Trace`); completed requests give their
-    grants back (``FreeList311.give_back``) before request k takes its own. Requests go to the
-    ``queues`` rings round-robin; each ring's list holds ``slots`` x (``max_segments`` + its
-    indirect pages) grants, as fill_grant_buffer sizes it, so at most ``slots`` x ``queues``
-    requests may be in flight at once (a contiguous window, hence at most ``slots`` per ring).
-    """
-    segments = np.asarray(data_segments, dtype=np.int64)
-    done = np.asarray(complete_before, dtype=np.int64)
-    requests = len(segments)
-    for name, value in (("slots", slots), ("max_segments", max_segments), ("queues", queues)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise UsageError(f"{name}: expected a positive integer, found {value!r}")
-    if max_segments > MAX_INDIRECT_SEGMENTS_PROTOCOL:
-        raise UsageError(f"segments: expected at most {MAX_INDIRECT_SEGMENTS_PROTOCOL} per request, found {max_segments}")
-    if requests and (segments.min() < 1 or segments.max() > max_segments):
-        raise UsageError(f"ring requests: expected 1 to {max_segments} data segments each, found "
-                         f"{segments.min()} to {segments.max()}")
-    if requests and np.any(done - np.arange(requests) > slots * queues):
-        raise UsageError(f"ring requests: expected at most {slots} x {queues} in flight (slots x queues), found more")
-    rule = _rule(policy)
-    cap = getattr(policy, "cap", None)
-    if rule.persistent and (not isinstance(cap, (int, np.integer)) or cap < 1):
-        raise UsageError(f"cap: expected a positive number of pages, found {cap!r}")
-    indirect_max = indirect_pages(max_segments)
-    pool = pool_pages_311(slots, max_segments)
-    if isinstance(policy, LinuxLru) and pool > cap:
-        raise UsageError(f"cap: expected linux_lru with the 3.11 frontend to hold a ring pool of at most cap = "
-                         f"{cap} pages (its purge is not modelled here), found {slots} slots x ({max_segments} + "
-                         f"{indirect_max}) = {pool}; use persistent_tree or a larger cap")
-    indirect = request_indirect_pages(segments)
-    pages = segments + indirect
+def _replay_python(pages: np.ndarray, done: np.ndarray, queue_of: np.ndarray, rule: _Rule, cap, pool: int,
+                   queues: int) -> tuple[list[int], dict, np.ndarray]:
+    """The reference loop of :func:`replay_blkif`: grefs taken, raw per-request lists, pages in each ring's store."""
+    requests = len(pages)
     counter = iter(range(8, 1 << 62))  # grefs 0-7 are reserved (GNTTAB_NR_RESERVED_ENTRIES)
     next_gref = counter.__next__
     lists = [FreeList311(pool, next_gref) for _ in range(queues)]
@@ -223,7 +191,6 @@ def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy,
     in_flight: deque = deque()  # (request, ring, entries) in issue order = completion order (FIFO)
     raw = {k: [0] * requests for k in ("maps", "transient_maps", "purge_unmaps", "purge_batches",
                                        "lookup_comparisons", "resident_pages", "peak_resident_pages", "status")}
-    queue_of = np.arange(requests, dtype=np.int64) % queues
     ring_resident = np.zeros(requests, dtype=np.int64)
     all_grefs: list[int] = []
     total_resident = 0
@@ -268,6 +235,63 @@ def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy,
         raw["maps"][k], raw["transient_maps"][k], raw["lookup_comparisons"][k], raw["status"][k] = m, t, c, status
         raw["resident_pages"][k] = raw["peak_resident_pages"][k] = total_resident
         ring_resident[k] = len(store)
+    return all_grefs, raw, ring_resident
+
+
+def replay_blkif(data_segments: np.ndarray, complete_before: np.ndarray, policy, *, slots: int,
+                 max_segments: int, queues: int = 1, is_write: np.ndarray, time_us: np.ndarray,
+                 workload: str, params: dict, engine: str = "compiled") -> BlkifResult:
+    """Run a stream of ring requests through the 3.11+ frontend and one backend rule per ring.
+
+    ``data_segments[k]``: data pages of ring request k (at most ``max_segments``, the negotiated
+    maximum); it also takes :func:`request_indirect_pages` indirect pages. ``complete_before``:
+    FIFO completion (:class:`~analysis.xen.grants.workloads.Trace`); completed requests give their
+    grants back (``FreeList311.give_back``) before request k takes its own. Requests go to the
+    ``queues`` rings round-robin; each ring's list holds ``slots`` x (``max_segments`` + its
+    indirect pages) grants, as fill_grant_buffer sizes it, so at most ``slots`` x ``queues``
+    requests may be in flight at once (a contiguous window, hence at most ``slots`` per ring).
+    ``engine``: "compiled" (:mod:`analysis.xen.grants.frontend_compiled`) or "python" (the
+    reference loop, :func:`_replay_python`); tested equal counter by counter.
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+    segments = np.asarray(data_segments, dtype=np.int64)
+    done = np.asarray(complete_before, dtype=np.int64)
+    requests = len(segments)
+    for name, value in (("slots", slots), ("max_segments", max_segments), ("queues", queues)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise UsageError(f"{name}: expected a positive integer, found {value!r}")
+    if max_segments > MAX_INDIRECT_SEGMENTS_PROTOCOL:
+        raise UsageError(f"segments: expected at most {MAX_INDIRECT_SEGMENTS_PROTOCOL} per request, found {max_segments}")
+    if requests and (segments.min() < 1 or segments.max() > max_segments):
+        raise UsageError(f"ring requests: expected 1 to {max_segments} data segments each, found "
+                         f"{segments.min()} to {segments.max()}")
+    if requests and np.any(done - np.arange(requests) > slots * queues):
+        raise UsageError(f"ring requests: expected at most {slots} x {queues} in flight (slots x queues), found more")
+    rule = _rule(policy)
+    cap = getattr(policy, "cap", None)
+    if rule.persistent and (not isinstance(cap, (int, np.integer)) or cap < 1):
+        raise UsageError(f"cap: expected a positive number of pages, found {cap!r}")
+    indirect_max = indirect_pages(max_segments)
+    pool = pool_pages_311(slots, max_segments)
+    if isinstance(policy, LinuxLru) and pool > cap:
+        raise UsageError(f"cap: expected linux_lru with the 3.11 frontend to hold a ring pool of at most cap = "
+                         f"{cap} pages (its purge is not modelled here), found {slots} slots x ({max_segments} + "
+                         f"{indirect_max}) = {pool}; use persistent_tree or a larger cap")
+    indirect = request_indirect_pages(segments)
+    pages = segments + indirect
+    queue_of = np.arange(requests, dtype=np.int64) % queues
+    if engine == "compiled":
+        from analysis.xen.grants import frontend_compiled
+
+        out = frontend_compiled.replay(pages, done, queue_of, queues=queues, pool=pool, cap=cap,
+                                       persistent=rule.persistent, request_fallback=rule.request_fallback,
+                                       array=rule.array, copy=rule.copy)
+        all_grefs, ring_resident = out.pop("grefs"), out.pop("ring_resident_pages")
+        raw = {**out, "purge_unmaps": np.zeros(requests, dtype=np.int64),
+               "purge_batches": np.zeros(requests, dtype=np.int64), "peak_resident_pages": out["resident_pages"]}
+    else:
+        all_grefs, raw, ring_resident = _replay_python(pages, done, queue_of, rule, cap, pool, queues)
     trace = Trace(
         offsets=np.concatenate([[0], np.cumsum(pages)]).astype(np.int64),
         grefs=np.asarray(all_grefs, dtype=np.int64),
