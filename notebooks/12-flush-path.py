@@ -103,10 +103,11 @@ sentence("published-range hold at 24 dom0 CPUs (23 remote targets), low / mid / 
 
 # %% [markdown]
 # The sources behind those ranges are in `analysis.models.flush_path` (docstring): a remote
-# flush "can take microseconds" (Amit, USENIX ATC 2017, sec. 2; Kumar et al., LATR, ASPLOS 2018,
-# sec. 2), cache-line transfers of ~100-300 ns between sockets of 2012-era x86 (David, Guerraoui,
-# Trigonakis, SOSP 2013, Table 2), and one APIC ICR write per target in Xen's physical-mode sender
-# (smp.c). They are **sensitivity ranges, not measurements**. The budget is already a finding: a
+# shootdown "can take microseconds" (Amit, USENIX ATC 2017, sec. 1; Kumar et al., LATR, ASPLOS
+# 2018, on the IPIs and handlers it avoids), cache-line transfers of ~100-300 ns between sockets
+# of 2012-era x86 (David, Guerraoui, Trigonakis, SOSP 2013, Table 2), and one APIC ICR write per
+# target in Xen's physical-mode sender (smp.c); the handler's range is our assumption. They are
+# **sensitivity ranges, not measurements**. The budget is already a finding: a
 # whole 24-CPU flush round trip had to fit in about 1.5 us, at the low end of what those sources
 # describe.
 

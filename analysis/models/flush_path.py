@@ -16,8 +16,9 @@ measurements; each entry names its sources, and notebook 12 discusses them:
 
 - ``hold_base_us`` (one remote flush with a single target: spin_lock, IPI delivery, INVLPG/CR3
   write on the target, acknowledgement seen by the sender): about 1 us, "microseconds" (Amit,
-  "Optimizing the TLB shootdown algorithm with page access tracking", USENIX ATC 2017, sec. 2;
-  Kumar et al., "LATR: Lazy translation coherence", ASPLOS 2018, sec. 2) -> 0.5 .. 2 us.
+  "Optimizing the TLB shootdown algorithm with page access tracking", USENIX ATC 2017, sec. 1:
+  "TLB shootdown can take microseconds"; Kumar et al., "LATR: Lazy translation coherence", ASPLOS
+  2018, abstract: the IPIs and their interrupt handlers are the cost LATR avoids) -> 0.5 .. 2 us.
 - ``hold_per_cpu_us``: the sender writes the APIC's ICR once per target in physical destination
   mode (xen/arch/x86/smp.c:174, ``send_IPI_mask_phys``) and waits for the slowest
   acknowledgement: tens to a few hundred ns per target (an uncached APIC register write per
@@ -25,7 +26,8 @@ measurements; each entry names its sources, and notebook 12 discusses them:
   multi-socket x86: David, Guerraoui, Trigonakis, "Everything you always wanted to know about
   synchronization but were afraid to ask", SOSP 2013, Table 2) -> 0.02 .. 0.2 us.
 - ``handler_us``: interrupt entry, TLB flush and exit on each target (``smp_invalidate_interrupt``,
-  smp.c:209-219): several hundred ns to about a microsecond (Amit 2017, sec. 2) -> 0.3 .. 1.5 us.
+  smp.c:209-219): several hundred ns to about a microsecond -> 0.3 .. 1.5 us. This range is our
+  assumption (interrupt entry and exit plus one flush on 2012-era x86), not a figure from one source.
 - ``handoff_us``: one cache-line transfer per spinning waiter per handoff (Boyd-Wickizer et al.
   2012, sec. 3; transfer latencies as David et al. 2013, Table 2) -> 0.02 .. 0.3 us.
 """
