@@ -18,6 +18,7 @@ MIN_POINTS = 9
 #: Context lines of a highlighted panel (the series that are not the panel's own): lighter than
 #: :data:`analysis.plots.palette.REFERENCE` and than every series colour of the palette.
 CONTEXT = "#d9d9d9"
+CONTEXT_GID = "context"
 #: Where successive axes legends go when they are moved out of the data area.
 _OUTSIDE = ["outside right upper", "outside right lower", "outside lower center"]
 
@@ -66,7 +67,8 @@ def highlight(ax, lines: dict[str, tuple], shown: list[str], styles: dict, **kwa
     colour and marker, labelled; the others thin and grey, unlabelled (context)."""
     for name, (x, y) in lines.items():
         if name not in shown:
-            ax.plot(x, y, color=CONTEXT, lw=1, zorder=1, label="_nolegend_")
+            # gid "context": not a series of its own here (analysis.site.hover gives it no hover target)
+            ax.plot(x, y, color=CONTEXT, lw=1, zorder=1, label="_nolegend_", gid=CONTEXT_GID)
     # a different dash per highlighted series, so one that lies on another still shows
     for name, dashes in zip(shown, ["-", "--", ":"] * len(shown)):
         if name in lines:

@@ -116,15 +116,20 @@ class FigureWithData:
     def _repr_html_(self) -> str:
         import matplotlib.pyplot as plt
 
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", bbox_inches="tight", dpi=self.fig.dpi)
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        from analysis.site import hover
+
+        raw, box = hover.save_png(self.fig)
+        png = base64.b64encode(raw).decode("ascii")
         data = self.data if self.data is not None else figure_data(self.fig)
-        link = write_csv(data, self.name or f"figure-{_title(self.fig)}")
+        name = self.name or f"figure-{_title(self.fig)}"
+        link = write_csv(data, name)
+        # Hover values (an image map: no script): named after the CSV, which is unique on the page.
+        usemap, areas = hover.image_map(self.fig, box, Path(link).stem if link else f"{name}-{id(self.fig):x}")
         plt.close(self.fig)
         alt = html.escape(_title(self.fig, slug=False) or "figure")
         anchor = f'<p class="pgrant-csv"><a href="{html.escape(link)}">figure data (CSV)</a></p>' if link else ""
-        return f'<figure class="pgrant-figure"><img src="data:image/png;base64,{png}" alt="{alt}">{anchor}</figure>'
+        return (f'<figure class="pgrant-figure"><img src="data:image/png;base64,{png}" alt="{alt}"{usemap}>'
+                f'{areas}{anchor}</figure>')
 
 
 def _title(fig, *, slug: bool = True) -> str:
