@@ -64,8 +64,8 @@ def test_heat_map_cells_are_named_by_their_ticks_and_cover_their_colour():
     cells = [a for a in areas if a[0] == "rect"]
     assert len(cells) == 6
     titles = [a[2] for a in cells]
-    assert "block size = 4k, dom0 VCPUs = 8: log2(unmap / copy) = -1 (N)" in titles
-    assert "block size = $64k, dom0 VCPUs = 24: log2(unmap / copy) = -2 (N*)" in titles
+    assert "block size = 4k, dom0 VCPUs = 8: log2(unmap / copy) = -1, ratio 0.5 (N)" in titles
+    assert "block size = $64k, dom0 VCPUs = 24: log2(unmap / copy) = -2, ratio 0.25 (N*)" in titles
     mesh = ax.collections[0]
     colours = mesh.get_facecolors()[:, :3]
     for (shape, (x0, y0, x1, y1), title), colour in zip(cells, colours):

@@ -145,7 +145,9 @@ def _cell_targets(ax, panel, xl, yl):
                 where = f"{yl} = {ynames.get(cy, r + 1)}, {xl} = {xnames.get(cx, c + 1)}"
                 note = notes.get((cx, cy))
                 prefix = f"{panel}: " if panel else ""
-                text = f"{prefix}{where}: {what} = {_shown(value)}" + (f" ({note})" if note else "")
+                # A log2 colour scale (the decision maps) also shows the ratio itself.
+                ratio = f", ratio {_shown(2.0 ** float(value))}" if what.startswith("log2") else ""
+                text = f"{prefix}{where}: {what} = {_shown(value)}{ratio}" + (f" ({note})" if note else "")
                 yield None, None, mesh.get_transform().transform([(x0, y0), (x1, y1)]), text
 
 
