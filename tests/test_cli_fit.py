@@ -1,4 +1,6 @@
-"""``pgrant-lab fit``: summaries and JSON for seeded synthetic tables, one-line errors (exit 2)."""
+"""``pgrant-lab fit``: summaries and JSON for seeded synthetic tables, one-line errors (exit 2), and the
+flush-path models (MVA, lock collapse) predicting unfitted guest counts inside their 95% band (the
+issue's "done when", through the CLI as a user runs it; parameters from tests/flush_truth.py)."""
 
 import json
 
@@ -7,7 +9,11 @@ import pandas as pd
 import pytest
 
 from tests.cli_run import run_cli
+from analysis.errors import ModelFitError
 from analysis.models import usl
+from analysis.models.lock_collapse import LockCollapse, collapse_iops
+from analysis.models.mva import mva_iops
+from tests.flush_truth import CHAIN, FITTED, MVA, noisy, stack
 
 TRUE = {"persistent": {"lam": 9e4, "sigma": 0.02, "kappa": 0.0},
         "non-persistent": {"lam": 1.5e5, "sigma": 0.05, "kappa": 0.01}}
@@ -127,3 +133,56 @@ def test_a_row_without_a_by_group_exits_2_instead_of_being_dropped(tmp_path, cap
     code, out, err = _run([str(path), "--model", "linear", "--x", "guests", "--y", "iops", "--by", "mode"], capsys)
     assert (code, out) == (2, "")
     assert err == f"pgrant-lab fit: {path}: column 'mode' (--by): expected a group in every row, found an empty cell in data row 3\n"
+
+
+HELD_OUT = np.array([9, 10, 12, 16], dtype=float)
+
+
+@pytest.fixture
+def chain_csv(tmp_path):
+    path = tmp_path / "chain.csv"
+    pd.DataFrame({"guests": FITTED.astype(int), "iops": noisy(collapse_iops, CHAIN, FITTED, 3)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def mva_csv(tmp_path):
+    path = tmp_path / "mva.csv"
+    pd.DataFrame({"guests": FITTED.astype(int), "iops": noisy(mva_iops, MVA, FITTED, 4)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("model, csv, func, truth", [
+    ("lock-collapse", "chain_csv", collapse_iops, CHAIN),
+    ("mva", "mva_csv", mva_iops, MVA),
+])
+def test_cli_predicts_unfitted_guest_counts_inside_the_95_band(model, csv, func, truth, request, capsys):
+    path = request.getfixturevalue(csv)
+    code, out, err = _run([str(path), "--model", model, "--x", "guests", "--y", "iops",
+                           "--predict", "9,10,12,16", "--json", "--boot", "300"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    true_y = func(stack(HELD_OUT), **truth)
+    assert [p["x"] for p in doc["predictions"]] == HELD_OUT.tolist()
+    for p, y in zip(doc["predictions"], true_y):
+        lo, hi = p["ci95"]
+        assert lo <= y <= hi, (p, y)
+        assert lo <= p["y"] <= hi
+
+
+def test_non_integer_guests_are_refused_by_fit_and_cli(chain_csv, capsys):
+    with pytest.raises(ModelFitError, match="whole number"):
+        LockCollapse(n_boot=0).fit([1.5, 2, 3, 4], [1.0, 2.0, 3.0, 4.0])
+    code, out, err = _run([str(chain_csv), "--model", "mva", "--x", "guests", "--y", "iops",
+                           "--predict", "9,10.5"], capsys)
+    assert code == 2 and "--predict 9,10.5" in err and "10.5" in err and "Traceback" not in err
+    code, out, err = _run([str(chain_csv), "--model", "usl", "--x", "guests", "--y", "iops",
+                           "--predict", "9,ten"], capsys)
+    assert code == 2 and "'ten'" in err
+
+
+def test_usl_prediction_table_is_printed(chain_csv, capsys):
+    code, out, err = _run([str(chain_csv), "--model", "usl", "--x", "guests", "--y", "iops",
+                           "--predict", "12", "--boot", "50"], capsys)
+    assert code == 0, err
+    assert "Predictions" in out and "95% band" in out

@@ -1,11 +1,10 @@
 """analysis.xen.blkif: ring geometry checked against a real C compiler, persistent-grant memory, the
-2012 thread's figures, and the ``pgrant-lab ring`` command."""
+2012 thread's figures, and (issue 13, item 6) persistent grants as dom0 pages, today against 2012.
+The ``pgrant-lab ring`` command is tested in tests/test_cli_ring.py."""
 
 from __future__ import annotations
 
-import json
 import random
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 from analysis import paths
 from analysis.ingest import thread
 from analysis.xen import blkif
+from analysis.xen.blkif import DOM0_PAGE_PER_PERSISTENT_GRANT, memory_2012_and_today
 from analysis import constants as C
-from tests.cli_run import run_cli
 from analysis.errors import PgrantLabError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -321,77 +320,10 @@ def test_claims_file_with_a_missing_column_is_reported(tmp_path, claims):
         thread.load_memory_claims(tmp_path)
 
 
-# ------------------------------------------------------------------------------------------------
-# pgrant-lab ring
-# ------------------------------------------------------------------------------------------------
-
-
-def _ring(capsys, *argv):
-    return run_cli(["ring", *argv], capsys)
-
-
-def test_ring_json_reports_geometry_and_memory(capsys):
-    code, out, _ = _ring(capsys, "--order", "3", "--vms", "150", "--disks", "2", "--json")
-    report = json.loads(out)
-    assert code == 0
-    assert report["slots"] == 256 and report["ring_grant_refs"] == 8
-    assert report["bytes_per_device"] == 256 * 11 * 4096 == report["in_flight_bytes_per_ring"]
-    assert report["bytes_per_host"] == 300 * report["bytes_per_device"]
-    assert report["page_pointer_bytes_per_device"] == 256 * 11 * 8
-
-
-def test_ring_indirect_segments_and_cap(capsys):
-    code, out, _ = _ring(capsys, "--order", "4", "--indirect-segments", "256", "--cap", "1056", "--json")
-    report = json.loads(out)
-    assert code == 0 and report["slots"] == 512 and report["indirect_pages_per_request"] == 1
-    assert report["pages_per_device"] == 1056 and report["capped"] is True
-    assert report["in_flight_bytes_per_ring"] == 512 * 256 * 4096
-
-
-def test_ring_queues_multiply_the_per_ring_store(capsys):
-    _, one, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--json")
-    code, four, _ = _ring(capsys, "--order", "2", "--cap", "1056", "--queues", "4", "--vms", "3", "--json")
-    one, four = json.loads(one), json.loads(four)
-    assert code == 0 and four["pages_per_ring"] == one["pages_per_ring"] == 1056
-    assert four["bytes_per_device"] == 4 * one["bytes_per_device"]
-    assert four["bytes_per_host"] == 3 * 4 * one["bytes_per_device"]
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--order", "5"], "pgrant-lab ring: --order: expected an integer ring page order from 0 to 4"),
-        (["--order", "-1"], "argument --order: expected a non-negative integer, found '-1'"),
-        (["--order", "1.5"], "argument --order: expected a non-negative integer, found '1.5'"),
-        (["--abi", "sparc"], "pgrant-lab ring: --abi: expected one of x86_64, x86_32, found 'sparc'"),
-        (["--indirect-segments", "4097"], "pgrant-lab ring: --indirect-segments: expected an integer from 1 to 4096"),
-        (["--indirect-segments", "0"], "pgrant-lab ring: --indirect-segments: expected an integer from 1 to 4096"),
-        (["--vms", "-3"], "argument --vms: expected a non-negative integer, found '-3'"),
-        (["--cap", "x"], "argument --cap: expected a non-negative integer, found 'x'"),
-        (["--queues", "0"], "pgrant-lab ring: --queues: expected an integer >= 1, found 0"),
-    ],
-)
-def test_ring_bad_arguments_exit_2_with_one_line(capsys, argv, message):
-    code, out, err = _ring(capsys, *argv)
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1 and message in err
-
-
-def test_readme_documents_the_order_0_json_output(capsys):
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Ring geometry", 1)[1]
-    documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
-    _, out, _ = _ring(capsys, "--order", "0", "--json")
-    assert json.loads(out) == documented
-
-
-@pytest.mark.slow
-def test_notebook_02_executes_and_states_the_one_page_ring(tmp_path):
-    from analysis import report
-
-    result = report.build(tmp_path, parameters={"data_dir": str(ROOT / "data")}, only=["02"], progress=False)
-    assert [p.source.name for p in result.pages] == ["02-ring-size-and-memory.py"]
-    page = result.pages[0]
-    assert page.ok, page.error
-    html = page.html.read_text()
-    assert f"-&gt; {C.LINUX_REQS_PER_RING_PAGE} slots" in html or f"-> {C.LINUX_REQS_PER_RING_PAGE} slots" in html
+def test_today_is_twelve_times_2012_and_every_grant_is_a_dom0_page():
+    m = memory_2012_and_today(150, 2)
+    assert DOM0_PAGE_PER_PERSISTENT_GRANT
+    assert m["pages_per_device_2012"] == 352 and round(m["gib_2012"], 2) == 0.40
+    assert m["mib_today"] == 4950.0 and round(m["gib_today"], 1) == 4.8
+    # The pointers Jan counted are 8 bytes per page: 1/512 of the pages they index.
+    assert m["page_pointer_bytes_2012"] * 512 == m["bytes_2012"]

@@ -1,11 +1,9 @@
-"""Issue 13: the 3.11 blkfront pool (head/tail order), indirect descriptors, queues, and the CLI."""
-
-import json
+"""Issue 13: the 3.11 blkfront pool (head/tail order), indirect descriptors and queues
+(analysis.xen.grants.frontend; its CLI options are tested in tests/test_cli_simulate.py)."""
 
 import numpy as np
 import pytest
 
-from analysis.cli import main
 from analysis.constants import LINUX_MAX_PERSISTENT_GRANTS
 from analysis.xen.grants import LinuxLru, NonPersistent, PersistentArray, PersistentTree
 from analysis.xen.grants.copy import GrantCopy
@@ -65,33 +63,6 @@ def test_grant_copy_never_maps_unmaps_or_flushes():
         assert t["max_resident_pages"] == 0
     non = simulate_blkif(2000, NonPersistent(), segments=32, seed=1).totals()
     assert non["unmaps"] == non["maps"] == 2000 * 33 and non["tlb_flushes"] == 2000 * 2
-
-
-def _json(capsys, argv):
-    assert main(["simulate", "--requests", "500", "--json", *argv]) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def test_cli_simulate_accepts_frontend_indirect_queues_and_grant_copy(capsys):
-    t = _json(capsys, ["--frontend", "3.11", "--indirect-segments", "32", "--queues", "4", "--policy", "linux_lru",
-                       "--cap", "1056"])
-    assert (t["frontend"], t["queues"], t["segments_per_request"], t["unmaps"]) == ("3.11", 4, 32, 0)
-    t = _json(capsys, ["--policy", "grant_copy"])
-    assert t["unmaps"] == 0 and t["copy_ops"] == 500 * 11 and t["frontend"] == "2012"
-    t = _json(capsys, ["--frontend", "3.11", "--policy", "grant_copy", "--queues", "2"])
-    assert t["unmaps"] == 0 and t["queues"] == 2
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--frontend", "2013"], "--frontend: expected one of 2012, 3.11, found '2013'"),
-    (["--queues", "4"], "--indirect-segments/--queues: expected them only with --frontend 3.11"),
-    (["--frontend", "3.11", "--workload", "fresh"], "--workload: expected pool with --frontend 3.11"),
-    (["--policy", "grant_copy", "--cap", "10"], "--cap: expected no cap with --policy grant_copy"),
-])
-def test_cli_simulate_bad_new_options_exit_2(capsys, argv, message):
-    assert main(["simulate", "--requests", "10", *argv]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
 
 
 def test_2012_rule_with_the_311_frontend_keeps_reusing_the_full_array_and_maps_it_again():

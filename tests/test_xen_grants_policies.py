@@ -1,19 +1,13 @@
-"""Grant-store simulator: hand-traced totals, invariants (hypothesis), costs, data sets and the CLI."""
-
-import json
-from pathlib import Path
+"""analysis.xen.grants.policies: the grant-store simulator. Hand-traced totals for every policy,
+invariants (hypothesis), and (issue 13, item 2) Xen flushing once per 32 unmaps."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.cli import main
-from analysis.constants import PAGE_BYTES
-from analysis.errors import UsageError
+from analysis.constants import GNTTAB_UNMAP_BATCH_SIZE, PAGE_BYTES
 from analysis.xen.grants import (
-    Costs,
     FailPastLimit,
     LinuxLru,
     Lru,
@@ -21,26 +15,19 @@ from analysis.xen.grants import (
     PersistentArray,
     PersistentTree,
     Trace,
-    dom0_ns,
     fresh,
     generate,
     phase,
     pool,
     simulate,
-    throughput_iops,
     working_set,
 )
-from analysis.simulated import grants as datasets
-from analysis.xen.grants.policies import MAP_PERSISTENT, MAP_TRANSIENT, UNMAP_PERSISTENT
-
-ROOT = Path(__file__).resolve().parents[1]
+from analysis.xen.grants.policies import MAP_PERSISTENT, MAP_TRANSIENT, UNMAP_PERSISTENT, tlb_flushes
 
 
 def _totals(requests, policy, **kwargs):
     return simulate(Trace.from_requests(requests, **kwargs), policy).totals()
 
-
-# ---------------------------------------------------------------- hand-traced totals
 
 def test_patch_array_counts_linear_search_comparisons():
     # cap 10, one request in flight. Array after each request: [10, 20], then unchanged, then [10, 20, 30].
@@ -155,40 +142,6 @@ def test_linux_lru_never_purges_below_100_pages():
     assert (t["resident_pages_at_end"], t["unmaps"], t["maps"]) == (60, 200 - 60, 200)
 
 
-# ---------------------------------------------------------------- workloads
-
-def test_pool_lifo_reuses_the_grants_just_completed_in_reverse():
-    # One request in flight, 3 segments: r0 grants 8 9 10; completion pushes 8, 9, 10 at the head,
-    # so r1 takes 10 9 8 (the patch's blkif_completion / blkif_queue_request).
-    trace = pool(2, slots=1, segments=3)
-    assert trace.request_grefs(0) == [8, 9, 10] and trace.request_grefs(1) == [10, 9, 8]
-    assert pool(2, slots=1, segments=3, reuse="fifo").request_grefs(1) == [8, 9, 10]
-
-
-@given(slots=st.integers(1, 8), segments=st.integers(1, 11), reuse=st.sampled_from(["lifo", "fifo"]),
-       seed=st.integers(0, 10))
-@settings(max_examples=30, deadline=None)
-def test_pool_working_set_is_bounded_by_ring_slots_times_segments(slots, segments, reuse, seed):
-    trace = pool(200, slots=slots, segments=segments, min_segments=1, reuse=reuse, seed=seed)
-    assert len(np.unique(trace.grefs)) <= slots * segments
-
-
-def test_phase_idles_with_a_small_working_set():
-    trace = phase(400, slots=8, segments=2, burst_requests=100, idle_requests=100, idle_depth=1)
-    idle = trace.grefs[trace.offsets[150]:trace.offsets[200]]
-    assert len(np.unique(idle)) == 2  # one request in flight reuses the same 2 pages
-    assert np.all(np.diff(trace.time_us) >= 0)
-
-
-def test_bad_workload_settings_name_the_setting():
-    with pytest.raises(UsageError, match=r"^slots: expected a positive integer, found 0$"):
-        pool(10, slots=0)
-    with pytest.raises(UsageError, match=r"^order: expected one of random, cyclic, found 'zigzag'$"):
-        working_set(10, working_set_pages=5, order="zigzag")
-    with pytest.raises(UsageError, match=r"^workload: expected one of pool, working_set, fresh, phase, found 'x'$"):
-        generate("x", 10)
-
-
 # ---------------------------------------------------------------- invariants (hypothesis)
 
 # Every capped policy; the last one expires idle grants by design, so it may unmap within the cap.
@@ -273,137 +226,26 @@ def test_same_seed_gives_identical_results(trace_seed, name):
         np.testing.assert_array_equal(first[key], second[key])
 
 
-# ---------------------------------------------------------------- costs
+# ---------------------------------------------------------------- TLB flushes (issue 13, item 2)
 
-def test_costs_combine_counts_with_per_operation_costs():
-    costs = Costs(map_ns_per_page=1000, unmap_ns_per_page=500, shootdown_base_ns=1000, shootdown_ns_per_vcpu=200,
-                  shootdown_handler_ns=100, lookup_ns_per_comparison=2, backend_ns_per_request=0,
-                  guest_ns_per_request=100, memcpy_ns_per_byte=0.5, dom0_vcpus=4, guest_vcpus=1)
-    counts = {"requests": 1, "maps": 2, "unmaps": 2, "unmap_batches": 1, "lookup_comparisons": 10, "memcpy_bytes": 200}
-    # 2 x 1000 + 2 x 500 + (1000 + 200 x 3 receiving VCPUs) + 100 x 3 receivers' handlers + 10 x 2 = 4920 ns.
-    assert dom0_ns(counts, costs) == 4920
-    # Guest: 100 + 200 x 0.5 = 200 ns -> 5e6 requests/s per guest; dom0: 4 x 1e9 / 4920 /s.
-    np.testing.assert_allclose(throughput_iops(counts, costs, [0.1, 1, 10]), [5e5, 4e9 / 4920, 4e9 / 4920])
-
-
-def test_cost_override_records_provenance():
-    fitted = Costs().override("fitted: ShootdownModel on data/raw/x", shootdown_ns_per_vcpu=150.0)
-    table = fitted.table().set_index("name")
-    assert table.loc["shootdown_ns_per_vcpu", "value"] == 150.0
-    assert table.loc["shootdown_ns_per_vcpu", "source"] == "fitted: ShootdownModel on data/raw/x"
-    assert table.loc["map_ns_per_page", "source"].startswith("assumed")
-    assert (table["unit"] != "").all()
+def test_a_purge_of_176_pages_is_6_flushes_not_1():
+    # Ian's LRU at cap 352, M = 2: one unmap hypercall of 176 pages; Xen flushes every 32 operations.
+    assert GNTTAB_UNMAP_BATCH_SIZE == 32
+    assert int(tlb_flushes([0], [176], [1])[0]) == 6
+    # Linux's purge: 6 hypercalls of at most 11 pages each, one flush per hypercall.
+    assert int(tlb_flushes([0], [60], [6])[0]) == 6
+    # Non-persistent: a request's 11 pages in one hypercall, one flush; 33 pages (indirect), two.
+    assert tlb_flushes([11, 33, 0], [0, 0, 0], [0, 0, 0]).tolist() == [1, 2, 0]
 
 
-def test_costs_from_fitted_models_reproduce_the_fitted_unmap_cost():
-    from analysis.models import LookupModel, MemcpyModel, ShootdownModel
-
-    rng = np.random.default_rng(3)
-    vcpus = np.array([1, 2, 4, 8, 12, 16, 24, 32], dtype=float)  # receiving VCPUs k = V - 1
-    unmap = 900 + 150 * vcpus + rng.normal(0, 5, vcpus.size)  # known truth: 900 ns + 150 ns/receiving VCPU
-    shootdown = ShootdownModel(kind="linear", n_boot=20).fit(vcpus, unmap)
-    nbytes = np.array([512, 4096, 16384, 65536, 262144], dtype=float)
-    memcpy = MemcpyModel(n_boot=20).fit(nbytes, 50 + nbytes / 8.0)  # 8 bytes/ns = 8e9 bytes/s
-    grants = np.array([1, 16, 64, 256, 1024, 2816], dtype=float)
-    lookup = LookupModel(kind="linear", n_boot=20).fit(grants, 10 + 0.7 * grants)
-
-    costs = Costs(dom0_vcpus=24).from_models("fitted on synthetic data", shootdown=shootdown, memcpy=memcpy,
-                                             lookup=lookup)
-    # 24 dom0 VCPUs: the unmapping one flushes itself and IPIs the other 23 (Xen flush_area_mask).
-    assert costs.shootdown_ns() == pytest.approx(float(shootdown.predict(23)))
-    assert costs.shootdown_ns() == pytest.approx(900 + 150 * 23, rel=0.02)
-    assert costs.memcpy_ns_per_byte == pytest.approx(1 / 8.0, rel=1e-3)
-    assert costs.lookup_ns_per_comparison == pytest.approx(0.7, rel=1e-3)
-    assert costs.table().set_index("name").loc["memcpy_ns_per_byte", "source"] == "fitted on synthetic data"
-
-
-# ---------------------------------------------------------------- data sets
-
-def test_committed_malicious_data_set_is_what_the_code_generates(tmp_path):
-    table, sidecar = datasets.malicious()
-    datasets.write(tmp_path, "grants-malicious-simulated", table, sidecar)
-    committed = pd.read_csv(ROOT / "data/simulated/grants-malicious-simulated.csv")
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "grants-malicious-simulated.csv"), committed)
-    assert json.loads((tmp_path / "grants-malicious-simulated.json").read_text()) == \
-        json.loads((ROOT / "data/simulated/grants-malicious-simulated.json").read_text())
-
-
-def test_every_simulated_file_has_a_sidecar_naming_model_policies_and_parameters():
-    folder = ROOT / "data/simulated"
-    names = {p.stem for p in folder.glob("grants-*.csv")}
-    assert names == set(datasets.DATASETS)
-    for name in names:
-        sidecar = json.loads((folder / f"{name}.json").read_text())
-        assert "simulated" in name and sidecar["simulated"] is True
-        assert sidecar["model"] and sidecar["workload"] and sidecar["policies"] and sidecar["parameters"]
-        assert set(pd.read_csv(folder / f"{name}.csv", nrows=1).columns) <= set(sidecar["columns"]) | {
-            "label", "policy", "cap", "fallback", "m", "interval_ms", "percent_clean", "unmap_batch_pages", "unused_seconds",
-            "order", "ratio", "working_set_pages", "workload"}
-
-
-def test_malicious_guest_memory_stays_under_the_cap():
-    table, _ = datasets.malicious(requests=300)
-    capped = table[table["label"] != "non_persistent"]
-    assert capped["resident_pages"].max() == datasets.ONE_PAGE_CAP
-
-
-# ---------------------------------------------------------------- CLI
-
-def test_cli_prints_the_issue_json_keys(capsys):
-    code = main(["simulate", "--policy", "lru", "--slots", "4", "--segments", "11", "--cap", "44",
-                 "--workload", "pool", "--requests", "500", "--seed", "1", "--json"])
-    assert code == 0
-    out = json.loads(capsys.readouterr().out)
-    keys = {"requests", "maps", "unmaps", "unmap_batches", "lookup_comparisons", "max_mapped_pages",
-            "memcpy_bytes", "persistent_requests", "fallback_requests", "failed_requests"}
-    assert keys <= out.keys()
-    # 4 x 11 pages fit the cap of 44: 44 maps, no unmaps, every request persistent, all pages copied.
-    assert (out["requests"], out["maps"], out["unmaps"], out["persistent_requests"]) == (500, 44, 0, 500)
-    assert out["memcpy_bytes"] == 500 * 11 * PAGE_BYTES
-
-
-def test_cli_text_output_and_undefined_hit_rate_as_null(capsys):
-    # cap 5 < 11 segments: every request of the fresh workload fails, so no segment is served.
-    assert main(["simulate", "--policy", "fail_past_limit", "--cap", "5", "--workload", "fresh",
-                 "--requests", "20", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert (out["failed_requests"], out["maps"], out["hit_rate"]) == (20, 0, None)
-    assert main(["simulate", "--policy", "non_persistent", "--workload", "phase", "--requests", "50"]) == 0
-    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
-    assert lines["maps"] == lines["unmaps"] == str(50 * 11) and lines["unmap_batches"] == "50"
-
-
-def test_trace_rejects_completion_that_is_not_fifo():
-    with pytest.raises(UsageError, match=r"^trace complete_before: expected FIFO completion"):
-        Trace(offsets=np.array([0, 1, 2]), grefs=np.array([1, 2]), is_write=np.zeros(2, bool),
-              time_us=np.zeros(2), complete_before=np.array([2, 1]))
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--policy", "mru"], "pgrant-lab simulate: --policy: expected one of non_persistent, persistent_array, "
-                          "persistent_tree, fail_past_limit, lru, linux_lru, grant_copy, patch_2012 or all, found 'mru'"),
-    (["--workload", "zipf"], "pgrant-lab simulate: --workload: expected one of pool, fresh, phase, found 'zipf'"),
-    (["--cap", "0"], "pgrant-lab simulate: --cap: expected a positive number of pages, found 0"),
-    (["--m", "100", "--cap", "10"], "pgrant-lab simulate: --m: expected an integer from 1 to cap=10 "
-                                    "(LRU discards cap // M), found 100"),
-    (["--slots", "0"], "pgrant-lab simulate: --slots: expected a positive number of ring slots, found 0"),
-    (["--seed", "-1"], "pgrant-lab simulate: --seed: expected an integer >= 0 (numpy seeds are non-negative), found -1"),
-    (["--policy", "non_persistent", "--cap", "5"], "pgrant-lab simulate: --cap: expected no cap with --policy "
-                                                   "non_persistent (it keeps no grants mapped), found --cap 5"),
-    (["--policy", "persistent_array", "--m", "3"], "pgrant-lab simulate: --m: expected --m only with --policy lru "
-                                                   "(the LRU purge size), found --m 3 with --policy persistent_array"),
-])
-def test_cli_bad_settings_exit_2_with_one_line(capsys, argv, message):
-    assert main(["simulate", "--requests", "10", *argv]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [message]
-
-
-@pytest.mark.slow
-def test_notebook_08_executes_on_the_committed_simulated_data(tmp_path):
-    from analysis import report
-
-    result = report.build(tmp_path, parameters={"data_dir": str(ROOT / "data")}, only=["08"], progress=False)
-    assert [p.source.name for p in result.pages] == ["08-grant-policies.py"]
-    assert not result.failed, result.failed[0].error
-    assert result.pages[0].html.read_text().count("data:image/png;base64") >= 7  # every figure rendered
+def test_the_simulator_counts_flushes_per_32_unmaps_of_a_purge():
+    trace = fresh(2000, slots=4, segments=11, seed=1)
+    lru = simulate(trace, Lru(cap=352, m=2)).totals()
+    purges = lru["unmap_batches"]
+    assert lru["unmaps"] == purges * 176  # every purge is one batch of cap // M pages
+    assert lru["tlb_flushes"] == purges * 6
+    # Pages per flush: 176 / 6 = 29.3, still more than twice a non-persistent request's 11.
+    non = simulate(trace, NonPersistent()).totals()
+    assert non["tlb_flushes"] == non["unmap_batches"] == trace.requests
+    assert lru["unmaps"] / lru["tlb_flushes"] == pytest.approx(176 / 6)
+    assert lru["unmaps"] / lru["tlb_flushes"] > 2 * non["unmaps"] / non["tlb_flushes"]
