@@ -52,7 +52,7 @@ def test_json_by_group_has_the_issue_shape_and_covers_the_truth(sweep_csv, capsy
             lo, hi = p["ci95"]
             assert lo <= p["value"] <= hi
             # One seeded data set: the truth is within 4 standard errors (the coverage *rate* of
-            # ci95 is tested over 200 trials in test_models.py).
+            # ci95 is tested over 200 trials in test_models_usl.py).
             assert abs(p["value"] - truth[key]) <= 4 * p["stderr"], (group["group"], name, p)
         assert group["params"]["lambda"]["unit"] == "iops/guests"
 
