@@ -1,11 +1,12 @@
 """Fixtures that make fio record a small mixed trace (iolog v3 and a per-I/O lat log) and convert it.
 
 Inputs of tests/test_ingest_trace.py, tests/test_collect_trace_convert.py,
-tests/test_xen_grants_blkfront.py, tests/test_xen_grants_compiled.py and tests/test_cli_simulate.py:
-fio's own iolog (version 3) and per-I/O lat log of one job run here. The MSR CSV and the blkparse text
-are the lat log converted (the blkparse text is printed by the real blkparse from a binary blktrace
-file, since blktrace cannot run in this guest: see analysis/collect/trace_convert.py). A test module
-imports the fixtures it uses and the ones they depend on (``shm_dir`` from tests/fio_session.py).
+tests/test_xen_grants_blkfront.py, tests/test_xen_grants_compiled.py,
+tests/test_xen_grants_frontend_compiled.py and tests/test_cli_simulate.py: fio's own iolog
+(version 3) and per-I/O lat log of one job run here. The MSR CSV and the blkparse text are the lat
+log converted (the blkparse text is printed by the real blkparse from a binary blktrace file, since
+blktrace cannot run in this guest: see analysis/collect/trace_convert.py). A test module imports
+the fixtures it uses and the ones they depend on (``shm_dir`` from tests/fio_session.py).
 """
 
 from __future__ import annotations
