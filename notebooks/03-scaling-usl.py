@@ -180,7 +180,7 @@ plt.show()
 # pair of concurrent unmappers (`contention_ns`). That gives
 # $X(N) = 10^9 N / (s + f N + c N (N-1))$: **the USL in physical units**
 # ($\lambda = 10^9/(s+f)$, $\sigma = f/(s+f)$, $\kappa = c/(s+f)$), so it inherits the result of
-# section 1 (a property test in `tests/test_models.py` checks the equivalence). What it adds is a
+# section 1 (a property test in `tests/test_models_shootdown.py` checks the equivalence). What it adds is a
 # physical reading of the constraints. Fixing the flush time per I/O leaves two unknowns, fitted
 # exactly to the two points:
 

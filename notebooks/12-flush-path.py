@@ -56,7 +56,7 @@
 #    spinning waiter slows each handoff of the lock's cache line.
 #
 # Both queueing models are checked against a discrete-event simulation of the same mechanism
-# (`analysis.models.flush_sim`; tests/test_flush_sim.py: within 5% over 1..16 guests and 2..64
+# (`analysis.models.flush_sim`; tests/test_models_flush_sim.py: within 5% over 1..16 guests and 2..64
 # CPUs). **No Xen host was used**: the only Xen numbers are the thread's two points; the memcpy and
 # lookup costs are measured on this machine (a 2-vCPU KVM guest, native Linux, not Xen).
 

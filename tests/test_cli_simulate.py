@@ -132,6 +132,15 @@ def test_cli_simulates_a_trace_in_each_format(recorded_trace, converted, capsys)
 
 
 @pytest.mark.slow
+def test_cli_prints_the_same_311_trace_totals_with_either_engine(recorded_trace, capsys):
+    printed = []
+    for engine in ("python", "compiled"):
+        assert main(["simulate", "--trace", str(recorded_trace.lat_log), "--format", "fio-lat-log", "--frontend",
+                     "3.11", "--indirect-segments", "32", "--policy", "all", "--engine", engine, "--json"]) == 0
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1] and '"lookup_comparisons"' in printed[0]
+
+
 def test_cli_rejects_a_bad_trace_with_one_line(recorded_trace, tmp_path, capsys):
     bad = corrupt(recorded_trace.iolog, tmp_path, 6, lambda s: s + " extra")
     code, out, err = _cli(capsys, "--trace", bad, "--format", "fio-iolog")

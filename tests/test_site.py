@@ -211,3 +211,49 @@ def test_the_bundled_example_says_it_cannot_show_the_trade_off_and_verdicts_csv_
     records = pd.read_csv(out / "verdicts.csv")
     assert len(records) == len(pd.read_csv(REPO_ROOT / "data" / "raw" / "seed-thread" / "thread-claims.csv"))
     assert records["verdict"].notna().all() and "unit" in records.columns
+
+
+def test_every_number_in_a_page_answer_is_on_the_page(site):
+    # The summary box's answer is written by hand in the notebook's header: a number in it that the
+    # executed page no longer shows has drifted from what the notebook computes.
+    out, _ = site
+    for page in _pages(out):
+        soup = _soup(page)
+        summary = soup.find("section", class_="pgrant-summary")
+        answer = summary.find_all("dd")[1].get_text(" ", strip=True)
+        summary.decompose()
+        body = soup.get_text(" ", strip=True)
+        for number, unit in re.findall(r"(\d+(?:[.,]\d+)*)([kM]?)", answer):
+            # 650k may be printed as 650k or 650,000 on the page.
+            forms = [number + unit] + ([f"{float(number) * {'k': 1e3, 'M': 1e6}[unit]:,.0f}"] if unit else [])
+            assert any(re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", body) for form in forms), (
+                page.name, number + unit, answer)
+
+
+def test_every_hover_map_belongs_to_its_figure_and_stays_inside_it(site):
+    # analysis.site.hover: hover values are an image map over each figure (no script).
+    out, _ = site
+    maps = 0
+    for page in _pages(out):
+        soup = _soup(page)
+        names = [m["name"] for m in soup.find_all("map")]
+        assert len(names) == len(set(names)), page.name
+        for img in soup.find_all("img", usemap=True):
+            element = soup.find("map", attrs={"name": img["usemap"].removeprefix("#")})
+            assert element is not None and element.find_parent("figure") is img.find_parent("figure"), page.name
+            width, height = _png_size(img["src"])
+            for area in element.find_all("area"):
+                coords = [int(v) for v in area["coords"].split(",")]
+                xs, ys = coords[0:4:2] if area["shape"] == "rect" else coords[:1], coords[1:4:2]
+                assert all(0 <= x <= width for x in xs) and all(0 <= y <= height for y in ys), (page.name, coords)
+                assert area["title"] and not BAD_CELL.search(area["title"]), (page.name, area["title"])
+            maps += 1
+    assert maps >= 10
+
+
+def _png_size(src: str) -> tuple[int, int]:
+    import base64
+    import struct
+
+    raw = base64.b64decode(src.split(",", 1)[1][:64] + "==")
+    return struct.unpack(">II", raw[16:24])

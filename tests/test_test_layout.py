@@ -19,15 +19,15 @@ CROSS_CUTTING = {
     "test_hostile_report.py": "`pgrant-lab report` against hostile experiment folders, interrupts and a second run",
     "test_lab.py": "`make lab`: JupyterLab starts and opens a notebook's .py through jupytext",
     "test_layout.py": "the pipeline's shape over every module: imports flow one way, errors and names follow the rules",
-    "test_models_notebooks.py": "notebooks 03 and 04 execute on the bundled data",
     "test_notebook_01.py": "notebook 01 executes on the bundled fio sweep",
+    "test_notebook_03_04.py": "notebooks 03 and 04 execute on the bundled data",
     "test_notebook_02.py": "notebook 02 executes on the bundled data",
     "test_notebook_08.py": "notebook 08 executes on the committed simulated data",
+    "test_notebook_11.py": "notebook 11 replays the bundled trace",
     "test_notebook_12.py": "notebook 12 executes on the bundled data",
     "test_packaging.py": "the project's set-up: dependencies in step, notebooks paired and clean",
     "test_site.py": "the whole rendered report as a reader gets it (analysis.site's parts: test_site_<part>.py)",
     "test_test_layout.py": "this rule: test modules are named after the modules they test",
-    "test_trace_notebook.py": "notebook 11 replays the bundled trace",
 }
 
 

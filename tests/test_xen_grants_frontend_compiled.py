@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.cli import main
 from analysis.ingest.trace import read_trace
 from analysis.xen.grants.blkfront import blkif_from_requests
 from analysis.xen.grants.copy import GrantCopy
@@ -39,15 +38,6 @@ def test_a_recorded_trace_gives_every_counter_and_gref_of_the_reference(recorded
             for engine in ("python", "compiled")]
     assert runs[0].per_request["indirect_pages"].sum() > 0
     _same(*runs)
-
-
-def test_the_cli_prints_the_same_totals_with_either_engine(recorded_trace, capsys):
-    printed = []
-    for engine in ("python", "compiled"):
-        assert main(["simulate", "--trace", str(recorded_trace.lat_log), "--format", "fio-lat-log", "--frontend",
-                     "3.11", "--indirect-segments", "32", "--policy", "all", "--engine", engine, "--json"]) == 0
-        printed.append(capsys.readouterr().out)
-    assert printed[0] == printed[1] and '"lookup_comparisons"' in printed[0]
 
 
 def test_an_unknown_engine_is_refused_by_name():

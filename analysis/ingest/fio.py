@@ -90,7 +90,7 @@ values (json keeps the last silently), except in options (see :func:`_check_dupl
 fields are checked alike (ASCII numbers only). Input comes through :mod:`analysis.ingest.source`:
 regular files only, at most 1 GiB, no NUL byte; ``-`` and ``/dev/stdin`` are read once.
 
-Quirks handled (each tested on real fio output in tests/test_fio.py): text before the JSON (fio
+Quirks handled (each tested on real fio output in tests/test_ingest_fio.py): text before the JSON (fio
 3.33 prints "note: both iodepth >= 1 and synchronous I/O engine..." to stdout) and after it
 (``--output-format=json,normal``); several concatenated cumulative documents
 (``--status-interval``: :func:`read` returns the last, the final report); ``client_stats``; the

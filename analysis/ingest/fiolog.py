@@ -10,7 +10,7 @@ iolog.c ``flush_samples`` / ``flush_hist_samples``; HOWTO.rst "Log File Formats"
   per-interval completion-latency histograms, returned as a long table of non-empty bins with
   their edges in ns (:func:`hist_bin_edges_ns` gives the edges alone).
 
-Layouts fio 3.33 writes (seen by running it; tests/test_fiolog.py runs each):
+Layouts fio 3.33 writes (seen by running it; tests/test_ingest_fiolog.py runs each):
 
 - default, 5 fields: ``time_ms, value, ddir, bs, rt_flag``, e.g. ``0, 260527, 0, 4096, 0``;
 - ``log_offset=1``, 6 fields: ``time_ms, value, ddir, bs, offset, rt_flag``;

@@ -12,7 +12,7 @@ Every reader returns the same table, one row per read or write request in arriva
 ``table.attrs`` holds ``format``, ``path``, ``epoch`` (the file's own time of the first request, in
 the file's units) and ``skipped`` (lines that are not read/write requests, by kind).
 
-Formats (each checked against what the real tool writes; tests/test_trace.py runs them):
+Formats (each checked against what the real tool writes; tests/test_ingest_trace.py runs them):
 
 ``fio-iolog``
     fio's ``write_iolog`` file. Version 2 (``fio version 2 iolog``): ``FILE ACTION [OFFSET LENGTH]``,

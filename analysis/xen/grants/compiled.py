@@ -5,7 +5,7 @@ Each kernel is a line-for-line translation of the pure-Python kernel of the same
 to dense ids (``_dense_ids``; the renumbering keeps their order, which is the rb-tree order the
 Linux purge walks), then a dict becomes an array indexed by id, an OrderedDict a doubly linked
 list over ids, a set a boolean array. Counting rules are those of the module docstring of
-``policies.py``; tests/test_grants_compiled.py checks every counter equal to the Python path on
+``policies.py``; tests/test_xen_grants_compiled.py checks every counter equal to the Python path on
 seeded workloads and on a trace. Event logs (``simulate(..., events=True)``) stay Python-only.
 
 Why numba rather than Cython or C through cffi: the kernels stay Python source beside the
