@@ -230,25 +230,27 @@ def test_every_number_in_a_page_answer_is_on_the_page(site):
                 page.name, number + unit, answer)
 
 
-def test_every_hover_map_belongs_to_its_figure_and_stays_inside_it(site):
-    # analysis.site.hover: hover values are an image map over each figure (no script).
+def test_every_hover_overlay_sits_on_its_figure_and_stays_inside_it(site):
+    # analysis.site.hover: hover values are transparent SVG shapes over each figure (no script).
     out, _ = site
-    maps = 0
+    overlays = 0
     for page in _pages(out):
         soup = _soup(page)
-        names = [m["name"] for m in soup.find_all("map")]
-        assert len(names) == len(set(names)), page.name
-        for img in soup.find_all("img", usemap=True):
-            element = soup.find("map", attrs={"name": img["usemap"].removeprefix("#")})
-            assert element is not None and element.find_parent("figure") is img.find_parent("figure"), page.name
-            width, height = _png_size(img["src"])
-            for area in element.find_all("area"):
-                coords = [int(v) for v in area["coords"].split(",")]
-                xs, ys = coords[0:4:2] if area["shape"] == "rect" else coords[:1], coords[1:4:2]
-                assert all(0 <= x <= width for x in xs) and all(0 <= y <= height for y in ys), (page.name, coords)
-                assert area["title"] and not BAD_CELL.search(area["title"]), (page.name, area["title"])
-            maps += 1
-    assert maps >= 10
+        for svg in soup.find_all("svg", class_="pgrant-hover"):
+            frame = svg.find_parent("span", class_="pgrant-hover-frame")
+            assert frame is not None and frame.find_parent("figure", class_="pgrant-figure"), page.name
+            width, height = _png_size(frame.find("img")["src"])
+            assert svg["viewbox"] == f"0 0 {width} {height}", page.name
+            for shape in svg.find_all(["circle", "rect"]):
+                x = float(shape.get("cx", shape.get("x")))
+                y = float(shape.get("cy", shape.get("y")))
+                right = x + float(shape.get("width", 0))
+                bottom = y + float(shape.get("height", 0))
+                assert 0 <= x <= right <= width and 0 <= y <= bottom <= height, (page.name, str(shape)[:120])
+                title = shape.find("title").get_text()
+                assert title and not BAD_CELL.search(title), (page.name, title)
+            overlays += 1
+    assert overlays >= 10
 
 
 def _png_size(src: str) -> tuple[int, int]:

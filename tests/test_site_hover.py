@@ -16,18 +16,25 @@ import seaborn as sns  # noqa: E402
 
 from analysis.site import hover  # noqa: E402
 
-AREA = re.compile(r'<area shape="(circle|rect)" coords="([^"]+)" title="([^"]*)"')
+SHAPE = re.compile(r'<(circle|rect) ([^>]+)><title>([^<]*)</title>')
+NUMBER = re.compile(r'(\w+)="([-\d.]+)"')
 
 
 def _pixels(png: bytes) -> np.ndarray:
     return plt.imread(io.BytesIO(png))[:, :, :3]
 
 
-def _areas(fig, name="f"):
+def _areas(fig):
+    """The PNG's pixels, the overlay and its shapes as (kind, {attribute: number}, title)."""
+    import html
+
+    from analysis.site.capture import png_size
+
     png, box = hover.save_png(fig)
-    usemap, element = hover.image_map(fig, box, name)
-    return _pixels(png), usemap, element, [(shape, [int(v) for v in coords.split(",")], title)
-                                           for shape, coords, title in AREA.findall(element)]
+    svg = hover.overlay(fig, box, png_size(png))
+    shapes = [(kind, {k: float(v) for k, v in NUMBER.findall(attrs)}, html.unescape(title))
+              for kind, attrs, title in SHAPE.findall(svg)]
+    return _pixels(png), png_size(png), svg, shapes
 
 
 @pytest.mark.parametrize("xscale", ["linear", "log"])
@@ -41,14 +48,15 @@ def test_a_point_area_is_centred_on_the_drawn_marker(xscale):
     ax.grid(False)
     fig.legend(handles=[line], loc="outside right")  # the red marker is drawn once, in the axes
     fig.suptitle("A title\nover two lines")
-    pixels, usemap, element, areas = _areas(fig)
-    assert usemap == ' usemap="#hover-f"' and element.startswith('<map name="hover-f">')
+    pixels, (width, height), svg, areas = _areas(fig)
+    assert (height, width) == pixels.shape[:2] and svg.startswith(f'<svg class="pgrant-hover" viewBox="0 0 {width} {height}"')
     red = (pixels[:, :, 0] > 0.9) & (pixels[:, :, 1] < 0.1) & (pixels[:, :, 2] < 0.1)
     ys, xs = np.nonzero(red)
     point = [a for a in areas if a[2].startswith("one point")]
     assert len(point) == 1 and point[0][2] == "one point: cap (pages) = 30, hit rate = 0.4"
-    x, y, radius = point[0][1]
-    assert abs(x - xs.mean()) <= 1.5 and abs(y - ys.mean()) <= 1.5 and radius == hover.POINT_RADIUS
+    circle = point[0][1]
+    assert abs(circle["cx"] - xs.mean()) <= 1.5 and abs(circle["cy"] - ys.mean()) <= 1.5
+    assert circle["r"] == hover.POINT_RADIUS
     assert sum(a[2].startswith("a line: ") for a in areas) == 3
     plt.close(fig)
 
@@ -68,9 +76,9 @@ def test_heat_map_cells_are_named_by_their_ticks_and_cover_their_colour():
     assert "block size = $64k, dom0 VCPUs = 24: log2(unmap / copy) = -2, ratio 0.25 (N*)" in titles
     mesh = ax.collections[0]
     colours = mesh.get_facecolors()[:, :3]
-    for (shape, (x0, y0, x1, y1), title), colour in zip(cells, colours):
+    for (shape, rect, title), colour in zip(cells, colours):
         # Sample beside the cell's centre (its letter is drawn there).
-        sample = pixels[(y0 + y1) // 2 + (y1 - y0) // 4, (x0 + x1) // 2]
+        sample = pixels[int(rect["y"] + 0.75 * rect["height"]), int(rect["x"] + 0.5 * rect["width"])]
         assert np.abs(sample - colour).max() < 0.03, title
     plt.close(fig)
 
@@ -80,9 +88,9 @@ def test_titles_are_escaped_and_reference_lines_have_no_targets():
     ax.plot([1, 2], [3, 4], label='<script>alert("x")</script> & co')
     ax.axhline(3.5)
     ax.axvline(1.5)
-    _, _, element, areas = _areas(fig)
-    assert "<script>" not in element and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in element
-    assert len(areas) == 2
+    _, _, svg, areas = _areas(fig)
+    assert "<script>" not in svg and '&lt;script&gt;alert("x")&lt;/script&gt; &amp; co' in svg
+    assert len(areas) == 2 and areas[0][2].startswith('<script>alert("x")</script> & co: ')
     plt.close(fig)
 
 
@@ -105,7 +113,7 @@ def test_a_figure_with_nothing_to_hover_gets_no_map():
     fig, ax = plt.subplots()
     ax.text(0.5, 0.5, "no data")
     png, box = hover.save_png(fig)
-    assert hover.image_map(fig, box, "empty") == ("", "")
+    assert hover.overlay(fig, box, (10, 10)) == ""
     plt.close(fig)
 
 

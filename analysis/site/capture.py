@@ -123,13 +123,22 @@ class FigureWithData:
         data = self.data if self.data is not None else figure_data(self.fig)
         name = self.name or f"figure-{_title(self.fig)}"
         link = write_csv(data, name)
-        # Hover values (an image map: no script): named after the CSV, which is unique on the page.
-        usemap, areas = hover.image_map(self.fig, box, Path(link).stem if link else f"{name}-{id(self.fig):x}")
+        # Hover values: an SVG over the image (no script), scaled with it.
+        shapes = hover.overlay(self.fig, box, png_size(raw))
         plt.close(self.fig)
         alt = html.escape(_title(self.fig, slug=False) or "figure")
         anchor = f'<p class="pgrant-csv"><a href="{html.escape(link)}">figure data (CSV)</a></p>' if link else ""
-        return (f'<figure class="pgrant-figure"><img src="data:image/png;base64,{png}" alt="{alt}"{usemap}>'
-                f'{areas}{anchor}</figure>')
+        image = f'<img src="data:image/png;base64,{png}" alt="{alt}">'
+        if shapes:
+            image = f'<span class="pgrant-hover-frame">{image}{shapes}</span>'
+        return f'<figure class="pgrant-figure">{image}{anchor}</figure>'
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels from a PNG's IHDR chunk."""
+    import struct
+
+    return struct.unpack(">II", png[16:24])
 
 
 def _title(fig, *, slug: bool = True) -> str:

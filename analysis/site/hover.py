@@ -1,11 +1,11 @@
-"""Hover values for a report's figures, offline and without JavaScript: an HTML image map.
+"""Hover values for a report's figures, offline and without JavaScript: an SVG laid over the PNG.
 
-Each plotted point (line vertices, scatter points) and each cell of an image (a decision map)
-becomes an ``<area>`` of the embedded PNG whose ``title`` the browser shows on hover: the panel,
+Each plotted point (line vertices, scatter points) and each cell of a heat map (a decision map)
+becomes a transparent shape over the embedded PNG whose ``<title>`` the browser shows on hover:
 the series and the values, with the axes' labels and units. Nothing is loaded and nothing runs;
 a reader without a mouse loses nothing, since every value is also in the figure's CSV.
 
-The PNG is saved with an explicit bounding box (:func:`save_png`), so the areas' pixel positions
+The PNG is saved with an explicit bounding box (:func:`save_png`), so the shapes' pixel positions
 are those of the saved image: display coordinates (pixels from the figure's lower left at its dpi)
 minus the box's lower-left corner, with y flipped.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from analysis.plots.layout import CONTEXT_GID
 
-#: Most areas in one figure's map (bounds the page's size for a dense figure); later points are dropped.
+#: Most hover targets in one figure (bounds the page's size for a dense figure); later points are dropped.
 MAX_AREAS = 1000
 #: Radius (px) of a point's hover target.
 POINT_RADIUS = 6
@@ -180,32 +180,40 @@ def _axis_label(ax, panels, which: str) -> str:
     return ""
 
 
-def image_map(fig, box, name: str) -> tuple[str, str]:
-    """``(usemap attribute, <map> element)`` for the PNG saved with ``box``; empty when nothing to hover."""
+def overlay(fig, box, size: tuple[int, int]) -> str:
+    """An ``<svg>`` to lay over the PNG saved with ``box`` (``size``: its width and height in
+    pixels): one transparent circle or rectangle per target, its ``<title>`` the hover text.
+
+    Its viewBox is the PNG's pixel grid, so it scales with the image when the page shrinks the
+    figure to its column (an HTML image map would not). Empty when there is nothing to hover.
+    """
     dpi = fig.dpi
     x_origin, y_top = box.x0 * dpi, box.y1 * dpi
-    width, height = box.width * dpi, box.height * dpi
-    areas = []
+    width, height = size
+    shapes = []
     for px, py, corners, text in _targets(fig):
-        if len(areas) >= MAX_AREAS:
+        if len(shapes) >= MAX_AREAS:
             break
-        title = html.escape(text, quote=True)
+        title = f"<title>{html.escape(text, quote=False)}</title>"
         if corners is None:
             if not (np.isfinite(px) and np.isfinite(py)):
                 continue
             x, y = px - x_origin, y_top - py
             if not (0 <= x <= width and 0 <= y <= height):
                 continue
-            areas.append(f'<area shape="circle" coords="{x:.0f},{y:.0f},{POINT_RADIUS}" title="{title}" alt="{title}">')
+            shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{POINT_RADIUS}">{title}</circle>')
         else:
             (ax0, ay0), (ax1, ay1) = corners
             xs = sorted((ax0 - x_origin, ax1 - x_origin))
             ys = sorted((y_top - ay0, y_top - ay1))
             if not all(np.isfinite(xs + ys)):
                 continue
-            areas.append(f'<area shape="rect" coords="{xs[0]:.0f},{ys[0]:.0f},{xs[1]:.0f},{ys[1]:.0f}" '
-                         f'title="{title}" alt="{title}">')
-    if not areas:
-        return "", ""
-    map_name = html.escape(f"hover-{name}", quote=True)
-    return f' usemap="#{map_name}"', f'<map name="{map_name}">{"".join(areas)}</map>'
+            x0, y0 = max(xs[0], 0.0), max(ys[0], 0.0)
+            x1, y1 = min(xs[1], width), min(ys[1], height)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            shapes.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}">{title}</rect>')
+    if not shapes:
+        return ""
+    return (f'<svg class="pgrant-hover" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+            f'aria-hidden="true">{"".join(shapes)}</svg>')
