@@ -164,12 +164,18 @@ def test_no_page_shows_an_absolute_path_of_the_build_machine(site):
 
 def _browser_dom(page: Path, tmp_path: Path) -> BeautifulSoup:
     """The page's DOM after Chromium rendered it at 1400 px with no network; an injected script
-    records the document's width and each block equation's height in attributes."""
+    records the document's width, each block equation's height and where each hover overlay sits
+    against its image (analysis.site.hover) in attributes."""
     probe = ("<script>window.addEventListener('load', () => {"
              "const b = document.body; b.setAttribute('data-scroll-width', document.documentElement.scrollWidth);"
              "b.setAttribute('data-inner-width', window.innerWidth);"
              "document.querySelectorAll('math').forEach(m => m.setAttribute('data-height', m.getBoundingClientRect().height));"
              "b.setAttribute('data-font-px', parseFloat(getComputedStyle(b).fontSize));"
+             "document.querySelectorAll('svg.pgrant-hover').forEach(s => {"
+             "const img = s.parentNode.querySelector('img'); const i = img.getBoundingClientRect();"
+             "const r = s.getBoundingClientRect();"
+             "s.setAttribute('data-fit', [i.left, r.left, i.top, r.top, i.width, r.width, i.height, r.height,"
+             " img.naturalWidth].join(','));});"
              "});</script>")
     copy = tmp_path / page.name
     copy.write_text(page.read_text(encoding="utf-8").replace("</body>", probe + "</body>", 1), encoding="utf-8")
@@ -184,9 +190,9 @@ def _browser_dom(page: Path, tmp_path: Path) -> BeautifulSoup:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
-def test_in_a_browser_offline_equations_are_typeset_and_nothing_overflows_1400_px(site, tmp_path):
+def test_in_a_browser_offline_equations_are_typeset_nothing_overflows_1400_px_and_hovers_fit(site, tmp_path):
     out, _ = site
-    typeset = 0
+    typeset = shrunk = 0
     for page in [out / "index.html", *_pages(out)]:
         dom = _browser_dom(page, tmp_path)
         body = dom.body
@@ -196,7 +202,12 @@ def test_in_a_browser_offline_equations_are_typeset_and_nothing_overflows_1400_p
             if math.find("mfrac"):  # a typeset fraction is taller than a line of text
                 assert float(math["data-height"]) > 1.6 * float(body["data-font-px"]), page.name
                 typeset += 1
-    assert typeset >= 1
+        for svg in dom.find_all("svg", class_="pgrant-hover"):
+            # The hover shapes lie exactly over their image, also when the page shrinks it.
+            il, sl, it, st, iw, sw, ih, sh, natural = map(float, svg["data-fit"].split(","))
+            assert max(abs(il - sl), abs(it - st), abs(iw - sw), abs(ih - sh)) <= 1, (page.name, svg["data-fit"])
+            shrunk += iw < natural - 1
+    assert typeset >= 1 and shrunk >= 1
 
 
 def test_the_bundled_example_says_it_cannot_show_the_trade_off_and_verdicts_csv_is_beside_it(site):
