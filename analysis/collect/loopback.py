@@ -44,12 +44,15 @@ STAND_IN_NOTE = (
 STAND_IN_TITLE = "bundled example: fio client/server on loopback, measured here, stand-in modes, not Xen"
 GUEST_FILE = "guest.dat"
 _SERVER_START_TIMEOUT_S = 10.0
+#: Ports tried before giving up when a fio server exits at start.
+START_ATTEMPTS = 3
+_SETTLE_S = 0.2  # after the servers answer: long enough for one that failed to bind to have exited
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    """A TCP port free on every local address right now (the OS picks it), so on each 127.0.0.k."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
 
 
@@ -62,6 +65,7 @@ class FioServers:
     def __init__(self, n: int, work_dir: Path, *, port: int | None = None, fio: str = "fio"):
         self.n = n
         self.work_dir = Path(work_dir)
+        self._chosen_port = port
         self.port = port or free_port()
         self.fio = fio
         self.procs: list[subprocess.Popen] = []
@@ -71,20 +75,39 @@ class FioServers:
         return [f"127.0.0.{k}" for k in range(1, self.n + 1)]
 
     def __enter__(self) -> "FioServers":
-        try:
-            for k, host in enumerate(self.hosts, start=1):
-                cwd = self.work_dir / f"guest-{k:02d}"
-                cwd.mkdir(parents=True, exist_ok=True)
-                self.procs.append(subprocess.Popen(
-                    [self.fio, f"--server=ip:{host},{self.port}"], cwd=cwd,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                ))
-            for host in self.hosts:
-                self._wait_listening(host)
-        except BaseException:
-            self.stop()
-            raise
+        # The port was free on 127.0.0.1 when chosen; another program on the host may take it (or
+        # hold it on 127.0.0.k) before fio binds it. A server that exits at once then gets a new
+        # port, up to START_ATTEMPTS times, unless the caller fixed the port.
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start()
+                return self
+            except _ServerExited:
+                self.stop()
+                if self._chosen_port is not None or attempt == START_ATTEMPTS:
+                    raise RuntimeError(f"fio --server on port {self.port} exited at start "
+                                       f"({attempt} attempt(s)); is the port in use?") from None
+                self.port = free_port()
+            except BaseException:
+                self.stop()
+                raise
         return self
+
+    def _start(self) -> None:
+        for k, host in enumerate(self.hosts, start=1):
+            cwd = self.work_dir / f"guest-{k:02d}"
+            cwd.mkdir(parents=True, exist_ok=True)
+            self.procs.append(subprocess.Popen(
+                [self.fio, f"--server=ip:{host},{self.port}"], cwd=cwd,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+        for host in self.hosts:
+            self._wait_listening(host)
+        # Something answered on every host:port; if another program holds the port, that was it,
+        # and fio ("bind: Address already in use") exits within milliseconds.
+        time.sleep(_SETTLE_S)
+        if any(p.poll() is not None for p in self.procs):
+            raise _ServerExited
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -109,13 +132,19 @@ class FioServers:
     def _wait_listening(self, host: str) -> None:
         deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
         while True:
+            if any(p.poll() is not None for p in self.procs):
+                raise _ServerExited
             try:
                 with socket.create_connection((host, self.port), timeout=0.5):
                     return
             except OSError:
-                if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                if time.monotonic() > deadline:
                     raise RuntimeError(f"fio --server on {host}:{self.port} did not start") from None
                 time.sleep(0.05)
+
+
+class _ServerExited(Exception):
+    """A fio server process ended while starting (typically: its port was taken)."""
 
 
 def run_plan(plan: kit.Plan, out_dir: Path, *, mode_settings: dict | None = None,
