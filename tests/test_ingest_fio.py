@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -241,41 +239,14 @@ def test_fio_defaults_match_fio_cmdhelp():
 # client/server
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def _wait_listening(host: str, port: int, proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"fio --server on {host}:{port} exited early"
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"fio --server on {host}:{port} did not listen within {timeout_s} s")
-
-
 @pytest.fixture(scope="session")
 def fio_servers(tmp_path_factory):
-    """Two real fio servers on loopback addresses 127.0.0.1 and 127.0.0.2, killed at the end."""
-    servers, logs = [], tmp_path_factory.mktemp("fio-servers")
-    try:
-        for host in ("127.0.0.1", "127.0.0.2"):
-            port = _free_port(host)
-            log = open(logs / f"{host}.log", "w")
-            proc = subprocess.Popen(["fio", f"--server=ip:{host},{port}"], stdout=log, stderr=subprocess.STDOUT)
-            servers.append((host, port, proc, log))
-            _wait_listening(host, port, proc)
-        yield [(host, port) for host, port, _, _ in servers]
-    finally:
-        for _, _, proc, log in servers:
-            proc.kill()
-            proc.wait(timeout=10)
-            log.close()
+    """Two real fio servers on loopback addresses 127.0.0.1 and 127.0.0.2 (the loopback
+    experiment's servers: a port another program holds is replaced), stopped at the end."""
+    from analysis.collect.loopback import FioServers
+
+    with FioServers(2, tmp_path_factory.mktemp("fio-servers")) as servers:
+        yield [(host, servers.port) for host in servers.hosts]
 
 
 CLIENT_JOB = """
